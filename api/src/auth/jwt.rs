@@ -1,0 +1,252 @@
+//! Bearer-token verification with a fixed algorithm chosen by configuration, and minting of development tokens.
+
+use std::path::Path;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{JwtArgs, PublicKeyAlgorithm};
+
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// The claims govgraph reads. `aud` and `iss` are checked by the verifier when configured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The caller's stable identifier.
+    pub sub: String,
+    /// Role names; unknown ones are ignored.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Code of the region whose subtree the token may see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Expiry, seconds since the epoch (required).
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// Display name of the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Standing purpose of access, recorded in the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// Why a key configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "no token key configured: set GOVGRAPH_JWT_SECRET (HS256) or GOVGRAPH_JWT_PUBLIC_KEY (RS256/ES256 PEM file), \
+         or run `govgraph serve --demo` for a development secret"
+    )]
+    Missing,
+    #[error("set only one of GOVGRAPH_JWT_SECRET and GOVGRAPH_JWT_PUBLIC_KEY")]
+    Both,
+    #[error("GOVGRAPH_JWT_SECRET must be at least 32 bytes long")]
+    WeakSecret,
+    #[error("cannot read GOVGRAPH_JWT_PUBLIC_KEY file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("GOVGRAPH_JWT_PUBLIC_KEY file {path} is not a {algorithm} public key in PEM form: {source}")]
+    Pem { path: String, algorithm: &'static str, source: jsonwebtoken::errors::Error },
+}
+
+/// Why a presented token was refused. The message is safe to show to the caller.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was not issued for this service (iss/aud)")]
+    WrongIssuerOrAudience,
+    #[error("the token's claims are missing or malformed")]
+    BadClaims,
+    #[error("the token is invalid")]
+    Invalid,
+}
+
+/// Verifies tokens with one key and one algorithm.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier").field("algorithms", &self.validation.algorithms).finish()
+    }
+}
+
+impl TokenVerifier {
+    /// Builds the verifier the configuration asks for; `fallback_secret` (the demo's development secret) is used
+    /// only when neither a secret nor a public key is configured.
+    pub fn from_config(args: &JwtArgs, fallback_secret: Option<&str>) -> Result<Self, KeyError> {
+        let (key, algorithm) = match (&args.jwt_secret, &args.jwt_public_key) {
+            (Some(_), Some(_)) => return Err(KeyError::Both),
+            (Some(secret), None) => (hs256_key(secret)?, Algorithm::HS256),
+            (None, Some(path)) => public_key(path, args.jwt_algorithm)?,
+            (None, None) => match fallback_secret {
+                Some(secret) => (hs256_key(secret)?, Algorithm::HS256),
+                None => return Err(KeyError::Missing),
+            },
+        };
+        Ok(Self::new(key, algorithm, args.jwt_issuer.as_deref(), args.jwt_audience.as_deref()))
+    }
+
+    fn new(key: DecodingKey, algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        match issuer {
+            Some(issuer) => {
+                validation.set_issuer(&[issuer]);
+                required.push("iss");
+            }
+            None => validation.iss = None,
+        }
+        match audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+        Self { key, validation }
+    }
+
+    /// Verifies signature, algorithm and time/issuer/audience claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        use jsonwebtoken::errors::ErrorKind;
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongIssuerOrAudience,
+                ErrorKind::MissingRequiredClaim(claim) if claim == "iss" || claim == "aud" => {
+                    TokenError::WrongIssuerOrAudience
+                }
+                ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => TokenError::BadClaims,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+fn hs256_key(secret: &str) -> Result<DecodingKey, KeyError> {
+    if secret.len() < 32 {
+        return Err(KeyError::WeakSecret);
+    }
+    DecodingKey::from_secret(secret.as_bytes()).map_err(|_| KeyError::WeakSecret)
+}
+
+fn public_key(path: &Path, algorithm: PublicKeyAlgorithm) -> Result<(DecodingKey, Algorithm), KeyError> {
+    let shown = path.display().to_string();
+    let pem = std::fs::read(path).map_err(|source| KeyError::Read { path: shown.clone(), source })?;
+    match algorithm {
+        PublicKeyAlgorithm::Rs256 => DecodingKey::from_rsa_pem(&pem)
+            .map(|key| (key, Algorithm::RS256))
+            .map_err(|source| KeyError::Pem { path: shown, algorithm: "RS256", source }),
+        PublicKeyAlgorithm::Es256 => DecodingKey::from_ec_pem(&pem)
+            .map(|key| (key, Algorithm::ES256))
+            .map_err(|source| KeyError::Pem { path: shown, algorithm: "ES256", source }),
+    }
+}
+
+/// Signs development tokens with a shared HS256 secret (`govgraph token`, tests).
+pub fn mint_hs256(secret: &str, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+    let key = EncodingKey::from_secret(secret.as_bytes())?;
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn args() -> JwtArgs {
+        JwtArgs {
+            jwt_secret: Some(SECRET.into()),
+            jwt_public_key: None,
+            jwt_algorithm: PublicKeyAlgorithm::Rs256,
+            jwt_issuer: None,
+            jwt_audience: None,
+        }
+    }
+
+    fn claims(exp_offset: i64) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "u1".into(),
+            roles: vec!["admin".into()],
+            region: Some("330900".into()),
+            exp: now + exp_offset,
+            iat: Some(now),
+            nbf: None,
+            iss: None,
+            aud: None,
+            name: None,
+            purpose: None,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let verifier = TokenVerifier::from_config(&args(), None).unwrap();
+        let token = mint_hs256(SECRET, &claims(600)).unwrap();
+        assert_eq!(verifier.verify(&token).unwrap().sub, "u1");
+    }
+
+    #[test]
+    fn expired_and_wrong_key() {
+        let verifier = TokenVerifier::from_config(&args(), None).unwrap();
+        let old = mint_hs256(SECRET, &claims(-3600)).unwrap();
+        assert_eq!(verifier.verify(&old), Err(TokenError::Expired));
+        let forged = mint_hs256("another-secret-another-secret-xx", &claims(600)).unwrap();
+        assert_eq!(verifier.verify(&forged), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let verifier = TokenVerifier::from_config(&args(), None).unwrap();
+        let token = mint_hs256(SECRET, &claims(600)).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        // {"alg":"none","typ":"JWT"}
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert!(verifier.verify(&unsigned).is_err());
+    }
+
+    #[test]
+    fn configuration_errors() {
+        let mut none = args();
+        none.jwt_secret = None;
+        assert!(matches!(TokenVerifier::from_config(&none, None), Err(KeyError::Missing)));
+        assert!(TokenVerifier::from_config(&none, Some(SECRET)).is_ok());
+        let mut weak = args();
+        weak.jwt_secret = Some("short".into());
+        assert!(matches!(TokenVerifier::from_config(&weak, None), Err(KeyError::WeakSecret)));
+    }
+
+    #[test]
+    fn issuer_is_checked_when_configured() {
+        let mut with_iss = args();
+        with_iss.jwt_issuer = Some("https://idp.example".into());
+        let verifier = TokenVerifier::from_config(&with_iss, None).unwrap();
+        let no_iss = mint_hs256(SECRET, &claims(600)).unwrap();
+        assert_eq!(verifier.verify(&no_iss), Err(TokenError::WrongIssuerOrAudience));
+        let mut good = claims(600);
+        good.iss = Some("https://idp.example".into());
+        assert!(verifier.verify(&mint_hs256(SECRET, &good).unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,199 @@
+//! The caller of one request: decoded once in the HTTP handler, attached to the GraphQL request as data.
+//!
+//! "No token" and "bad token" are different states: the first may still read public data, the second is
+//! refused with `UNAUTHENTICATED` as soon as it touches anything. The region scope is resolved from the
+//! database at most once per request, and only when a resolver needs it.
+
+use std::sync::Arc;
+
+use entities::region;
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use tokio::sync::OnceCell;
+
+use super::jwt::{Claims, TokenError};
+use super::policy::{self, Action, FieldClass, Resource, Role};
+use crate::error::ApiError;
+
+/// How the request identified itself.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// No `Authorization` header: public data only.
+    Anonymous,
+    /// A header was sent but the token was refused.
+    Refused(TokenError),
+    /// A verified token.
+    Token { claims: Claims, roles: Vec<Role> },
+}
+
+/// The region subtree a token may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub region_id: i64,
+    pub region_code: String,
+    /// Materialized path of the scope's root region.
+    pub path: String,
+    path_upper: String,
+}
+
+impl Scope {
+    pub fn new(region_id: i64, region_code: String, path: String) -> Self {
+        let (path, path_upper) = region::subtree_bounds(&path);
+        Self { region_id, region_code, path, path_upper }
+    }
+
+    /// `region.path` within the subtree.
+    pub fn region_condition(&self) -> Condition {
+        Condition::all()
+            .add(region::Column::Path.gte(self.path.as_str()))
+            .add(region::Column::Path.lt(self.path_upper.as_str()))
+    }
+
+    /// The ids of the regions in the subtree, as a subquery for `region_id IN (…)` predicates.
+    pub fn region_ids(&self) -> SelectStatement {
+        Query::select()
+            .column(region::Column::Id)
+            .from(region::Entity)
+            .and_where(region::Column::Path.gte(self.path.as_str()))
+            .and_where(region::Column::Path.lt(self.path_upper.as_str()))
+            .to_owned()
+    }
+
+    /// `column IN (regions of the subtree)`, for a table's region or grid foreign key.
+    pub fn contains<C: ColumnTrait>(&self, column: C) -> Condition {
+        Condition::all().add(column.in_subquery(self.region_ids()))
+    }
+}
+
+/// What an authorized caller may see of one resource.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The most protected field class shown in clear.
+    pub fields: FieldClass,
+    /// `None` only for public data read without a token: every row of the city.
+    pub scope: Option<Arc<Scope>>,
+    /// Whether the caller stated a purpose of access (needed for sensitive fields).
+    pub has_purpose: bool,
+}
+
+impl Access {
+    /// A personal field: in clear for callers granted personal fields, otherwise in its masked form.
+    pub fn personal(&self, value: &str, mask: fn(&str) -> String) -> String {
+        if self.fields >= FieldClass::Personal { value.to_owned() } else { mask(value) }
+    }
+
+    /// The scope predicate on a table's region/grid column; no restriction for anonymous public reads.
+    pub fn scope_on<C: ColumnTrait>(&self, column: C) -> Condition {
+        match &self.scope {
+            Some(scope) => scope.contains(column),
+            None => Condition::all(),
+        }
+    }
+
+    /// The scope predicate on the `region` table itself.
+    pub fn scope_on_region(&self) -> Condition {
+        match &self.scope {
+            Some(scope) => scope.region_condition(),
+            None => Condition::all(),
+        }
+    }
+}
+
+/// The caller of the current request.
+#[derive(Debug)]
+pub struct Viewer {
+    pub identity: Identity,
+    /// Purpose of access from the `X-Access-Purpose` header, else the token's `purpose` claim.
+    pub purpose: Option<String>,
+    /// Correlates log lines and audit events of one request.
+    pub request_id: String,
+    scope: OnceCell<Result<Arc<Scope>, TokenError>>,
+}
+
+impl Viewer {
+    pub fn new(identity: Identity, purpose_header: Option<String>, request_id: String) -> Self {
+        let purpose = purpose_header.filter(|p| !p.trim().is_empty()).or_else(|| match &identity {
+            Identity::Token { claims, .. } => claims.purpose.clone(),
+            _ => None,
+        });
+        Self { identity, purpose, request_id, scope: OnceCell::new() }
+    }
+
+    pub fn anonymous() -> Self {
+        Self::new(Identity::Anonymous, None, String::new())
+    }
+
+    /// The roles the caller holds: none for a refused token, the pseudo-role `anonymous` without a token.
+    pub fn roles(&self) -> &[Role] {
+        match &self.identity {
+            Identity::Anonymous => &[Role::Anonymous],
+            Identity::Refused(_) => &[],
+            Identity::Token { roles, .. } => roles,
+        }
+    }
+
+    /// The token's subject, `anonymous` without one.
+    pub fn subject(&self) -> &str {
+        match &self.identity {
+            Identity::Token { claims, .. } => &claims.sub,
+            _ => "anonymous",
+        }
+    }
+
+    /// The caller's region scope, resolved from the `region` claim on first use.
+    pub async fn scope(&self, db: &DatabaseConnection) -> Result<Arc<Scope>, ApiError> {
+        let Identity::Token { claims, .. } = &self.identity else {
+            return Err(self.unauthenticated());
+        };
+        let resolved = self
+            .scope
+            .get_or_try_init(|| async {
+                let Some(code) = claims.region.as_deref() else {
+                    return Ok::<_, ApiError>(Err(TokenError::BadClaims));
+                };
+                let found = region::Entity::find().filter(region::Column::Code.eq(code)).one(db).await?;
+                Ok(match found {
+                    Some(row) => Ok(Arc::new(Scope::new(row.id, row.code, row.path))),
+                    None => Err(TokenError::BadClaims),
+                })
+            })
+            .await?;
+        resolved.as_ref().map(Arc::clone).map_err(|_| {
+            ApiError::Unauthenticated("the token's `region` claim is missing or names no known region".into())
+        })
+    }
+
+    /// The one authorization function: may the caller perform `action` on `resource`, and what do they see?
+    pub async fn authorize(
+        &self,
+        db: &DatabaseConnection,
+        resource: Resource,
+        action: Action,
+    ) -> Result<Access, ApiError> {
+        if let Identity::Refused(reason) = &self.identity {
+            return Err(ApiError::Unauthenticated(reason.to_string()));
+        }
+        let Some(fields) = policy::decide(self.roles(), resource, action) else {
+            return Err(match self.identity {
+                Identity::Anonymous => self.unauthenticated(),
+                _ => ApiError::Forbidden(format!(
+                    "your roles do not allow {} on {}",
+                    action.as_str(),
+                    resource.as_str()
+                )),
+            });
+        };
+        let scope = match self.identity {
+            Identity::Anonymous => None,
+            _ => Some(self.scope(db).await?),
+        };
+        Ok(Access { fields, scope, has_purpose: self.purpose.is_some() })
+    }
+
+    fn unauthenticated(&self) -> ApiError {
+        match &self.identity {
+            Identity::Refused(reason) => ApiError::Unauthenticated(reason.to_string()),
+            _ => ApiError::Unauthenticated("send `Authorization: Bearer <token>`".into()),
+        }
+    }
+}

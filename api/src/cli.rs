@@ -1,0 +1,297 @@
+//! The `govgraph` command line.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sea_orm_migration::MigratorTrait;
+
+use crate::auth::Role;
+use crate::auth::jwt::{Claims, mint_hs256};
+use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
+
+/// GraphQL API for a city's social-governance data platform: regions and grids, volunteers, special-population
+/// care, youth mentoring and legal-aid funds, scoped by the caller's token.
+#[derive(Debug, Parser)]
+#[command(name = "govgraph", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Log filter, e.g. `info` or `govgraph=debug,info`.
+    #[arg(long, env = "GOVGRAPH_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(long, env = "GOVGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API over HTTP (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply, roll back or inspect database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Fill an empty database with deterministic demo data.
+    Seed(SeedArgs),
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    Schema,
+    /// Mint a development HS256 token for trying the API in GraphiQL.
+    Token(TokenArgs),
+    /// Print the policy table (role × resource) as a Markdown matrix.
+    Policy,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the most recent migrations.
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and apply all migrations from scratch.
+    Fresh,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Size relative to the city (1 = the report's figures; 10 ≈ 10^7 service records).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+
+    /// Seed of the random generator; the same seed gives the same data.
+    #[arg(long, default_value_t = 20170919)]
+    pub rng_seed: u64,
+
+    /// The day the demo data ends on (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-11-30")]
+    pub as_of: chrono::NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The token's subject.
+    #[arg(long, default_value = "dev")]
+    pub sub: String,
+
+    /// Role to grant; repeat for several.
+    #[arg(long = "role", required = true, value_parser = parse_role)]
+    pub roles: Vec<Role>,
+
+    /// Code of the region the token is scoped to.
+    #[arg(long, default_value = "330900")]
+    pub region: String,
+
+    /// Lifetime, e.g. `30m`, `8h`, `7d`.
+    #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+    pub ttl: Duration,
+
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Standing purpose of access.
+    #[arg(long)]
+    pub purpose: Option<String>,
+
+    /// HS256 secret; defaults to the development secret created by `serve --demo`.
+    #[arg(long, env = "GOVGRAPH_JWT_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// Print a complete `Authorization: Bearer …` header line.
+    #[arg(long)]
+    pub header: bool,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::from_claim(value).ok_or_else(|| {
+        let names: Vec<&str> = Role::TOKEN_ROLES.iter().map(|role| role.as_str()).collect();
+        format!("unknown role; one of: {}", names.join(", "))
+    })
+}
+
+/// Parses `90s`, `30m`, `8h`, `7d` (a bare number is seconds).
+pub fn parse_ttl(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(split) => value.split_at(split),
+        None => (value, "s"),
+    };
+    let number: u64 = number.parse().map_err(|_| format!("not a duration: {value:?}"))?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(format!("unknown unit {unit:?}; use s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the lifetime must be positive".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn init_logging(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let result = actix_web::rt::System::new().block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("govgraph: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        Command::Serve(args) => crate::server::serve(&cli.database, args).await.map_err(|err| err.to_string()),
+        Command::Migrate { action } => migrate(&cli.database, action).await.map_err(|err| err.to_string()),
+        Command::Seed(args) => seed(&cli.database, args).await,
+        Command::Schema => {
+            print!("{}", crate::schema::sdl());
+            Ok(())
+        }
+        Command::Token(args) => token(&cli.database, args),
+        Command::Policy => {
+            print!("{}", crate::auth::policy::markdown_matrix());
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), sea_orm::DbErr> {
+    let db = crate::db::connect(&database.database_url, 1, None).await?;
+    match action {
+        MigrateAction::Up => migration::Migrator::up(&db, None).await?,
+        MigrateAction::Down { steps } => migration::Migrator::down(&db, Some(*steps)).await?,
+        MigrateAction::Fresh => migration::Migrator::fresh(&db).await?,
+        MigrateAction::Status => {
+            for migration in migration::Migrator::get_migration_with_status(&db).await? {
+                println!("{}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
+    let db = crate::db::connect(&database.database_url, 4, None).await.map_err(|err| err.to_string())?;
+    migration::Migrator::up(&db, None).await.map_err(|err| err.to_string())?;
+    let options = crate::seed::SeedOptions {
+        scale: args.scale,
+        rng_seed: args.rng_seed,
+        as_of: args.as_of,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = crate::seed::seed(&db, &options).await.map_err(|err| err.to_string())?;
+    println!(
+        "seeded in {:.1} s: {} regions ({} grids), {} team members, {} volunteers in {} teams, {} service records, \
+         {} care subjects ({} corrections received, {} released), {} mentorships with {} outcomes, \
+         {} legal-aid applications, {} ledger entries",
+        report.elapsed.as_secs_f64(),
+        report.regions,
+        report.grids,
+        report.grid_team_members,
+        report.volunteers,
+        report.volunteer_teams,
+        report.service_records,
+        report.care_subjects,
+        report.corrections_received,
+        report.corrections_released,
+        report.mentorships,
+        report.mentoring_outcomes,
+        report.applications,
+        report.ledger_entries,
+    );
+    Ok(())
+}
+
+fn token(database: &DatabaseArgs, args: &TokenArgs) -> Result<(), String> {
+    let secret = match &args.secret {
+        Some(secret) => secret.clone(),
+        None => {
+            let path = dev_secret_path(&database.database_url);
+            std::fs::read_to_string(&path).map(|s| s.trim().to_owned()).map_err(|err| {
+                format!(
+                    "no secret: set GOVGRAPH_JWT_SECRET, or run `govgraph serve --demo` first to create {} ({err})",
+                    path.display()
+                )
+            })?
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let ttl = i64::try_from(args.ttl.as_secs()).map_err(|_| "lifetime too long".to_owned())?;
+    let claims = Claims {
+        sub: args.sub.clone(),
+        roles: args.roles.iter().map(|role| role.as_str().to_owned()).collect(),
+        region: Some(args.region.clone()),
+        exp: now + ttl,
+        iat: Some(now),
+        nbf: None,
+        iss: std::env::var("GOVGRAPH_JWT_ISSUER").ok(),
+        aud: std::env::var("GOVGRAPH_JWT_AUDIENCE").ok(),
+        name: args.name.clone(),
+        purpose: args.purpose.clone(),
+    };
+    let token = mint_hs256(&secret, &claims).map_err(|err| err.to_string())?;
+    if args.header {
+        println!("Authorization: Bearer {token}");
+    } else {
+        println!("{token}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_ttl("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_ttl("8h").unwrap(), Duration::from_secs(28_800));
+        assert_eq!(parse_ttl("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_ttl("0s").is_err());
+        assert!(parse_ttl("5y").is_err());
+        assert!(parse_ttl("abc").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

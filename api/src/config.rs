@@ -1,0 +1,106 @@
+//! Configuration: every setting is a command-line flag with an environment variable of the same meaning, read
+//! once at start. `--help` on each subcommand documents them; `.env.sample` lists the variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// The SQLite file used when `DATABASE_URL` is not set: in the working directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://govgraph.db?mode=rwc";
+
+/// Settings every subcommand that touches the database shares.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database to use: `sqlite://FILE?mode=rwc` (embedded, the default) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "GOVGRAPH_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+}
+
+/// How tokens are verified. The accepted algorithm is fixed here, never taken from the token.
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    /// Shared secret for HS256 tokens.
+    #[arg(long, env = "GOVGRAPH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM file with the public key for RS256/ES256 tokens (instead of a secret).
+    #[arg(long, env = "GOVGRAPH_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Algorithm of the public key in `GOVGRAPH_JWT_PUBLIC_KEY`.
+    #[arg(long, env = "GOVGRAPH_JWT_ALGORITHM", value_enum, default_value_t = PublicKeyAlgorithm::Rs256)]
+    pub jwt_algorithm: PublicKeyAlgorithm,
+
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "GOVGRAPH_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "GOVGRAPH_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+/// Asymmetric algorithms accepted with a public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublicKeyAlgorithm {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+}
+
+/// Settings of `govgraph serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "GOVGRAPH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Fill an empty database with deterministic demo data first, and without a configured key create a
+    /// development secret and print a ready-to-paste admin `Authorization` header.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Size of the demo data relative to the city (1 = the report's figures).
+    #[arg(long, env = "GOVGRAPH_DEMO_SCALE", default_value_t = 1.0)]
+    pub scale: f64,
+
+    /// Worker threads serving HTTP (default: one per core).
+    #[arg(long, env = "GOVGRAPH_WORKERS")]
+    pub workers: Option<usize>,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+/// Where the development secret of a database is kept: beside the SQLite file, so that `govgraph token` run
+/// in the same place finds the one `serve --demo` created; in the working directory for other databases.
+pub fn dev_secret_path(database_url: &str) -> PathBuf {
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|file| !file.is_empty() && !file.contains(":memory:"));
+    match sqlite_file {
+        Some(file) => PathBuf::from(format!("{file}.dev-secret")),
+        None => PathBuf::from("govgraph.dev-secret"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_secret_sits_beside_the_sqlite_file() {
+        assert_eq!(dev_secret_path("sqlite://govgraph.db?mode=rwc"), PathBuf::from("govgraph.db.dev-secret"));
+        assert_eq!(dev_secret_path("sqlite:/var/lib/g.db"), PathBuf::from("/var/lib/g.db.dev-secret"));
+        assert_eq!(dev_secret_path("sqlite::memory:"), PathBuf::from("govgraph.dev-secret"));
+        assert_eq!(dev_secret_path("postgres://postgres@127.0.0.1/x"), PathBuf::from("govgraph.dev-secret"));
+    }
+}

@@ -1,0 +1,103 @@
+//! `/graphql`: decodes the caller once, attaches the request's data, executes, records metrics.
+
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+
+use super::{AppState, RequestId};
+use crate::auth::jwt::TokenError;
+use crate::auth::viewer::Identity;
+use crate::auth::{Role, Viewer};
+use crate::request::RequestData;
+
+/// Header in which a caller states why they access personal data.
+pub const PURPOSE_HEADER: &str = "x-access-purpose";
+
+/// `POST /graphql`.
+pub async fn post(state: web::Data<AppState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
+    execute(&state, &http, request.into_inner()).await
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query in the URL.
+pub async fn get(state: web::Data<AppState>, http: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let wants_html = http
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && http.query_string().is_empty() {
+        let page = GraphiQLSource::build().endpoint("/graphql").title("govgraph").finish();
+        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+    }
+    match GraphQLRequest::from_request(&http, &mut payload.into_inner()).await {
+        Ok(request) => {
+            let response = execute(&state, &http, request.into_inner()).await;
+            actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
+        }
+        Err(err) => HttpResponse::from_error(err),
+    }
+}
+
+async fn execute(state: &AppState, http: &HttpRequest, request: async_graphql::Request) -> GraphQLResponse {
+    let started = Instant::now();
+    let operation = operation_type(&request);
+    let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+    let purpose = http
+        .headers()
+        .get(PURPOSE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.trim().chars().take(200).collect::<String>());
+    let viewer = Viewer::new(identify(state, http), purpose, request_id);
+    let request = request.data(RequestData::new(state.db.clone(), viewer));
+    let response = state.schema.execute(request).await;
+    state.metrics.record_graphql(operation, started.elapsed(), response.is_err());
+    response.into()
+}
+
+/// The caller behind the `Authorization` header.
+fn identify(state: &AppState, http: &HttpRequest) -> Identity {
+    let Some(value) = http.headers().get(header::AUTHORIZATION) else {
+        return Identity::Anonymous;
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .map(str::trim);
+    let Some(token) = token else {
+        return Identity::Refused(TokenError::Invalid);
+    };
+    match state.verifier.verify(token) {
+        Ok(claims) => {
+            let mut roles: Vec<Role> = claims.roles.iter().filter_map(|name| Role::from_claim(name)).collect();
+            roles.sort();
+            roles.dedup();
+            Identity::Token { claims, roles }
+        }
+        Err(reason) => Identity::Refused(reason),
+    }
+}
+
+/// Index into the metrics' operation types of the operation the request will run.
+fn operation_type(request: &async_graphql::Request) -> usize {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return 3;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation.node.ty),
+        DocumentOperations::Multiple(operations) => match &request.operation_name {
+            Some(name) => operations.get(name.as_str()).map(|operation| operation.node.ty),
+            None => operations.values().next().map(|operation| operation.node.ty),
+        },
+    };
+    match operation {
+        Some(OperationType::Query) => 0,
+        Some(OperationType::Mutation) => 1,
+        Some(OperationType::Subscription) => 2,
+        None => 3,
+    }
+}

@@ -1,0 +1,147 @@
+//! Prometheus metrics in the text exposition format: request counts and latency per GraphQL operation type,
+//! HTTP responses by status, database pool gauges and SQL statement counters.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+use super::AppState;
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// GraphQL operation types as metric labels.
+pub const OPERATION_TYPES: [&str; 4] = ["query", "mutation", "subscription", "invalid"];
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, duration: Duration) {
+        let seconds = duration.as_secs_f64();
+        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+}
+
+/// The process's metrics.
+#[derive(Default)]
+pub struct Metrics {
+    http: Mutex<BTreeMap<(String, u16), u64>>,
+    graphql: [Histogram; OPERATION_TYPES.len()],
+    graphql_errors: [AtomicU64; OPERATION_TYPES.len()],
+}
+
+impl Metrics {
+    /// Counts one HTTP response. Only known routes get their own label, so scanners cannot grow the map.
+    pub fn record_http(&self, path: &str, status: u16) {
+        let route = match path {
+            "/graphql" | "/healthz" | "/readyz" | "/metrics" => path,
+            _ => "other",
+        };
+        if let Ok(mut map) = self.http.lock() {
+            *map.entry((route.to_owned(), status)).or_default() += 1;
+        }
+    }
+
+    /// Records one executed GraphQL operation of type `operation` (an index into [`OPERATION_TYPES`]).
+    pub fn record_graphql(&self, operation: usize, duration: Duration, had_errors: bool) {
+        let index = operation.min(OPERATION_TYPES.len() - 1);
+        self.graphql[index].observe(duration);
+        if had_errors {
+            self.graphql_errors[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn render(&self, db: &DatabaseConnection, statements: &crate::db::StatementCounter) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP govgraph_http_responses_total HTTP responses by route and status.");
+        let _ = writeln!(out, "# TYPE govgraph_http_responses_total counter");
+        if let Ok(map) = self.http.lock() {
+            for ((route, status), count) in map.iter() {
+                let _ = writeln!(out, "govgraph_http_responses_total{{route=\"{route}\",status=\"{status}\"}} {count}");
+            }
+        }
+        let _ = writeln!(out, "# HELP govgraph_graphql_requests_total GraphQL operations executed, by type.");
+        let _ = writeln!(out, "# TYPE govgraph_graphql_requests_total counter");
+        for (name, histogram) in OPERATION_TYPES.iter().zip(&self.graphql) {
+            let count = histogram.count.load(Ordering::Relaxed);
+            let _ = writeln!(out, "govgraph_graphql_requests_total{{operation=\"{name}\"}} {count}");
+        }
+        let _ = writeln!(out, "# HELP govgraph_graphql_errors_total GraphQL operations that answered with errors.");
+        let _ = writeln!(out, "# TYPE govgraph_graphql_errors_total counter");
+        for (name, errors) in OPERATION_TYPES.iter().zip(&self.graphql_errors) {
+            let _ = writeln!(out, "govgraph_graphql_errors_total{{operation=\"{name}\"}} {}", errors.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(out, "# HELP govgraph_graphql_duration_seconds Time to execute a GraphQL operation.");
+        let _ = writeln!(out, "# TYPE govgraph_graphql_duration_seconds histogram");
+        for (name, histogram) in OPERATION_TYPES.iter().zip(&self.graphql) {
+            for (bound, bucket) in BUCKETS.iter().zip(&histogram.buckets) {
+                let _ = writeln!(
+                    out,
+                    "govgraph_graphql_duration_seconds_bucket{{operation=\"{name}\",le=\"{bound}\"}} {}",
+                    bucket.load(Ordering::Relaxed)
+                );
+            }
+            let count = histogram.count.load(Ordering::Relaxed);
+            let sum = histogram.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "govgraph_graphql_duration_seconds_bucket{{operation=\"{name}\",le=\"+Inf\"}} {count}");
+            let _ = writeln!(out, "govgraph_graphql_duration_seconds_sum{{operation=\"{name}\"}} {sum}");
+            let _ = writeln!(out, "govgraph_graphql_duration_seconds_count{{operation=\"{name}\"}} {count}");
+        }
+        let (size, idle, max) = pool_state(db);
+        let _ = writeln!(out, "# HELP govgraph_db_pool_connections Open database connections by state.");
+        let _ = writeln!(out, "# TYPE govgraph_db_pool_connections gauge");
+        let _ = writeln!(out, "govgraph_db_pool_connections{{state=\"idle\"}} {idle}");
+        let _ = writeln!(out, "govgraph_db_pool_connections{{state=\"in_use\"}} {}", size.saturating_sub(idle));
+        let _ = writeln!(out, "# HELP govgraph_db_pool_max_connections Configured pool size.");
+        let _ = writeln!(out, "# TYPE govgraph_db_pool_max_connections gauge");
+        let _ = writeln!(out, "govgraph_db_pool_max_connections {max}");
+        let _ = writeln!(out, "# HELP govgraph_sql_statements_total SQL statements executed.");
+        let _ = writeln!(out, "# TYPE govgraph_sql_statements_total counter");
+        let _ = writeln!(out, "govgraph_sql_statements_total {}", statements.total());
+        let _ = writeln!(out, "# HELP govgraph_sql_statements_failed_total SQL statements that failed.");
+        let _ = writeln!(out, "# TYPE govgraph_sql_statements_failed_total counter");
+        let _ = writeln!(out, "govgraph_sql_statements_failed_total {}", statements.failed.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP govgraph_sql_statement_seconds_total Time spent in SQL statements.");
+        let _ = writeln!(out, "# TYPE govgraph_sql_statement_seconds_total counter");
+        let seconds = statements.micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "govgraph_sql_statement_seconds_total {seconds}");
+        out
+    }
+}
+
+fn pool_state(db: &DatabaseConnection) -> (u32, u32, u32) {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX), pool.options().get_max_connections())
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX), pool.options().get_max_connections())
+        }
+        _ => (0, 0, 0),
+    }
+}
+
+/// `GET /metrics`.
+pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.db, &state.statements))
+}

@@ -1,0 +1,91 @@
+//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers), `/healthz`, `/readyz`, `/metrics`,
+//! and one structured log line per request.
+
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::TokenVerifier;
+use crate::db::StatementCounter;
+use crate::schema::ApiSchema;
+use metrics::Metrics;
+
+/// What every handler shares; cloned into each worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: ApiSchema,
+    pub db: DatabaseConnection,
+    pub verifier: Arc<TokenVerifier>,
+    pub metrics: Arc<Metrics>,
+    pub statements: Arc<StatementCounter>,
+}
+
+/// Correlates the log line, the GraphQL request and audit events of one HTTP request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+static REQUEST_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+fn next_request_id() -> String {
+    let started = std::process::id();
+    format!("{started:x}-{:x}", REQUEST_SEQUENCE.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Registers the routes.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/graphql", web::post().to(graphql::post))
+        .route("/graphql", web::get().to(graphql::get))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::render));
+}
+
+/// Assigns the request id and writes one log line per request with its duration. Query texts and variables
+/// are not logged: they can carry personal data.
+pub async fn log_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .unwrap_or_else(next_request_id);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status().as_u16(),
+        Err(err) => err.as_response_error().status_code().as_u16(),
+    };
+    let duration = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.record_http(&path, status);
+    }
+    tracing::info!(
+        target: "govgraph::http",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status,
+        duration_ms = duration.as_secs_f64() * 1000.0,
+        "request"
+    );
+    result
+}

@@ -1,0 +1,18 @@
+//! govgraph: one GraphQL API over a city's social-governance data, scoped by the caller's token.
+//!
+//! `main.rs` only calls [`cli::main`]; tests build the same server through [`server`] and [`schema`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod node;
+pub mod pagination;
+pub mod regions;
+pub mod request;
+pub mod schema;
+pub mod seed;
+pub mod server;
+pub mod volunteers;

@@ -1,0 +1,212 @@
+//! Relay connections over keyset pagination: every list is a connection with `totalCount`, pages are cut by a
+//! unique sort key (never by OFFSET, which gets slower the deeper one pages), and page sizes are capped.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Object, OutputType};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Page size when the caller names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// Largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// The value of the sort key a cursor points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CursorKey {
+    Int(i64),
+    Text(String),
+}
+
+impl CursorKey {
+    /// The opaque cursor handed to callers.
+    pub fn encode(&self) -> String {
+        let raw = match self {
+            CursorKey::Int(n) => format!("i:{n}"),
+            CursorKey::Text(s) => format!("s:{s}"),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Reads a cursor back; `argument` names the argument in the error.
+    pub fn decode(cursor: &str, argument: &str) -> Result<Self, ApiError> {
+        let invalid = || ApiError::bad_input(argument, "not a cursor returned by this API");
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
+        match raw.split_once(':') {
+            Some(("i", n)) => n.parse().map(CursorKey::Int).map_err(|_| invalid()),
+            Some(("s", s)) => Ok(CursorKey::Text(s.to_owned())),
+            _ => Err(invalid()),
+        }
+    }
+
+    fn into_value(self) -> sea_orm::Value {
+        match self {
+            CursorKey::Int(n) => n.into(),
+            CursorKey::Text(s) => s.into(),
+        }
+    }
+}
+
+/// The standard Relay arguments, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub after: Option<CursorKey>,
+    pub before: Option<CursorKey>,
+    /// `last` was given: take the page from the end.
+    pub backward: bool,
+}
+
+impl PageRequest {
+    /// Validates `first`/`after`/`last`/`before`: at most one of `first` and `last`, sizes 0..=500.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Self, ApiError> {
+        let size = |value: i32, argument: &str| -> Result<u64, ApiError> {
+            let value = u64::try_from(value)
+                .map_err(|_| ApiError::bad_input(argument, "must not be negative"))?;
+            if value > MAX_PAGE_SIZE {
+                return Err(ApiError::bad_input(
+                    argument,
+                    format!("at most {MAX_PAGE_SIZE} items per page, asked for {value}"),
+                ));
+            }
+            Ok(value)
+        };
+        let (limit, backward) = match (first, last) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_input("last", "pass either `first` or `last`, not both"));
+            }
+            (Some(first), None) => (size(first, "first")?, false),
+            (None, Some(last)) => (size(last, "last")?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, before.is_some()),
+        };
+        Ok(Self {
+            limit,
+            after: after.as_deref().map(|c| CursorKey::decode(c, "after")).transpose()?,
+            before: before.as_deref().map(|c| CursorKey::decode(c, "before")).transpose()?,
+            backward,
+        })
+    }
+}
+
+/// One page of rows, in sort order, with the cursor of each.
+pub struct Page<M> {
+    pub rows: Vec<(CursorKey, M)>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+    /// The filtered query without the page cut, for `totalCount`.
+    pub count_query: SelectStatement,
+}
+
+/// Fetches one page of `select` (already filtered and scoped) ordered by the unique column `key`.
+/// One statement; the total is counted by a second one only when the caller asks for `totalCount`.
+pub async fn fetch_page<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    key: E::Column,
+    key_of: impl Fn(&E::Model) -> CursorKey,
+    page: &PageRequest,
+) -> Result<Page<E::Model>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    let count_query = select.clone().into_query();
+    let mut select = select;
+    if let Some(after) = page.after.clone() {
+        select = select.filter(key.gt(after.into_value()));
+    }
+    if let Some(before) = page.before.clone() {
+        select = select.filter(key.lt(before.into_value()));
+    }
+    let order = if page.backward { Order::Desc } else { Order::Asc };
+    let mut rows = select.order_by(key, order).limit(page.limit + 1).all(db).await?;
+    let has_more = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    if page.backward {
+        rows.reverse();
+    }
+    let (has_previous_page, has_next_page) =
+        if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
+    Ok(Page {
+        rows: rows.into_iter().map(|row| (key_of(&row), row)).collect(),
+        has_previous_page,
+        has_next_page,
+        count_query,
+    })
+}
+
+/// The connection-level fields beside `edges` and `pageInfo`.
+pub struct ConnectionTotals {
+    count_query: SelectStatement,
+}
+
+#[Object]
+impl ConnectionTotals {
+    /// Number of items matching the arguments, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let statement = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+            .from_subquery(self.count_query.clone(), Alias::new("matching"))
+            .to_owned();
+        let row = db
+            .query_one(&statement)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::Internal("COUNT returned no row".into()))?;
+        let total: i64 = row.try_get("", "total").map_err(ApiError::from)?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+}
+
+/// The connection type every list in the API returns.
+pub type ApiConnection<Node> = Connection<String, Node, ConnectionTotals>;
+
+/// Turns a page of rows into a connection of GraphQL nodes.
+pub fn into_connection<M, Node: OutputType>(page: Page<M>, node_of: impl Fn(M) -> Node) -> ApiConnection<Node> {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ConnectionTotals { count_query: page.count_query },
+    );
+    connection.edges = page.rows.into_iter().map(|(key, row)| Edge::new(key.encode(), node_of(row))).collect();
+    connection
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for key in [CursorKey::Int(42), CursorKey::Int(-1), CursorKey::Text("330902001".into())] {
+            assert_eq!(CursorKey::decode(&key.encode(), "after").unwrap(), key);
+        }
+        assert!(CursorKey::decode("not base64!", "after").is_err());
+        assert!(CursorKey::decode(&URL_SAFE_NO_PAD.encode("x:1"), "after").is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_capped() {
+        assert_eq!(PageRequest::new(None, None, None, None).unwrap().limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(PageRequest::new(Some(500), None, None, None).unwrap().limit, 500);
+        let err = PageRequest::new(Some(501), None, None, None).unwrap_err();
+        assert!(matches!(err, ApiError::BadInput { ref field, .. } if field == "first"));
+        assert!(PageRequest::new(Some(-1), None, None, None).is_err());
+        assert!(PageRequest::new(Some(1), None, Some(1), None).is_err());
+        assert!(PageRequest::new(None, None, Some(10), None).unwrap().backward);
+    }
+}

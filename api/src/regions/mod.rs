@@ -1,0 +1,5 @@
+//! The administrative tree and the grids' service teams.
+
+pub mod loader;
+pub mod query;
+pub mod types;

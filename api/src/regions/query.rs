@@ -1,0 +1,107 @@
+//! Root fields of the region tree.
+
+use async_graphql::{Context, Object};
+use entities::region;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::types::{GridTeamMember, Region, RegionLevel};
+use crate::auth::{Action, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{ApiConnection, CursorKey, PageRequest, fetch_page, into_connection};
+use crate::request::RequestData;
+
+/// The materialized path of the region with `code`, looked up without scope: callers only ever get rows
+/// that also pass their own scope predicate, so this reveals nothing.
+pub async fn path_of_code(db: &DatabaseConnection, code: &str) -> Result<Option<String>, ApiError> {
+    let found = region::Entity::find().filter(region::Column::Code.eq(code)).one(db).await?;
+    Ok(found.map(|row| row.path))
+}
+
+/// `region.path` within the subtree rooted at `path`.
+pub fn subtree_of_path(path: &str) -> sea_orm::Condition {
+    let (low, high) = region::subtree_bounds(path);
+    sea_orm::Condition::all().add(region::Column::Path.gte(low)).add(region::Column::Path.lt(high))
+}
+
+/// Root fields of the region tree.
+#[derive(Default)]
+pub struct RegionsQuery;
+
+#[Object]
+impl RegionsQuery {
+    /// Regions in your scope, ordered by code. All filters combine with AND; an unknown code matches nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only regions of this level.")] level: Option<RegionLevel>,
+        #[graphql(desc = "Only the direct children of the region with this code.")] parent_code: Option<String>,
+        #[graphql(desc = "Only the region with this code and everything below it.")] in_region: Option<String>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<ApiConnection<Region>> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Region, Action::Read).await?;
+        let mut select = region::Entity::find().filter(access.scope_on_region());
+        if let Some(level) = level {
+            select = select.filter(region::Column::Level.eq(region::RegionLevel::from(level)));
+        }
+        if let Some(code) = parent_code {
+            let parent_ids = sea_orm::sea_query::Query::select()
+                .column(region::Column::Id)
+                .from(region::Entity)
+                .and_where(region::Column::Code.eq(code))
+                .to_owned();
+            select = select.filter(region::Column::ParentId.in_subquery(parent_ids));
+        }
+        if let Some(code) = in_region {
+            match path_of_code(&request.db, &code).await? {
+                Some(path) => select = select.filter(subtree_of_path(&path)),
+                None => select = select.filter(region::Column::Id.eq(-1)),
+            }
+        }
+        let page = fetch_page(
+            &request.db,
+            select,
+            region::Column::Code,
+            |row| CursorKey::Text(row.code.clone()),
+            &page,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(into_connection(page, Region))
+    }
+
+    /// One region by its code; null when there is none in your scope.
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Administrative code, e.g. 330902 for 定海区.")] code: String,
+    ) -> ApiResult<Option<Region>> {
+        RequestData::of(ctx)?.regions.region_by_code(&code).await
+    }
+
+    /// The management-service team of a grid, by grid code. Public: no sign-in needed (联系方式全公开).
+    async fn grid_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The 15-digit grid code.")] grid_code: String,
+    ) -> ApiResult<Vec<GridTeamMember>> {
+        let request = RequestData::of(ctx)?;
+        // Refuses bad tokens before touching the database; the loader applies the scope.
+        request.authorize(Resource::GridTeam, Action::Read).await?;
+        let grid = region::Entity::find()
+            .filter(region::Column::Code.eq(grid_code))
+            .filter(region::Column::Level.eq(region::RegionLevel::Grid))
+            .one(&request.db)
+            .await
+            .map_err(ApiError::from)?;
+        let Some(grid) = grid else {
+            return Ok(Vec::new());
+        };
+        request.regions.team_of(grid.id).await
+    }
+}

@@ -1,0 +1,150 @@
+//! GraphQL types of the region tree.
+
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use entities::{grid_team_member, region};
+
+use crate::error::ApiResult;
+use crate::node::{NodeType, global_id};
+use crate::request::RequestData;
+
+/// The five administrative levels.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::region::RegionLevel")]
+pub enum RegionLevel {
+    /// 市: the city (舟山市).
+    City,
+    /// 县/区: a district or county.
+    District,
+    /// 乡镇/街道: a township, town or street.
+    Township,
+    /// 社区/村: a community or village.
+    Community,
+    /// 网格: the grid, the unit everything else is attached to.
+    Grid,
+}
+
+/// What a member does in a grid's management-service team.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::grid_team_member::TeamRole")]
+pub enum TeamRole {
+    /// 网格长: leads the grid.
+    GridLeader,
+    /// 专职网格员: full-time grid worker.
+    GridWorker,
+    /// 社区民警: the community police officer.
+    PoliceOfficer,
+    /// 医生: the family doctor.
+    Doctor,
+    /// 律师: the lawyer.
+    Lawyer,
+    /// 调解员: the mediator.
+    Mediator,
+    /// 志愿者: a volunteer on the team.
+    Volunteer,
+}
+
+/// A node of the administrative tree: the city, a district, a township, a community or a grid.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::Region, self.0.id)
+    }
+
+    /// Administrative code: 6 digits for the city and districts, 9 for townships, 12 for communities, 15 for grids.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// Name, e.g. 定海区, 昌国街道, 香园社区第3网格.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Level in the tree.
+    async fn level(&self) -> RegionLevel {
+        self.0.level.into()
+    }
+
+    /// Depth in the tree: 0 for the city, 4 for a grid.
+    async fn depth(&self) -> i16 {
+        self.0.depth
+    }
+
+    /// The region one level up; null for the city, or when the parent is outside your scope.
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        match self.0.parent_id {
+            Some(parent_id) => RequestData::of(ctx)?.regions.region_by_id(parent_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The regions one level down, ordered by code. A region has at most a few dozen children.
+    async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        RequestData::of(ctx)?.regions.children_of(self.0.id).await
+    }
+
+    /// The regions above this one that are within your scope, from the top down (the region itself excluded).
+    async fn ancestors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        let codes: Vec<String> = self
+            .0
+            .path
+            .split('/')
+            .filter(|code| !code.is_empty() && *code != self.0.code)
+            .map(str::to_owned)
+            .collect();
+        RequestData::of(ctx)?.regions.regions_by_codes(codes).await
+    }
+
+    /// The grid's management-service team (empty above grid level).
+    async fn team(&self, ctx: &Context<'_>) -> ApiResult<Vec<GridTeamMember>> {
+        RequestData::of(ctx)?.regions.team_of(self.0.id).await
+    }
+
+    /// When the region was registered in the system (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A member of a grid's management-service team. The report makes these contacts public (联系方式全公开):
+/// name, role and phone can be looked up without signing in.
+pub struct GridTeamMember {
+    pub row: grid_team_member::Model,
+}
+
+#[Object]
+impl GridTeamMember {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::GridTeamMember, self.row.id)
+    }
+
+    /// The member's role in the team.
+    async fn role(&self) -> TeamRole {
+        self.row.role.into()
+    }
+
+    /// Full name (public contact information).
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    /// Contact phone (public contact information).
+    async fn phone(&self) -> &str {
+        &self.row.phone
+    }
+
+    /// What the member takes care of, in their own words.
+    async fn duty(&self) -> Option<&str> {
+        self.row.duty.as_deref()
+    }
+
+    /// The grid this member serves.
+    async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
+    }
+}

@@ -1,0 +1,49 @@
+//! Everything one GraphQL request carries: the caller, the database, and the request's data loaders.
+//! Loaders are per request because they apply the caller's scope in their SQL and cache what they load.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::viewer::Access;
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::ApiError;
+use crate::regions::loader::RegionLoaders;
+use crate::volunteers::loader::VolunteerLoaders;
+
+/// Request-scoped data, attached to each GraphQL request by the HTTP handler.
+pub struct RequestData {
+    pub viewer: Arc<Viewer>,
+    pub db: DatabaseConnection,
+    pub regions: RegionLoaders,
+    pub volunteers: VolunteerLoaders,
+}
+
+impl RequestData {
+    pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
+        let viewer = Arc::new(viewer);
+        Self {
+            regions: RegionLoaders::new(db.clone(), viewer.clone()),
+            volunteers: VolunteerLoaders::new(db.clone(), viewer.clone()),
+            viewer,
+            db,
+        }
+    }
+
+    /// The request data of the current GraphQL request.
+    pub fn of<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, async_graphql::Error> {
+        ctx.data::<RequestData>()
+    }
+
+    /// Asks the policy whether the caller may perform `action` on `resource`; see [`Viewer::authorize`].
+    pub async fn authorize(&self, resource: Resource, action: Action) -> Result<Access, ApiError> {
+        self.viewer.authorize(&self.db, resource, action).await
+    }
+}
+
+/// Turns a loader's shared error into a GraphQL error with its code.
+pub fn loader_error(err: Arc<ApiError>) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    err.extend()
+}

@@ -1,0 +1,156 @@
+//! `govgraph serve`: migrate, optionally seed demo data, resolve the token key, and serve HTTP until SIGTERM or
+//! ctrl-c (actix finishes in-flight requests before exiting).
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+
+use crate::auth::jwt::{Claims, TokenVerifier, mint_hs256};
+use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
+use crate::db::StatementCounter;
+use crate::http::metrics::Metrics;
+use crate::http::{AppState, log_requests, routes};
+use crate::schema::{ApiSchema, schema_builder};
+
+/// Deepest selection the server executes.
+pub const MAX_DEPTH: usize = 16;
+
+/// Everything that can stop `serve` from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Key(#[from] crate::auth::jwt::KeyError),
+    #[error("demo data: {0}")]
+    Seed(#[from] crate::seed::SeedError),
+    #[error("development secret file {path}: {source}")]
+    DevSecret { path: String, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("server: {0}")]
+    Server(std::io::Error),
+}
+
+/// The schema with its data attached, as the server runs it.
+pub fn build_schema(db: &DatabaseConnection) -> ApiSchema {
+    schema_builder().data(db.clone()).limit_depth(MAX_DEPTH).finish()
+}
+
+/// The shared state of a server over `db`.
+pub fn app_state(db: DatabaseConnection, verifier: Arc<TokenVerifier>, statements: Arc<StatementCounter>) -> AppState {
+    AppState { schema: build_schema(&db), db, verifier, metrics: Arc::new(Metrics::default()), statements }
+}
+
+/// The actix application: routes, state and request logging. Tests serve exactly this.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().app_data(web::Data::new(state)).wrap(from_fn(log_requests)).configure(routes)
+}
+
+/// Runs `govgraph serve`.
+pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), StartError> {
+    let statements = Arc::new(StatementCounter::default());
+    let db =
+        crate::db::connect(&database.database_url, database.db_max_connections, Some(statements.clone())).await?;
+    migration::Migrator::up(&db, None).await?;
+
+    if args.demo && crate::seed::is_empty(&db).await? {
+        eprintln!("govgraph: filling the empty database with demo data (scale {})…", args.scale);
+        let options = crate::seed::SeedOptions {
+            scale: args.scale,
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..Default::default()
+        };
+        let report = crate::seed::seed(&db, &options).await?;
+        eprintln!("govgraph: demo data ready in {:.1} s", report.elapsed.as_secs_f64());
+    }
+
+    let explicit_key = args.jwt.jwt_secret.is_some() || args.jwt.jwt_public_key.is_some();
+    let dev_secret = if args.demo && !explicit_key {
+        Some(load_or_create_dev_secret(&dev_secret_path(&database.database_url))?)
+    } else {
+        None
+    };
+    let verifier = Arc::new(TokenVerifier::from_config(&args.jwt, dev_secret.as_deref())?);
+    if args.demo {
+        print_demo_header(args, dev_secret.as_deref());
+    }
+
+    let state = app_state(db, verifier, statements);
+    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(args.bind)
+        .map_err(|source| StartError::Bind { addr: args.bind.to_string(), source })?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening");
+        eprintln!("govgraph: serving GraphQL at http://{addr}/graphql");
+    }
+    server.run().await.map_err(StartError::Server)
+}
+
+/// Reads the development secret kept beside the database, creating it on first use.
+pub fn load_or_create_dev_secret(path: &Path) -> Result<String, StartError> {
+    let shown = path.display().to_string();
+    let io_error = |source| StartError::DevSecret { path: shown.clone(), source };
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut random| random.read_exact(&mut bytes)).map_err(io_error)?;
+    let secret = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io_error)?;
+    file.write_all(secret.as_bytes()).map_err(io_error)?;
+    Ok(secret)
+}
+
+fn print_demo_header(args: &ServeArgs, dev_secret: Option<&str>) {
+    let Some(secret) = dev_secret.or(args.jwt.jwt_secret.as_deref()) else {
+        eprintln!("govgraph: tokens are verified with the configured public key; mint them with your issuer");
+        return;
+    };
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: "demo-admin".into(),
+        roles: vec!["admin".into()],
+        region: Some("330900".into()),
+        exp: now + 12 * 3600,
+        iat: Some(now),
+        nbf: None,
+        iss: args.jwt.jwt_issuer.clone(),
+        aud: args.jwt.jwt_audience.clone(),
+        name: Some("Demo administrator".into()),
+        purpose: Some("demo".into()),
+    };
+    match mint_hs256(secret, &claims) {
+        Ok(token) => {
+            eprintln!("govgraph: admin header for GraphiQL (valid 12 h, whole city):");
+            eprintln!("{{\"Authorization\": \"Bearer {token}\"}}");
+        }
+        Err(err) => tracing::warn!(error = %err, "could not mint the demo admin token"),
+    }
+}

@@ -1,0 +1,5 @@
+//! Registered peace volunteers.
+
+pub mod loader;
+pub mod query;
+pub mod types;

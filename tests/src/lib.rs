@@ -1,0 +1,331 @@
+//! Test harness for end-to-end tests: a fresh database per test (SQLite by default, PostgreSQL when
+//! `DATABASE_URL` names one), the real server on a random port in its own thread, and a small HTTP client.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+
+use govgraph::auth::jwt::{Claims, TokenVerifier, mint_hs256};
+use govgraph::config::{JwtArgs, PublicKeyAlgorithm};
+use govgraph::db::StatementCounter;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use serde_json::{Value, json};
+
+/// The HS256 secret of test servers.
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// A database of its own for one test (or one shared fixture), removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+fn admin_postgres_url() -> Option<String> {
+    std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let root = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{root}/{name}?{query}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+fn unique_name() -> String {
+    format!("govgraph_t_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed))
+}
+
+fn process_alive(pid: &str) -> bool {
+    std::path::Path::new("/proc").join(pid).exists()
+}
+
+impl TestDb {
+    /// Creates an empty database.
+    pub async fn create() -> TestDb {
+        let name = unique_name();
+        match admin_postgres_url() {
+            Some(admin_url) => {
+                let admin = govgraph::db::connect(&admin_url, 1, None).await.expect("connect to DATABASE_URL");
+                remove_stale_postgres(&admin).await;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                TestDb { url: with_database(&admin_url, &name), cleanup: Cleanup::Postgres { admin_url, name } }
+            }
+            None => {
+                let dir = std::env::temp_dir().join("govgraph-tests");
+                std::fs::create_dir_all(&dir).expect("create temp dir");
+                remove_stale_sqlite(&dir);
+                let path = dir.join(format!("{name}.db"));
+                TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: Cleanup::SqliteFile(path) }
+            }
+        }
+    }
+
+    /// A fresh connection pool to this database, in the caller's runtime.
+    pub async fn connect(&self) -> DatabaseConnection {
+        govgraph::db::connect(&self.url, 4, None).await.expect("connect to test database")
+    }
+}
+
+async fn remove_stale_postgres(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'govgraph_t_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let pid = name.trim_start_matches("govgraph_t_").split('_').next().unwrap_or_default().to_owned();
+        if !process_alive(&pid) {
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok();
+        }
+    }
+}
+
+fn remove_stale_sqlite(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(rest) = name.strip_prefix("govgraph_t_") {
+            let pid = rest.split('_').next().unwrap_or_default();
+            if !process_alive(pid) {
+                std::fs::remove_file(entry.path()).ok();
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside a runtime; a fresh thread with its own runtime may block.
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    if let Ok(runtime) = runtime {
+                        runtime.block_on(async {
+                            if let Ok(admin) = govgraph::db::connect(&admin_url, 1, None).await {
+                                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                                admin.execute_unprepared(&sql).await.ok();
+                            }
+                        });
+                    }
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+}
+
+/// What the server's database holds before the test starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Fixture {
+    /// Migrated, empty.
+    Empty,
+    /// Demo data at this scale (the region tree is always complete).
+    Demo(f64),
+}
+
+/// The real server on a random local port.
+pub struct TestServer {
+    pub base: String,
+    pub db: TestDb,
+    pub statements: Arc<StatementCounter>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestServer {
+    /// Creates a fresh database with `fixture` and starts the server on it.
+    pub async fn start(fixture: Fixture) -> TestServer {
+        let db = TestDb::create().await;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let statements = Arc::new(StatementCounter::default());
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let url = db.url.clone();
+        let counter = statements.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let started = serve_in_this_thread(url, fixture, counter, listener).await;
+                match started {
+                    Ok(server) => {
+                        ready_tx.send(Ok(server.handle())).ok();
+                        server.await.ok();
+                    }
+                    Err(err) => {
+                        ready_tx.send(Err(err)).ok();
+                    }
+                }
+            });
+        });
+        let handle = tokio::task::spawn_blocking(move || ready_rx.recv())
+            .await
+            .expect("join")
+            .expect("server thread answered")
+            .unwrap_or_else(|err| panic!("test server did not start: {err}"));
+        TestServer { base, db, statements, handle }
+    }
+
+    /// A token for `roles` scoped to `region`, valid for ten minutes.
+    pub fn token(&self, roles: &[&str], region: &str) -> String {
+        token_for("tester", roles, region)
+    }
+
+    /// POSTs a GraphQL request and returns the JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_with_headers(token, &[], query, variables).await
+    }
+
+    /// POSTs a GraphQL request with extra headers.
+    pub async fn gql_with_headers(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        // A client per call: a shared server outlives the runtime of the test that started it.
+        let mut request = reqwest::Client::new().post(format!("{}/graphql", self.base)).json(&json!({
+            "query": query,
+            "variables": variables,
+        }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("send GraphQL request");
+        response.json().await.expect("GraphQL response is JSON")
+    }
+
+    /// GETs a path and returns status and body.
+    pub async fn get(&self, path: &str, accept: Option<&str>) -> (u16, String) {
+        let mut request = reqwest::Client::new().get(format!("{}{path}", self.base));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.expect("send GET");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("read body"))
+    }
+
+    /// Statements executed by the server so far.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.total()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(handle.stop(false));
+            }
+        })
+        .join()
+        .ok();
+    }
+}
+
+async fn serve_in_this_thread(
+    url: String,
+    fixture: Fixture,
+    counter: Arc<StatementCounter>,
+    listener: TcpListener,
+) -> Result<actix_web::dev::Server, String> {
+    let db = govgraph::db::connect(&url, 8, Some(counter.clone())).await.map_err(|e| e.to_string())?;
+    migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
+    if let Fixture::Demo(scale) = fixture {
+        let options = govgraph::seed::SeedOptions { scale, ..Default::default() };
+        govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
+    }
+    let args = JwtArgs {
+        jwt_secret: Some(SECRET.into()),
+        jwt_public_key: None,
+        jwt_algorithm: PublicKeyAlgorithm::Rs256,
+        jwt_issuer: None,
+        jwt_audience: None,
+    };
+    let verifier = Arc::new(TokenVerifier::from_config(&args, None).map_err(|e| e.to_string())?);
+    let state = govgraph::server::app_state(db, verifier, counter);
+    let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .run();
+    Ok(server)
+}
+
+/// One demo-data server shared by the read-only tests of a test binary (scale 0.02, full region tree).
+pub async fn shared_demo() -> &'static TestServer {
+    static SHARED: tokio::sync::OnceCell<TestServer> = tokio::sync::OnceCell::const_new();
+    SHARED.get_or_init(|| TestServer::start(Fixture::Demo(SHARED_SCALE))).await
+}
+
+/// Scale of the shared demo data.
+pub const SHARED_SCALE: f64 = 0.02;
+
+/// A token signed with the test secret.
+pub fn token_for(sub: &str, roles: &[&str], region: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: sub.into(),
+        roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+        region: Some(region.into()),
+        exp: now + 600,
+        iat: Some(now),
+        nbf: None,
+        iss: None,
+        aud: None,
+        name: None,
+        purpose: None,
+    };
+    mint_hs256(SECRET, &claims).expect("mint token")
+}
+
+/// The `extensions.code` of each error in a response.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors.iter().filter_map(|error| error["extensions"]["code"].as_str().map(str::to_owned)).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Panics with the whole response when it carries errors.
+pub fn assert_no_errors(response: &Value) {
+    assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+}

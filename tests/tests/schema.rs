@@ -1,0 +1,38 @@
+//! `schema.graphql` is the committed output of `govgraph schema`; frontend teams build against it.
+//! Run with `UPDATE_SCHEMA=1` to rewrite it after an intended change.
+
+#[test]
+fn committed_schema_is_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
+    let current = govgraph::schema::sdl();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &current).expect("write schema.graphql");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql` (or UPDATE_SCHEMA=1 cargo test) and commit it"
+    );
+}
+
+#[test]
+fn every_type_and_field_is_described() {
+    let sdl = govgraph::schema::sdl();
+    let mut undocumented = Vec::new();
+    let mut previous = "";
+    for line in sdl.lines() {
+        let trimmed = line.trim();
+        let declares_type = ["type ", "enum ", "input ", "interface ", "scalar ", "union "]
+            .iter()
+            .any(|keyword| trimmed.starts_with(keyword));
+        let declares_field = line.starts_with("\t") && !trimmed.starts_with('"') && !trimmed.is_empty() && trimmed != "}";
+        if (declares_type || declares_field) && !previous.trim().ends_with('"') {
+            undocumented.push(trimmed.to_owned());
+        }
+        previous = line;
+    }
+    // Built-in scalars and async-graphql's own directives are outside our control.
+    undocumented.retain(|line| !line.starts_with("scalar ") && !line.starts_with("directive "));
+    assert!(undocumented.is_empty(), "undocumented schema elements: {undocumented:#?}");
+}
