@@ -176,7 +176,9 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
-        Command::Serve(args) => crate::server::serve(&cli.database, args).await.map_err(|err| err.to_string()),
+        Command::Serve(args) => {
+            crate::server::serve(&cli.database, args).await.map_err(|err| err.to_string())
+        }
         Command::Migrate { action } => migrate(&cli.database, action).await.map_err(|err| err.to_string()),
         Command::Seed(args) => seed(&cli.database, args).await,
         Command::Schema => {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod loader_batch;
 pub mod node;
 pub mod pagination;
 pub mod regions;

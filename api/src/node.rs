@@ -27,7 +27,9 @@ impl NodeType {
     }
 
     fn parse(name: &str) -> Option<Self> {
-        [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer].into_iter().find(|t| t.as_str() == name)
+        [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer]
+            .into_iter()
+            .find(|t| t.as_str() == name)
     }
 }
 
@@ -76,7 +78,9 @@ impl NodeQuery {
         let (node_type, number) = parse_global_id(&id, "id")?;
         Ok(match node_type {
             NodeType::Region => request.regions.region_by_id(number).await?.map(Node::Region),
-            NodeType::GridTeamMember => request.regions.team_member_by_id(number).await?.map(Node::GridTeamMember),
+            NodeType::GridTeamMember => {
+                request.regions.team_member_by_id(number).await?.map(Node::GridTeamMember)
+            }
             NodeType::Volunteer => request.volunteers.volunteer_by_id(number).await?.map(Node::Volunteer),
         })
     }

@@ -1,8 +1,8 @@
 //! Relay connections over keyset pagination: every list is a connection with `totalCount`, pages are cut by a
 //! unique sort key (never by OFFSET, which gets slower the deeper one pages), and page sizes are capped.
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Object, OutputType};
+use async_graphql::Context;
+use async_graphql::connection::PageInfo;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
@@ -74,8 +74,8 @@ impl PageRequest {
         before: Option<String>,
     ) -> Result<Self, ApiError> {
         let size = |value: i32, argument: &str| -> Result<u64, ApiError> {
-            let value = u64::try_from(value)
-                .map_err(|_| ApiError::bad_input(argument, "must not be negative"))?;
+            let value =
+                u64::try_from(value).map_err(|_| ApiError::bad_input(argument, "must not be negative"))?;
             if value > MAX_PAGE_SIZE {
                 return Err(ApiError::bad_input(
                     argument,
@@ -148,15 +148,14 @@ where
     })
 }
 
-/// The connection-level fields beside `edges` and `pageInfo`.
+/// Counts the rows a connection's arguments match, when the caller asks for `totalCount`.
 pub struct ConnectionTotals {
     count_query: SelectStatement,
 }
 
-#[Object]
 impl ConnectionTotals {
-    /// Number of items matching the arguments, over all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+    /// Runs the count.
+    pub async fn count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         let db = ctx.data::<DatabaseConnection>()?;
         let statement = Query::select()
             .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
@@ -172,18 +171,91 @@ impl ConnectionTotals {
     }
 }
 
-/// The connection type every list in the API returns.
-pub type ApiConnection<Node> = Connection<String, Node, ConnectionTotals>;
+impl<M> Page<M> {
+    /// Splits the page into edges (cursor and node), page info and the totals resolver.
+    pub fn into_parts<Node>(
+        self,
+        node_of: impl Fn(M) -> Node,
+    ) -> (Vec<(String, Node)>, PageInfo, ConnectionTotals) {
+        let edges: Vec<(String, Node)> =
+            self.rows.into_iter().map(|(key, row)| (key.encode(), node_of(row))).collect();
+        let page_info = PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
+            end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
+        };
+        (edges, page_info, ConnectionTotals { count_query: self.count_query })
+    }
+}
 
-/// Turns a page of rows into a connection of GraphQL nodes.
-pub fn into_connection<M, Node: OutputType>(page: Page<M>, node_of: impl Fn(M) -> Node) -> ApiConnection<Node> {
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ConnectionTotals { count_query: page.count_query },
-    );
-    connection.edges = page.rows.into_iter().map(|(key, row)| Edge::new(key.encode(), node_of(row))).collect();
-    connection
+/// Declares the Relay connection and edge types of one node type, with their descriptions.
+#[macro_export]
+macro_rules! connection_type {
+    ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: async_graphql::connection::PageInfo,
+            totals: $crate::pagination::ConnectionTotals,
+        }
+
+        #[doc = concat!("One of ", $what, " with its cursor.")]
+        pub struct $edge {
+            cursor: String,
+            node: $node,
+        }
+
+        impl $connection {
+            /// Builds the connection from a fetched page.
+            pub fn from_page<M>(page: $crate::pagination::Page<M>, node_of: impl Fn(M) -> $node) -> Self {
+                let (edges, page_info, totals) = page.into_parts(node_of);
+                Self {
+                    edges: edges.into_iter().map(|(cursor, node)| $edge { cursor, node }).collect(),
+                    page_info,
+                    totals,
+                }
+            }
+        }
+
+        #[doc = concat!("A page of ", $what, " (Relay connection).")]
+        #[async_graphql::Object]
+        impl $connection {
+            /// The items of this page with their cursors.
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+
+            /// The items of this page.
+            async fn nodes(&self) -> Vec<&$node> {
+                self.edges.iter().map(|edge| &edge.node).collect()
+            }
+
+            /// Where this page lies: whether there are more, and the cursors to get them.
+            async fn page_info(&self) -> &async_graphql::connection::PageInfo {
+                &self.page_info
+            }
+
+            /// Number of items matching the arguments, over all pages (counted only when asked for).
+            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> $crate::error::ApiResult<u64> {
+                self.totals.count(ctx).await
+            }
+        }
+
+        #[doc = concat!("One of ", $what, " with its cursor.")]
+        #[async_graphql::Object]
+        impl $edge {
+            /// Opaque cursor for `after`/`before`.
+            async fn cursor(&self) -> &str {
+                &self.cursor
+            }
+
+            /// The item.
+            async fn node(&self) -> &$node {
+                &self.node
+            }
+        }
+    };
 }
 
 #[cfg(test)]

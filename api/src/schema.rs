@@ -22,6 +22,7 @@ pub struct ViewerInfo {
     purpose: Option<String>,
 }
 
+/// The caller as the server sees them.
 #[Object]
 impl ViewerInfo {
     /// The token's `sub`.

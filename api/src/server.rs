@@ -43,7 +43,11 @@ pub fn build_schema(db: &DatabaseConnection) -> ApiSchema {
 }
 
 /// The shared state of a server over `db`.
-pub fn app_state(db: DatabaseConnection, verifier: Arc<TokenVerifier>, statements: Arc<StatementCounter>) -> AppState {
+pub fn app_state(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+) -> AppState {
     AppState { schema: build_schema(&db), db, verifier, metrics: Arc::new(Metrics::default()), statements }
 }
 
@@ -66,7 +70,8 @@ pub fn app(
 pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), StartError> {
     let statements = Arc::new(StatementCounter::default());
     let db =
-        crate::db::connect(&database.database_url, database.db_max_connections, Some(statements.clone())).await?;
+        crate::db::connect(&database.database_url, database.db_max_connections, Some(statements.clone()))
+            .await?;
     migration::Migrator::up(&db, None).await?;
 
     if args.demo && crate::seed::is_empty(&db).await? {
@@ -96,9 +101,8 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));
     }
-    let server = server
-        .bind(args.bind)
-        .map_err(|source| StartError::Bind { addr: args.bind.to_string(), source })?;
+    let server =
+        server.bind(args.bind).map_err(|source| StartError::Bind { addr: args.bind.to_string(), source })?;
     for addr in server.addrs() {
         tracing::info!(%addr, "listening");
         eprintln!("govgraph: serving GraphQL at http://{addr}/graphql");
@@ -117,7 +121,9 @@ pub fn load_or_create_dev_secret(path: &Path) -> Result<String, StartError> {
         }
     }
     let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom").and_then(|mut random| random.read_exact(&mut bytes)).map_err(io_error)?;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(io_error)?;
     let secret = hex::encode(bytes);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

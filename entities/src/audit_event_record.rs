@@ -14,7 +14,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::audit_event::Entity", from = "Column::EventId", to = "super::audit_event::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::audit_event::Entity",
+        from = "Column::EventId",
+        to = "super::audit_event::Column::Id"
+    )]
     Event,
 }
 

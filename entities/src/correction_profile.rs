@@ -47,7 +47,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::care_subject::Entity", from = "Column::SubjectId", to = "super::care_subject::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::care_subject::Entity",
+        from = "Column::SubjectId",
+        to = "super::care_subject::Column::Id"
+    )]
     Subject,
 }
 

@@ -37,7 +37,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::region::Entity", from = "Column::GridId", to = "super::region::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::region::Entity",
+        from = "Column::GridId",
+        to = "super::region::Column::Id"
+    )]
     Grid,
 }
 

@@ -43,9 +43,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::legal_aid_fund::Entity", from = "Column::FundId", to = "super::legal_aid_fund::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::legal_aid_fund::Entity",
+        from = "Column::FundId",
+        to = "super::legal_aid_fund::Column::Id"
+    )]
     Fund,
-    #[sea_orm(belongs_to = "super::legal_aid_application::Entity", from = "Column::ApplicationId", to = "super::legal_aid_application::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::legal_aid_application::Entity",
+        from = "Column::ApplicationId",
+        to = "super::legal_aid_application::Column::Id"
+    )]
     Application,
 }
 

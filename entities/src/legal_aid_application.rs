@@ -52,9 +52,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::legal_aid_fund::Entity", from = "Column::FundId", to = "super::legal_aid_fund::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::legal_aid_fund::Entity",
+        from = "Column::FundId",
+        to = "super::legal_aid_fund::Column::Id"
+    )]
     Fund,
-    #[sea_orm(belongs_to = "super::region::Entity", from = "Column::RegionId", to = "super::region::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::region::Entity",
+        from = "Column::RegionId",
+        to = "super::region::Column::Id"
+    )]
     Region,
     #[sea_orm(has_many = "super::ledger_entry::Entity")]
     LedgerEntry,

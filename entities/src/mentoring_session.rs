@@ -17,7 +17,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::mentorship::Entity", from = "Column::MentorshipId", to = "super::mentorship::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::mentorship::Entity",
+        from = "Column::MentorshipId",
+        to = "super::mentorship::Column::Id"
+    )]
     Mentorship,
 }
 

@@ -28,9 +28,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::mentor::Entity", from = "Column::MentorId", to = "super::mentor::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::mentor::Entity",
+        from = "Column::MentorId",
+        to = "super::mentor::Column::Id"
+    )]
     Mentor,
-    #[sea_orm(belongs_to = "super::care_subject::Entity", from = "Column::MenteeId", to = "super::care_subject::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::care_subject::Entity",
+        from = "Column::MenteeId",
+        to = "super::care_subject::Column::Id"
+    )]
     Mentee,
     #[sea_orm(has_many = "super::mentoring_session::Entity")]
     Session,

@@ -39,9 +39,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::volunteer::Entity", from = "Column::VolunteerId", to = "super::volunteer::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::volunteer::Entity",
+        from = "Column::VolunteerId",
+        to = "super::volunteer::Column::Id"
+    )]
     Volunteer,
-    #[sea_orm(belongs_to = "super::region::Entity", from = "Column::GridId", to = "super::region::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::region::Entity",
+        from = "Column::GridId",
+        to = "super::region::Column::Id"
+    )]
     Grid,
 }
 

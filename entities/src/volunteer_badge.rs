@@ -27,7 +27,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::volunteer::Entity", from = "Column::VolunteerId", to = "super::volunteer::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::volunteer::Entity",
+        from = "Column::VolunteerId",
+        to = "super::volunteer::Column::Id"
+    )]
     Volunteer,
 }
 

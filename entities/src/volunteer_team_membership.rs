@@ -26,9 +26,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::volunteer_team::Entity", from = "Column::TeamId", to = "super::volunteer_team::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::volunteer_team::Entity",
+        from = "Column::TeamId",
+        to = "super::volunteer_team::Column::Id"
+    )]
     Team,
-    #[sea_orm(belongs_to = "super::volunteer::Entity", from = "Column::VolunteerId", to = "super::volunteer::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::volunteer::Entity",
+        from = "Column::VolunteerId",
+        to = "super::volunteer::Column::Id"
+    )]
     Volunteer,
 }
 

@@ -6,13 +6,14 @@
 //! Changing a helper changes what the released migrations create on a fresh database, so treat this file like the
 //! migrations themselves: once released, add a new helper rather than altering one.
 
-use std::fmt::Write as _;
-
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 /// A foreign key `fk-<table>-<column>` from `table.column` to `parent.id`. ON DELETE RESTRICT: rows are never
 /// removed by a cascade, and a parent cannot be deleted while anything still refers to it.
+///
+/// The name reaches PostgreSQL only: sea-query writes SQLite's foreign keys without `CONSTRAINT <name>`, which
+/// loses nothing there, since SQLite neither reports nor drops a foreign key by name.
 pub(crate) fn foreign_key(
     table: impl IntoIden,
     column: impl IntoIden,
@@ -54,8 +55,8 @@ fn named_index<C: IntoIden>(
     let mut name = format!("{prefix}-{table}");
     let mut index = Index::create();
     for column in columns {
-        // Writing to a String cannot fail.
-        let _ = write!(name, "-{column}");
+        name.push('-');
+        name.push_str(&column.to_string());
         index.col(column);
     }
     index.name(name).table(table).take()

@@ -1,5 +1,6 @@
 //! Test harness for end-to-end tests: a fresh database per test (SQLite by default, PostgreSQL when
 //! `DATABASE_URL` names one), the real server on a random port in its own thread, and a small HTTP client.
+#![expect(clippy::expect_used, reason = "test harness: a failed set-up step must fail the test loudly")]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -62,21 +63,28 @@ impl TestDb {
         let name = unique_name();
         match admin_postgres_url() {
             Some(admin_url) => {
-                let admin = govgraph::db::connect(&admin_url, 1, None).await.expect("connect to DATABASE_URL");
+                let admin =
+                    govgraph::db::connect(&admin_url, 1, None).await.expect("connect to DATABASE_URL");
                 remove_stale_postgres(&admin).await;
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
-                TestDb { url: with_database(&admin_url, &name), cleanup: Cleanup::Postgres { admin_url, name } }
+                TestDb {
+                    url: with_database(&admin_url, &name),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
             }
             None => {
                 let dir = std::env::temp_dir().join("govgraph-tests");
                 std::fs::create_dir_all(&dir).expect("create temp dir");
                 remove_stale_sqlite(&dir);
                 let path = dir.join(format!("{name}.db"));
-                TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: Cleanup::SqliteFile(path) }
+                TestDb {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
             }
         }
     }
@@ -320,7 +328,10 @@ pub fn error_codes(response: &Value) -> Vec<String> {
     response["errors"]
         .as_array()
         .map(|errors| {
-            errors.iter().filter_map(|error| error["extensions"]["code"].as_str().map(str::to_owned)).collect()
+            errors
+                .iter()
+                .filter_map(|error| error["extensions"]["code"].as_str().map(str::to_owned))
+                .collect()
         })
         .unwrap_or_default()
 }

@@ -21,12 +21,21 @@ fn every_type_and_field_is_described() {
     let sdl = govgraph::schema::sdl();
     let mut undocumented = Vec::new();
     let mut previous = "";
+    let mut in_schema_block = false;
     for line in sdl.lines() {
         let trimmed = line.trim();
         let declares_type = ["type ", "enum ", "input ", "interface ", "scalar ", "union "]
             .iter()
             .any(|keyword| trimmed.starts_with(keyword));
-        let declares_field = line.starts_with("\t") && !trimmed.starts_with('"') && !trimmed.is_empty() && trimmed != "}";
+        // A field or argument line starts with its name; `): Type` closes an argument list.
+        let declares_field = line.starts_with('\t')
+            && trimmed.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && !in_schema_block;
+        if trimmed.starts_with("schema ") {
+            in_schema_block = true;
+        } else if trimmed == "}" {
+            in_schema_block = false;
+        }
         if (declares_type || declares_field) && !previous.trim().ends_with('"') {
             undocumented.push(trimmed.to_owned());
         }

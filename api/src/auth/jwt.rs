@@ -128,9 +128,8 @@ impl TokenVerifier {
     /// Verifies signature, algorithm and time/issuer/audience claims.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims).map_err(
+            |err| match err.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongIssuerOrAudience,
@@ -139,7 +138,8 @@ impl TokenVerifier {
                 }
                 ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => TokenError::BadClaims,
                 _ => TokenError::Invalid,
-            })
+            },
+        )
     }
 }
 

@@ -137,7 +137,8 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [Action::Read, Action::Create, Action::Update, Action::Approve, Action::Disburse];
+    pub const ALL: [Action; 5] =
+        [Action::Read, Action::Create, Action::Update, Action::Approve, Action::Disburse];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -278,7 +279,9 @@ pub fn decide(roles: &[Role], resource: Resource, action: Action) -> Option<Fiel
     }
     POLICY
         .iter()
-        .filter(|grant| roles.contains(&grant.role) && grant.resource == resource && grant.actions.contains(&action))
+        .filter(|grant| {
+            roles.contains(&grant.role) && grant.resource == resource && grant.actions.contains(&action)
+        })
         .map(|grant| grant.fields)
         .max()
 }

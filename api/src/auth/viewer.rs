@@ -23,7 +23,7 @@ pub enum Identity {
     /// A header was sent but the token was refused.
     Refused(TokenError),
     /// A verified token.
-    Token { claims: Claims, roles: Vec<Role> },
+    Token { claims: Box<Claims>, roles: Vec<Role> },
 }
 
 /// The region subtree a token may see.

@@ -73,10 +73,11 @@ fn identify(state: &AppState, http: &HttpRequest) -> Identity {
     };
     match state.verifier.verify(token) {
         Ok(claims) => {
-            let mut roles: Vec<Role> = claims.roles.iter().filter_map(|name| Role::from_claim(name)).collect();
+            let mut roles: Vec<Role> =
+                claims.roles.iter().filter_map(|name| Role::from_claim(name)).collect();
             roles.sort();
             roles.dedup();
-            Identity::Token { claims, roles }
+            Identity::Token { claims: Box::new(claims), roles }
         }
         Err(reason) => Identity::Refused(reason),
     }

@@ -15,7 +15,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body("database unavailable\n")
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .body("database unavailable\n")
         }
     }
 }

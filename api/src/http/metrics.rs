@@ -73,7 +73,10 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE govgraph_http_responses_total counter");
         if let Ok(map) = self.http.lock() {
             for ((route, status), count) in map.iter() {
-                let _ = writeln!(out, "govgraph_http_responses_total{{route=\"{route}\",status=\"{status}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "govgraph_http_responses_total{{route=\"{route}\",status=\"{status}\"}} {count}"
+                );
             }
         }
         let _ = writeln!(out, "# HELP govgraph_graphql_requests_total GraphQL operations executed, by type.");
@@ -82,12 +85,20 @@ impl Metrics {
             let count = histogram.count.load(Ordering::Relaxed);
             let _ = writeln!(out, "govgraph_graphql_requests_total{{operation=\"{name}\"}} {count}");
         }
-        let _ = writeln!(out, "# HELP govgraph_graphql_errors_total GraphQL operations that answered with errors.");
+        let _ = writeln!(
+            out,
+            "# HELP govgraph_graphql_errors_total GraphQL operations that answered with errors."
+        );
         let _ = writeln!(out, "# TYPE govgraph_graphql_errors_total counter");
         for (name, errors) in OPERATION_TYPES.iter().zip(&self.graphql_errors) {
-            let _ = writeln!(out, "govgraph_graphql_errors_total{{operation=\"{name}\"}} {}", errors.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "govgraph_graphql_errors_total{{operation=\"{name}\"}} {}",
+                errors.load(Ordering::Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP govgraph_graphql_duration_seconds Time to execute a GraphQL operation.");
+        let _ =
+            writeln!(out, "# HELP govgraph_graphql_duration_seconds Time to execute a GraphQL operation.");
         let _ = writeln!(out, "# TYPE govgraph_graphql_duration_seconds histogram");
         for (name, histogram) in OPERATION_TYPES.iter().zip(&self.graphql) {
             for (bound, bucket) in BUCKETS.iter().zip(&histogram.buckets) {
@@ -99,7 +110,10 @@ impl Metrics {
             }
             let count = histogram.count.load(Ordering::Relaxed);
             let sum = histogram.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "govgraph_graphql_duration_seconds_bucket{{operation=\"{name}\",le=\"+Inf\"}} {count}");
+            let _ = writeln!(
+                out,
+                "govgraph_graphql_duration_seconds_bucket{{operation=\"{name}\",le=\"+Inf\"}} {count}"
+            );
             let _ = writeln!(out, "govgraph_graphql_duration_seconds_sum{{operation=\"{name}\"}} {sum}");
             let _ = writeln!(out, "govgraph_graphql_duration_seconds_count{{operation=\"{name}\"}} {count}");
         }
@@ -107,7 +121,8 @@ impl Metrics {
         let _ = writeln!(out, "# HELP govgraph_db_pool_connections Open database connections by state.");
         let _ = writeln!(out, "# TYPE govgraph_db_pool_connections gauge");
         let _ = writeln!(out, "govgraph_db_pool_connections{{state=\"idle\"}} {idle}");
-        let _ = writeln!(out, "govgraph_db_pool_connections{{state=\"in_use\"}} {}", size.saturating_sub(idle));
+        let _ =
+            writeln!(out, "govgraph_db_pool_connections{{state=\"in_use\"}} {}", size.saturating_sub(idle));
         let _ = writeln!(out, "# HELP govgraph_db_pool_max_connections Configured pool size.");
         let _ = writeln!(out, "# TYPE govgraph_db_pool_max_connections gauge");
         let _ = writeln!(out, "govgraph_db_pool_max_connections {max}");
@@ -116,7 +131,11 @@ impl Metrics {
         let _ = writeln!(out, "govgraph_sql_statements_total {}", statements.total());
         let _ = writeln!(out, "# HELP govgraph_sql_statements_failed_total SQL statements that failed.");
         let _ = writeln!(out, "# TYPE govgraph_sql_statements_failed_total counter");
-        let _ = writeln!(out, "govgraph_sql_statements_failed_total {}", statements.failed.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "govgraph_sql_statements_failed_total {}",
+            statements.failed.load(Ordering::Relaxed)
+        );
         let _ = writeln!(out, "# HELP govgraph_sql_statement_seconds_total Time spent in SQL statements.");
         let _ = writeln!(out, "# TYPE govgraph_sql_statement_seconds_total counter");
         let seconds = statements.micros.load(Ordering::Relaxed) as f64 / 1e6;
@@ -129,11 +148,19 @@ fn pool_state(db: &DatabaseConnection) -> (u32, u32, u32) {
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
-            (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX), pool.options().get_max_connections())
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                pool.options().get_max_connections(),
+            )
         }
         DatabaseBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
-            (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX), pool.options().get_max_connections())
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                pool.options().get_max_connections(),
+            )
         }
         _ => (0, 0, 0),
     }

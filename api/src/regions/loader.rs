@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use entities::{grid_team_member, region};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::types::{GridTeamMember, Region};
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::loader_batch::{RequestLoader, batched};
 use crate::request::loader_error;
 
 /// Shared state of the region loaders.
@@ -109,20 +110,20 @@ impl Loader<i64> for TeamByGrid {
 /// The region loaders of one request.
 pub struct RegionLoaders {
     source: RegionSource,
-    by_id: DataLoader<RegionById>,
-    by_code: DataLoader<RegionByCode>,
-    children: DataLoader<ChildrenByParent>,
-    team: DataLoader<TeamByGrid>,
+    by_id: RequestLoader<RegionById>,
+    by_code: RequestLoader<RegionByCode>,
+    children: RequestLoader<ChildrenByParent>,
+    team: RequestLoader<TeamByGrid>,
 }
 
 impl RegionLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let source = RegionSource { db, viewer };
         Self {
-            by_id: DataLoader::new(RegionById(source.clone()), tokio::spawn),
-            by_code: DataLoader::new(RegionByCode(source.clone()), tokio::spawn),
-            children: DataLoader::new(ChildrenByParent(source.clone()), tokio::spawn),
-            team: DataLoader::new(TeamByGrid(source.clone()), tokio::spawn),
+            by_id: batched(RegionById(source.clone())),
+            by_code: batched(RegionByCode(source.clone())),
+            children: batched(ChildrenByParent(source.clone())),
+            team: batched(TeamByGrid(source.clone())),
             source,
         }
     }

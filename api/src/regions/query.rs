@@ -4,10 +4,10 @@ use async_graphql::{Context, Object};
 use entities::region;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::types::{GridTeamMember, Region, RegionLevel};
+use super::types::{GridTeamMember, Region, RegionConnection, RegionLevel};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{ApiConnection, CursorKey, PageRequest, fetch_page, into_connection};
+use crate::pagination::{CursorKey, PageRequest, fetch_page};
 use crate::request::RequestData;
 
 /// The materialized path of the region with `code`, looked up without scope: callers only ever get rows
@@ -35,13 +35,17 @@ impl RegionsQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only regions of this level.")] level: Option<RegionLevel>,
-        #[graphql(desc = "Only the direct children of the region with this code.")] parent_code: Option<String>,
-        #[graphql(desc = "Only the region with this code and everything below it.")] in_region: Option<String>,
+        #[graphql(desc = "Only the direct children of the region with this code.")] parent_code: Option<
+            String,
+        >,
+        #[graphql(desc = "Only the region with this code and everything below it.")] in_region: Option<
+            String,
+        >,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
-    ) -> ApiResult<ApiConnection<Region>> {
+    ) -> ApiResult<RegionConnection> {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::Region, Action::Read).await?;
@@ -72,7 +76,7 @@ impl RegionsQuery {
         )
         .await
         .map_err(ApiError::from)?;
-        Ok(into_connection(page, Region))
+        Ok(RegionConnection::from_page(page, Region))
     }
 
     /// One region by its code; null when there is none in your scope.

@@ -47,6 +47,7 @@ pub enum TeamRole {
 /// A node of the administrative tree: the city, a district, a township, a community or a grid.
 pub struct Region(pub region::Model);
 
+/// A node of the administrative tree: the city, a district, a township, a community or a grid.
 #[Object]
 impl Region {
     /// Opaque global ID.
@@ -116,6 +117,8 @@ pub struct GridTeamMember {
     pub row: grid_team_member::Model,
 }
 
+/// A member of a grid's management-service team. The report makes these contacts public (联系方式全公开):
+/// name, role and phone can be looked up without signing in.
 #[Object]
 impl GridTeamMember {
     /// Opaque global ID.
@@ -148,3 +151,5 @@ impl GridTeamMember {
         RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
     }
 }
+
+crate::connection_type!(RegionConnection, RegionEdge, Region, "regions");

@@ -157,6 +157,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> Result<Seed
         return Err(SeedError::NotEmpty);
     }
     let mut report = SeedReport::default();
+    let cache = None; // ABTEST
 
     let tree = regions::RegionTree::build(&ctx);
     regions::insert(&txn, &ctx, &tree, &progress, &mut report).await?;
@@ -173,6 +174,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> Result<Seed
     legal_aid::insert(&txn, &ctx, &tree, &mut ids, &progress, &mut report).await?;
 
     write::reset_sequences(&txn).await?;
+    write::restore_sqlite_cache(&txn, cache).await?;
     txn.commit().await?;
 
     report.elapsed = started.elapsed();

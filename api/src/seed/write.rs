@@ -4,7 +4,7 @@
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
-    Iterable,
+    Iterable, Statement,
 };
 
 /// Bind parameters allowed in one statement: SQLite's limit is 32,766 (PostgreSQL's 65,535 is larger).
@@ -76,6 +76,34 @@ pub async fn reset_sequences(txn: &DatabaseTransaction) -> Result<(), DbErr> {
         let sql =
             format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
         txn.execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// SQLite's page cache for the seeding connection, in KiB (a negative `cache_size`): large enough to hold the
+/// indexes of the service records, so that the long write transaction does not spill pages to disk over and
+/// over. Memory is only taken as pages are used.
+const SQLITE_CACHE_KIB: i64 = 256 * 1024;
+
+/// Enlarges the SQLite page cache of the transaction's connection; returns the previous setting, to restore
+/// with [`restore_sqlite_cache`] (the connection goes back to the application's pool afterwards).
+pub async fn enlarge_sqlite_cache(txn: &DatabaseTransaction) -> Result<Option<i64>, DbErr> {
+    if txn.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    let previous = txn
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA cache_size"))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?;
+    txn.execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}")).await?;
+    Ok(previous)
+}
+
+/// Puts back the page cache size [`enlarge_sqlite_cache`] replaced.
+pub async fn restore_sqlite_cache(txn: &DatabaseTransaction, previous: Option<i64>) -> Result<(), DbErr> {
+    if let Some(pages) = previous {
+        txn.execute_unprepared(&format!("PRAGMA cache_size = {pages}")).await?;
     }
     Ok(())
 }

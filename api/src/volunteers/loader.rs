@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use entities::volunteer;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::loader_batch::{RequestLoader, batched};
 use crate::request::loader_error;
 
 /// Volunteers by id, within the caller's scope.
@@ -38,12 +39,12 @@ impl Loader<i64> for VolunteerById {
 pub struct VolunteerLoaders {
     db: DatabaseConnection,
     viewer: Arc<Viewer>,
-    by_id: DataLoader<VolunteerById>,
+    by_id: RequestLoader<VolunteerById>,
 }
 
 impl VolunteerLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
-        let by_id = DataLoader::new(VolunteerById { db: db.clone(), viewer: viewer.clone() }, tokio::spawn);
+        let by_id = batched(VolunteerById { db: db.clone(), viewer: viewer.clone() });
         Self { db, viewer, by_id }
     }
 

@@ -4,11 +4,11 @@ use async_graphql::{Context, ID, Object};
 use entities::volunteer;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::types::{Volunteer, VolunteerStatus};
+use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{ApiConnection, CursorKey, PageRequest, fetch_page, into_connection};
+use crate::pagination::{CursorKey, PageRequest, fetch_page};
 use crate::regions::query::path_of_code;
 use crate::request::RequestData;
 
@@ -30,7 +30,7 @@ impl VolunteersQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
-    ) -> ApiResult<ApiConnection<Volunteer>> {
+    ) -> ApiResult<VolunteerConnection> {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
@@ -51,7 +51,7 @@ impl VolunteersQuery {
             fetch_page(&request.db, select, volunteer::Column::Id, |row| CursorKey::Int(row.id), &page)
                 .await
                 .map_err(ApiError::from)?;
-        Ok(into_connection(page, |row| Volunteer { row, access: access.clone() }))
+        Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
     }
 
     /// One volunteer by global ID or registration code (give exactly one); null when none is in your scope.

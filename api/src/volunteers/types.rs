@@ -39,6 +39,7 @@ pub struct Volunteer {
     pub access: Access,
 }
 
+/// A registered peace volunteer (平安志愿者). Personal fields are masked unless your role may see them.
 #[Object]
 impl Volunteer {
     /// Opaque global ID.
@@ -96,3 +97,5 @@ impl Volunteer {
         self.row.updated_at
     }
 }
+
+crate::connection_type!(VolunteerConnection, VolunteerEdge, Volunteer, "volunteers");
