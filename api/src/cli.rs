@@ -19,7 +19,7 @@ pub struct Cli {
     pub database: DatabaseArgs,
 
     /// Log filter, e.g. `info` or `govgraph=debug,info`.
-    #[arg(long, env = "GOVGRAPH_LOG", default_value = "info", global = true)]
+    #[arg(long, env = "GOVGRAPH_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,
 
     /// Log line format.
@@ -205,7 +205,7 @@ async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), 
             }
         }
     }
-    Ok(())
+    db.close().await
 }
 
 async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
@@ -218,6 +218,8 @@ async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let report = crate::seed::seed(&db, &options).await.map_err(|err| err.to_string())?;
+    // Closing checkpoints SQLite's write-ahead log into the database file.
+    db.close().await.map_err(|err| err.to_string())?;
     println!(
         "seeded in {:.1} s: {} regions ({} grids), {} team members, {} volunteers in {} teams, {} service records, \
          {} care subjects ({} corrections received, {} released), {} mentorships with {} outcomes, \

@@ -32,7 +32,11 @@ pub struct JwtArgs {
     #[arg(long, env = "GOVGRAPH_JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<PathBuf>,
 
-    /// Algorithm of the public key in `GOVGRAPH_JWT_PUBLIC_KEY`.
+    /// JWKS file (a JSON Web Key Set) whose keys are chosen by the token's `kid`, for key rotation.
+    #[arg(long, env = "GOVGRAPH_JWT_JWKS")]
+    pub jwt_jwks: Option<PathBuf>,
+
+    /// Algorithm of the public key(s) in `GOVGRAPH_JWT_PUBLIC_KEY` or `GOVGRAPH_JWT_JWKS`.
     #[arg(long, env = "GOVGRAPH_JWT_ALGORITHM", value_enum, default_value_t = PublicKeyAlgorithm::Rs256)]
     pub jwt_algorithm: PublicKeyAlgorithm,
 

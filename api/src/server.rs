@@ -85,7 +85,8 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         eprintln!("govgraph: demo data ready in {:.1} s", report.elapsed.as_secs_f64());
     }
 
-    let explicit_key = args.jwt.jwt_secret.is_some() || args.jwt.jwt_public_key.is_some();
+    let explicit_key =
+        args.jwt.jwt_secret.is_some() || args.jwt.jwt_public_key.is_some() || args.jwt.jwt_jwks.is_some();
     let dev_secret = if args.demo && !explicit_key {
         Some(load_or_create_dev_secret(&dev_secret_path(&database.database_url))?)
     } else {

@@ -281,6 +281,7 @@ async fn serve_in_this_thread(
     let args = JwtArgs {
         jwt_secret: Some(SECRET.into()),
         jwt_public_key: None,
+        jwt_jwks: None,
         jwt_algorithm: PublicKeyAlgorithm::Rs256,
         jwt_issuer: None,
         jwt_audience: None,

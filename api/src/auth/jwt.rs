@@ -43,12 +43,14 @@ pub struct Claims {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error(
-        "no token key configured: set GOVGRAPH_JWT_SECRET (HS256) or GOVGRAPH_JWT_PUBLIC_KEY (RS256/ES256 PEM file), \
-         or run `govgraph serve --demo` for a development secret"
+        "no token key configured: set GOVGRAPH_JWT_SECRET (HS256), GOVGRAPH_JWT_PUBLIC_KEY (RS256/ES256 PEM file) \
+         or GOVGRAPH_JWT_JWKS (JWKS file, keys chosen by `kid`), or run `govgraph serve --demo` for a development secret"
     )]
     Missing,
-    #[error("set only one of GOVGRAPH_JWT_SECRET and GOVGRAPH_JWT_PUBLIC_KEY")]
+    #[error("set only one of GOVGRAPH_JWT_SECRET, GOVGRAPH_JWT_PUBLIC_KEY and GOVGRAPH_JWT_JWKS")]
     Both,
+    #[error("GOVGRAPH_JWT_JWKS file {path}: {reason}")]
+    Jwks { path: String, reason: String },
     #[error("GOVGRAPH_JWT_SECRET must be at least 32 bytes long")]
     WeakSecret,
     #[error("cannot read GOVGRAPH_JWT_PUBLIC_KEY file {path}: {source}")]
@@ -72,10 +74,17 @@ pub enum TokenError {
     Invalid,
 }
 
-/// Verifies tokens with one key and one algorithm.
+/// The verification key, or a set of them selected by the token's `kid` (key rotation).
+#[derive(Clone)]
+enum Keys {
+    Single(DecodingKey),
+    ByKid(std::collections::HashMap<String, DecodingKey>),
+}
+
+/// Verifies tokens with one algorithm and one key (or one key per `kid`).
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
 }
 
@@ -89,19 +98,29 @@ impl TokenVerifier {
     /// Builds the verifier the configuration asks for; `fallback_secret` (the demo's development secret) is used
     /// only when neither a secret nor a public key is configured.
     pub fn from_config(args: &JwtArgs, fallback_secret: Option<&str>) -> Result<Self, KeyError> {
-        let (key, algorithm) = match (&args.jwt_secret, &args.jwt_public_key) {
-            (Some(_), Some(_)) => return Err(KeyError::Both),
-            (Some(secret), None) => (hs256_key(secret)?, Algorithm::HS256),
-            (None, Some(path)) => public_key(path, args.jwt_algorithm)?,
-            (None, None) => match fallback_secret {
-                Some(secret) => (hs256_key(secret)?, Algorithm::HS256),
-                None => return Err(KeyError::Missing),
-            },
+        let configured = [args.jwt_secret.is_some(), args.jwt_public_key.is_some(), args.jwt_jwks.is_some()]
+            .iter()
+            .filter(|set| **set)
+            .count();
+        if configured > 1 {
+            return Err(KeyError::Both);
+        }
+        let (keys, algorithm) = if let Some(secret) = &args.jwt_secret {
+            (Keys::Single(hs256_key(secret)?), Algorithm::HS256)
+        } else if let Some(path) = &args.jwt_public_key {
+            let (key, algorithm) = public_key(path, args.jwt_algorithm)?;
+            (Keys::Single(key), algorithm)
+        } else if let Some(path) = &args.jwt_jwks {
+            key_set(path, args.jwt_algorithm)?
+        } else if let Some(secret) = fallback_secret {
+            (Keys::Single(hs256_key(secret)?), Algorithm::HS256)
+        } else {
+            return Err(KeyError::Missing);
         };
-        Ok(Self::new(key, algorithm, args.jwt_issuer.as_deref(), args.jwt_audience.as_deref()))
+        Ok(Self::new(keys, algorithm, args.jwt_issuer.as_deref(), args.jwt_audience.as_deref()))
     }
 
-    fn new(key: DecodingKey, algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Self {
+    fn new(keys: Keys, algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_exp = true;
@@ -122,14 +141,21 @@ impl TokenVerifier {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Self { key, validation }
+        Self { keys, validation }
     }
 
     /// Verifies signature, algorithm and time/issuer/audience claims.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims).map_err(
-            |err| match err.kind() {
+        let key = match &self.keys {
+            Keys::Single(key) => key,
+            Keys::ByKid(keys) => {
+                let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+                header.kid.as_deref().and_then(|kid| keys.get(kid)).ok_or(TokenError::Invalid)?
+            }
+        };
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation).map(|data| data.claims).map_err(|err| {
+            match err.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongIssuerOrAudience,
@@ -138,8 +164,8 @@ impl TokenVerifier {
                 }
                 ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => TokenError::BadClaims,
                 _ => TokenError::Invalid,
-            },
-        )
+            }
+        })
     }
 }
 
@@ -163,6 +189,31 @@ fn public_key(path: &Path, algorithm: PublicKeyAlgorithm) -> Result<(DecodingKey
     }
 }
 
+fn key_set(path: &Path, algorithm: PublicKeyAlgorithm) -> Result<(Keys, Algorithm), KeyError> {
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|source| KeyError::Read { path: shown.clone(), source })?;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
+        .map_err(|err| KeyError::Jwks { path: shown.clone(), reason: err.to_string() })?;
+    let algorithm = match algorithm {
+        PublicKeyAlgorithm::Rs256 => Algorithm::RS256,
+        PublicKeyAlgorithm::Es256 => Algorithm::ES256,
+    };
+    let mut keys = std::collections::HashMap::new();
+    for jwk in &set.keys {
+        let Some(kid) = jwk.common.key_id.clone() else {
+            return Err(KeyError::Jwks { path: shown, reason: "every key needs a `kid`".into() });
+        };
+        let key = DecodingKey::from_jwk(jwk)
+            .map_err(|err| KeyError::Jwks { path: shown.clone(), reason: format!("key {kid}: {err}") })?;
+        keys.insert(kid, key);
+    }
+    if keys.is_empty() {
+        return Err(KeyError::Jwks { path: shown, reason: "the set holds no key".into() });
+    }
+    Ok((Keys::ByKid(keys), algorithm))
+}
+
 /// Signs development tokens with a shared HS256 secret (`govgraph token`, tests).
 pub fn mint_hs256(secret: &str, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
     let key = EncodingKey::from_secret(secret.as_bytes())?;
@@ -179,6 +230,7 @@ mod tests {
         JwtArgs {
             jwt_secret: Some(SECRET.into()),
             jwt_public_key: None,
+            jwt_jwks: None,
             jwt_algorithm: PublicKeyAlgorithm::Rs256,
             jwt_issuer: None,
             jwt_audience: None,
@@ -236,6 +288,116 @@ mod tests {
         let mut weak = args();
         weak.jwt_secret = Some("short".into());
         assert!(matches!(TokenVerifier::from_config(&weak, None), Err(KeyError::WeakSecret)));
+    }
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys").join(name)
+    }
+
+    fn sign(algorithm: Algorithm, private_pem: &str, kid: Option<&str>, claims: &Claims) -> String {
+        let pem = std::fs::read(fixture(private_pem)).unwrap();
+        let key = match algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem).unwrap(),
+            _ => EncodingKey::from_ec_pem(&pem).unwrap(),
+        };
+        let mut header = Header::new(algorithm);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn public_args(key: Option<&str>, jwks: Option<&str>, algorithm: PublicKeyAlgorithm) -> JwtArgs {
+        JwtArgs {
+            jwt_secret: None,
+            jwt_public_key: key.map(fixture),
+            jwt_jwks: jwks.map(fixture),
+            jwt_algorithm: algorithm,
+            jwt_issuer: None,
+            jwt_audience: None,
+        }
+    }
+
+    #[test]
+    fn rs256_and_es256_public_keys() {
+        let rs = TokenVerifier::from_config(
+            &public_args(Some("rsa-a.pub"), None, PublicKeyAlgorithm::Rs256),
+            None,
+        )
+        .unwrap();
+        assert!(rs.verify(&sign(Algorithm::RS256, "rsa-a.key", None, &claims(600))).is_ok());
+        assert_eq!(
+            rs.verify(&sign(Algorithm::RS256, "rsa-b.key", None, &claims(600))),
+            Err(TokenError::Invalid)
+        );
+        // An HS256 token signed with the public key's bytes must not pass an RS256 configuration.
+        let public_pem = std::fs::read_to_string(fixture("rsa-a.pub")).unwrap();
+        let confused = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(600),
+            &EncodingKey::from_secret(public_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rs.verify(&confused), Err(TokenError::Invalid));
+
+        let es =
+            TokenVerifier::from_config(&public_args(Some("ec.pub"), None, PublicKeyAlgorithm::Es256), None)
+                .unwrap();
+        assert!(es.verify(&sign(Algorithm::ES256, "ec.key", None, &claims(600))).is_ok());
+        assert!(es.verify(&sign(Algorithm::RS256, "rsa-a.key", None, &claims(600))).is_err());
+    }
+
+    #[test]
+    fn jwks_selects_the_key_by_kid() {
+        let set = TokenVerifier::from_config(
+            &public_args(None, Some("jwks.json"), PublicKeyAlgorithm::Rs256),
+            None,
+        )
+        .unwrap();
+        assert!(set.verify(&sign(Algorithm::RS256, "rsa-a.key", Some("rsa-a"), &claims(600))).is_ok());
+        assert!(set.verify(&sign(Algorithm::RS256, "rsa-b.key", Some("rsa-b"), &claims(600))).is_ok());
+        let wrong_kid = sign(Algorithm::RS256, "rsa-b.key", Some("rsa-a"), &claims(600));
+        assert_eq!(set.verify(&wrong_kid), Err(TokenError::Invalid));
+        let no_kid = sign(Algorithm::RS256, "rsa-a.key", None, &claims(600));
+        assert_eq!(set.verify(&no_kid), Err(TokenError::Invalid));
+        let unknown_kid = sign(Algorithm::RS256, "rsa-a.key", Some("rsa-z"), &claims(600));
+        assert_eq!(set.verify(&unknown_kid), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn not_yet_valid_and_audience() {
+        let mut with_aud = args();
+        with_aud.jwt_audience = Some("govgraph".into());
+        let verifier = TokenVerifier::from_config(&with_aud, None).unwrap();
+        let mut future = claims(3600);
+        future.nbf = Some(chrono::Utc::now().timestamp() + 600);
+        future.aud = Some("govgraph".into());
+        assert_eq!(verifier.verify(&mint_hs256(SECRET, &future).unwrap()), Err(TokenError::NotYetValid));
+        let mut wrong_aud = claims(600);
+        wrong_aud.aud = Some("another-service".into());
+        assert_eq!(
+            verifier.verify(&mint_hs256(SECRET, &wrong_aud).unwrap()),
+            Err(TokenError::WrongIssuerOrAudience)
+        );
+        let mut right = claims(600);
+        right.aud = Some("govgraph".into());
+        assert!(verifier.verify(&mint_hs256(SECRET, &right).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn missing_or_mistyped_exp_is_refused() {
+        let verifier = TokenVerifier::from_config(&args(), None).unwrap();
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        let header = Header::new(Algorithm::HS256);
+        let no_exp =
+            jsonwebtoken::encode(&header, &serde_json::json!({ "sub": "u1", "region": "330900" }), &key)
+                .unwrap();
+        assert!(verifier.verify(&no_exp).is_err());
+        let text_exp = jsonwebtoken::encode(
+            &header,
+            &serde_json::json!({ "sub": "u1", "region": "330900", "exp": "99999999999" }),
+            &key,
+        )
+        .unwrap();
+        assert!(verifier.verify(&text_exp).is_err());
     }
 
     #[test]

@@ -26,6 +26,25 @@ pub enum Identity {
     Token { claims: Box<Claims>, roles: Vec<Role> },
 }
 
+/// `column IN (ids of the regions in the subtree rooted at the region with materialized path `path`)`: the
+/// predicate that scopes every table with a region or grid foreign key.
+pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
+    let (low, high) = region::subtree_bounds(path);
+    let region_ids: SelectStatement = Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .and_where(region::Column::Path.gte(low))
+        .and_where(region::Column::Path.lt(high))
+        .to_owned();
+    Condition::all().add(column.in_subquery(region_ids))
+}
+
+/// `region.path` within the subtree rooted at the region with materialized path `path`.
+pub fn region_in_subtree(path: &str) -> Condition {
+    let (low, high) = region::subtree_bounds(path);
+    Condition::all().add(region::Column::Path.gte(low)).add(region::Column::Path.lt(high))
+}
+
 /// The region subtree a token may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -33,35 +52,21 @@ pub struct Scope {
     pub region_code: String,
     /// Materialized path of the scope's root region.
     pub path: String,
-    path_upper: String,
 }
 
 impl Scope {
     pub fn new(region_id: i64, region_code: String, path: String) -> Self {
-        let (path, path_upper) = region::subtree_bounds(&path);
-        Self { region_id, region_code, path, path_upper }
+        Self { region_id, region_code, path }
     }
 
     /// `region.path` within the subtree.
     pub fn region_condition(&self) -> Condition {
-        Condition::all()
-            .add(region::Column::Path.gte(self.path.as_str()))
-            .add(region::Column::Path.lt(self.path_upper.as_str()))
-    }
-
-    /// The ids of the regions in the subtree, as a subquery for `region_id IN (…)` predicates.
-    pub fn region_ids(&self) -> SelectStatement {
-        Query::select()
-            .column(region::Column::Id)
-            .from(region::Entity)
-            .and_where(region::Column::Path.gte(self.path.as_str()))
-            .and_where(region::Column::Path.lt(self.path_upper.as_str()))
-            .to_owned()
+        region_in_subtree(&self.path)
     }
 
     /// `column IN (regions of the subtree)`, for a table's region or grid foreign key.
     pub fn contains<C: ColumnTrait>(&self, column: C) -> Condition {
-        Condition::all().add(column.in_subquery(self.region_ids()))
+        in_subtree(column, &self.path)
     }
 }
 

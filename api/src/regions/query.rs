@@ -5,6 +5,7 @@ use entities::region;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::types::{GridTeamMember, Region, RegionConnection, RegionLevel};
+use crate::auth::viewer::region_in_subtree;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{CursorKey, PageRequest, fetch_page};
@@ -15,12 +16,6 @@ use crate::request::RequestData;
 pub async fn path_of_code(db: &DatabaseConnection, code: &str) -> Result<Option<String>, ApiError> {
     let found = region::Entity::find().filter(region::Column::Code.eq(code)).one(db).await?;
     Ok(found.map(|row| row.path))
-}
-
-/// `region.path` within the subtree rooted at `path`.
-pub fn subtree_of_path(path: &str) -> sea_orm::Condition {
-    let (low, high) = region::subtree_bounds(path);
-    sea_orm::Condition::all().add(region::Column::Path.gte(low)).add(region::Column::Path.lt(high))
 }
 
 /// Root fields of the region tree.
@@ -63,7 +58,7 @@ impl RegionsQuery {
         }
         if let Some(code) = in_region {
             match path_of_code(&request.db, &code).await? {
-                Some(path) => select = select.filter(subtree_of_path(&path)),
+                Some(path) => select = select.filter(region_in_subtree(&path)),
                 None => select = select.filter(region::Column::Id.eq(-1)),
             }
         }

@@ -5,6 +5,7 @@ use entities::volunteer;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
+use crate::auth::viewer::in_subtree;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
@@ -40,10 +41,7 @@ impl VolunteersQuery {
         }
         if let Some(code) = in_region {
             select = match path_of_code(&request.db, &code).await? {
-                Some(path) => {
-                    let scope = crate::auth::Scope::new(0, code, path);
-                    select.filter(scope.contains(volunteer::Column::RegionId))
-                }
+                Some(path) => select.filter(in_subtree(volunteer::Column::RegionId, &path)),
                 None => select.filter(volunteer::Column::Id.eq(-1)),
             };
         }
