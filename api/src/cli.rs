@@ -54,6 +54,17 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the policy table (role × resource) as a Markdown matrix.
     Policy,
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Recompute the audit trail's hash chain; exits non-zero when an event was altered, removed or reordered.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +200,23 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Policy => {
             print!("{}", crate::auth::policy::markdown_matrix());
             Ok(())
+        }
+        Command::Audit { action: AuditAction::Verify } => audit_verify(&cli.database).await,
+    }
+}
+
+async fn audit_verify(database: &DatabaseArgs) -> Result<(), String> {
+    use crate::audit::chain::{ChainReport, verify};
+    let db = crate::db::connect(&database.database_url, 1, None).await.map_err(|err| err.to_string())?;
+    let report = verify(&db).await.map_err(|err| err.to_string())?;
+    db.close().await.map_err(|err| err.to_string())?;
+    match report {
+        ChainReport::Intact { events } => {
+            println!("audit trail intact: {events} events");
+            Ok(())
+        }
+        ChainReport::Broken { event_id, reason } => {
+            Err(format!("audit trail broken at event {event_id}: {reason}"))
         }
     }
 }

@@ -63,3 +63,14 @@ pub async fn connect(
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+/// deferred transaction that reads and then writes fails outright when another writer got in between.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
+}

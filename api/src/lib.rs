@@ -2,6 +2,7 @@
 //!
 //! `main.rs` only calls [`cli::main`]; tests build the same server through [`server`] and [`schema`].
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -26,6 +26,15 @@ impl NodeType {
         }
     }
 
+    /// The policy resource (and audit entity type) of the node type.
+    pub fn resource(self) -> crate::auth::Resource {
+        match self {
+            NodeType::Region => crate::auth::Resource::Region,
+            NodeType::GridTeamMember => crate::auth::Resource::GridTeam,
+            NodeType::Volunteer => crate::auth::Resource::Volunteer,
+        }
+    }
+
     fn parse(name: &str) -> Option<Self> {
         [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer]
             .into_iter()

@@ -18,6 +18,8 @@ pub struct RequestData {
     pub db: DatabaseConnection,
     pub regions: RegionLoaders,
     pub volunteers: VolunteerLoaders,
+    /// Created on first use: most requests never read the audit trail.
+    pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
 }
 
 impl RequestData {
@@ -26,6 +28,7 @@ impl RequestData {
         Self {
             regions: RegionLoaders::new(db.clone(), viewer.clone()),
             volunteers: VolunteerLoaders::new(db.clone(), viewer.clone()),
+            audit_records: std::sync::OnceLock::new(),
             viewer,
             db,
         }

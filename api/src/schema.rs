@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Object, Schema, SchemaBuilder};
 
+use crate::audit::query::AuditQuery;
 use crate::auth::viewer::Identity;
 use crate::error::ApiResult;
 use crate::node::NodeQuery;
@@ -69,7 +70,7 @@ impl ViewerQuery {
 
 /// All read entry points.
 #[derive(MergedObject, Default)]
-pub struct Query(ViewerQuery, NodeQuery, RegionsQuery, VolunteersQuery);
+pub struct Query(ViewerQuery, NodeQuery, RegionsQuery, VolunteersQuery, AuditQuery);
 
 /// The schema type served at `/graphql`.
 pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;

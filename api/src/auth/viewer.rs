@@ -4,6 +4,7 @@
 //! refused with `UNAUTHENTICATED` as soon as it touches anything. The region scope is resolved from the
 //! database at most once per request, and only when a resolver needs it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use entities::region;
@@ -70,21 +71,85 @@ impl Scope {
     }
 }
 
+/// Which records' protected fields a request returned in clear, for its audit event.
+#[derive(Debug, Default)]
+pub struct ReadLog {
+    inner: std::sync::Mutex<ReadLogInner>,
+}
+
+#[derive(Debug, Default)]
+struct ReadLogInner {
+    records: BTreeMap<Resource, BTreeSet<i64>>,
+    most_protected: Option<FieldClass>,
+}
+
+/// What a request read in clear, grouped by resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecords {
+    pub records: BTreeMap<Resource, BTreeSet<i64>>,
+    /// `Sensitive` when any sensitive field was returned.
+    pub most_protected: FieldClass,
+}
+
+impl ReadLog {
+    fn note(&self, resource: Resource, id: i64, class: FieldClass) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.records.entry(resource).or_default().insert(id);
+            inner.most_protected = inner.most_protected.max(Some(class));
+        }
+    }
+
+    /// Takes what was logged so far; `None` when nothing protected was returned.
+    pub fn take(&self) -> Option<ReadRecords> {
+        let mut inner = self.inner.lock().ok()?;
+        let taken = std::mem::take(&mut *inner);
+        Some(ReadRecords { records: taken.records, most_protected: taken.most_protected? })
+    }
+}
+
 /// What an authorized caller may see of one resource.
 #[derive(Debug, Clone)]
 pub struct Access {
+    /// The resource this access was granted on.
+    pub resource: Resource,
     /// The most protected field class shown in clear.
     pub fields: FieldClass,
     /// `None` only for public data read without a token: every row of the city.
     pub scope: Option<Arc<Scope>>,
     /// Whether the caller stated a purpose of access (needed for sensitive fields).
     pub has_purpose: bool,
+    read_log: Arc<ReadLog>,
 }
 
 impl Access {
-    /// A personal field: in clear for callers granted personal fields, otherwise in its masked form.
-    pub fn personal(&self, value: &str, mask: fn(&str) -> String) -> String {
-        if self.fields >= FieldClass::Personal { value.to_owned() } else { mask(value) }
+    /// A personal field of record `id`: in clear for callers granted personal fields (and noted for the
+    /// audit trail), otherwise in its masked form.
+    pub fn personal(&self, id: i64, value: &str, mask: fn(&str) -> String) -> String {
+        if self.fields >= FieldClass::Personal {
+            self.read_log.note(self.resource, id, FieldClass::Personal);
+            value.to_owned()
+        } else {
+            mask(value)
+        }
+    }
+
+    /// A sensitive field of record `id`: returned (and noted for the audit trail) only to callers granted
+    /// sensitive fields who stated a purpose of access; otherwise a `FORBIDDEN` error and null.
+    pub fn sensitive<T>(&self, id: i64, value: T) -> Result<T, ApiError> {
+        if self.fields < FieldClass::Sensitive {
+            return Err(ApiError::Forbidden(format!(
+                "this field of {} is sensitive and your roles do not allow reading it",
+                self.resource.as_str()
+            )));
+        }
+        if !self.has_purpose {
+            return Err(ApiError::Forbidden(
+                "reading sensitive fields requires a stated purpose: send the `X-Access-Purpose` header"
+                    .into(),
+            ));
+        }
+        self.read_log.note(self.resource, id, FieldClass::Sensitive);
+        Ok(value)
     }
 
     /// The scope predicate on a table's region/grid column; no restriction for anonymous public reads.
@@ -112,6 +177,8 @@ pub struct Viewer {
     pub purpose: Option<String>,
     /// Correlates log lines and audit events of one request.
     pub request_id: String,
+    /// Protected fields returned in clear during this request.
+    pub read_log: Arc<ReadLog>,
     scope: OnceCell<Result<Arc<Scope>, TokenError>>,
 }
 
@@ -121,7 +188,7 @@ impl Viewer {
             Identity::Token { claims, .. } => claims.purpose.clone(),
             _ => None,
         });
-        Self { identity, purpose, request_id, scope: OnceCell::new() }
+        Self { identity, purpose, request_id, read_log: Arc::default(), scope: OnceCell::new() }
     }
 
     pub fn anonymous() -> Self {
@@ -134,6 +201,20 @@ impl Viewer {
             Identity::Anonymous => &[Role::Anonymous],
             Identity::Refused(_) => &[],
             Identity::Token { roles, .. } => roles,
+        }
+    }
+
+    /// The roles as they are written in the audit trail.
+    pub fn role_names(&self) -> String {
+        let names: Vec<&str> = self.roles().iter().map(|role| role.as_str()).collect();
+        names.join(",")
+    }
+
+    /// Code of the token's region; empty without a token.
+    pub fn region_code(&self) -> &str {
+        match &self.identity {
+            Identity::Token { claims, .. } => claims.region.as_deref().unwrap_or_default(),
+            _ => "",
         }
     }
 
@@ -192,7 +273,13 @@ impl Viewer {
             Identity::Anonymous => None,
             _ => Some(self.scope(db).await?),
         };
-        Ok(Access { fields, scope, has_purpose: self.purpose.is_some() })
+        Ok(Access {
+            resource,
+            fields,
+            scope,
+            has_purpose: self.purpose.is_some(),
+            read_log: self.read_log.clone(),
+        })
     }
 
     fn unauthenticated(&self) -> ApiError {

@@ -52,8 +52,25 @@ async fn execute(state: &AppState, http: &HttpRequest, request: async_graphql::R
         .and_then(|value| value.to_str().ok())
         .map(|value| value.trim().chars().take(200).collect::<String>());
     let viewer = Viewer::new(identify(state, http), purpose, request_id);
-    let request = request.data(RequestData::new(state.db.clone(), viewer));
-    let response = state.schema.execute(request).await;
+    let read_log = viewer.read_log.clone();
+    let data = RequestData::new(state.db.clone(), viewer);
+    let viewer = data.viewer.clone();
+    let mut response = state.schema.execute(request.data(data)).await;
+    // Protected data leaves only with its audit event written; if that fails, nothing leaves.
+    if let Some(reads) = read_log.take()
+        && let Err(err) = crate::audit::record_reads(&state.db, &viewer, reads).await
+    {
+        tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
+        response = async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+            "internal error: the access could not be audited",
+            None,
+        )]);
+        response.errors[0].extensions = Some({
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", crate::error::code::INTERNAL);
+            ext
+        });
+    }
     state.metrics.record_graphql(operation, started.elapsed(), response.is_err());
     response.into()
 }

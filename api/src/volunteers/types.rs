@@ -54,7 +54,7 @@ impl Volunteer {
 
     /// Full name (personal: masked as 张* for roles without personal access).
     async fn name(&self) -> String {
-        self.access.personal(&self.row.name, mask::name)
+        self.access.personal(self.row.id, &self.row.name, mask::name)
     }
 
     /// Sex.
@@ -64,12 +64,12 @@ impl Volunteer {
 
     /// Identity-card number (personal: masked as 330902********1234 for roles without personal access).
     async fn id_number(&self) -> String {
-        self.access.personal(&self.row.id_number, mask::id_number)
+        self.access.personal(self.row.id, &self.row.id_number, mask::id_number)
     }
 
     /// Mobile phone (personal: masked as 138****5678 for roles without personal access).
     async fn phone(&self) -> String {
-        self.access.personal(&self.row.phone, mask::phone)
+        self.access.personal(self.row.id, &self.row.phone, mask::phone)
     }
 
     /// Whether the volunteer is serving.

@@ -1,0 +1,214 @@
+//! Appending to and verifying the hash chain of audit events.
+//!
+//! Each event's `hash` is SHA-256 over its `prev_hash` and its content (including the records it touched), so
+//! editing, removing or reordering any event breaks every hash after it. Appends are serialized: PostgreSQL
+//! takes a transaction-scoped advisory lock, SQLite holds the write lock of a `BEGIN IMMEDIATE` transaction.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entities::{audit_event, audit_event_record};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+};
+use sha2::{Digest, Sha256};
+
+/// `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Advisory-lock key that serializes appends on PostgreSQL.
+const CHAIN_LOCK: i64 = 0x676f_7667_7261_7068; // "govgraph"
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub actor: String,
+    pub roles: String,
+    pub action: String,
+    pub entity_type: String,
+    pub region_code: String,
+    pub request_id: String,
+    pub purpose: Option<String>,
+    pub detail: Option<String>,
+    /// (entity type, id) of each record the event is about.
+    pub records: Vec<(String, i64)>,
+}
+
+/// The hash of an event: SHA-256 over a length-prefixed encoding of every field, so no two different events
+/// can share an encoding.
+pub fn event_hash(prev_hash: &str, occurred_at: DateTime<Utc>, event: &NewEvent) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |value: &str| {
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    };
+    field(prev_hash);
+    field(&occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    field(&event.actor);
+    field(&event.roles);
+    field(&event.action);
+    field(&event.entity_type);
+    field(&event.region_code);
+    field(&event.request_id);
+    field(event.purpose.as_deref().unwrap_or("\u{0}none"));
+    field(event.detail.as_deref().unwrap_or("\u{0}none"));
+    let mut records = event.records.clone();
+    records.sort();
+    for (entity_type, id) in &records {
+        field(entity_type);
+        field(&id.to_string());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Appends one event inside the caller's write transaction (which must be the one that makes the change it
+/// records). Returns the new event's id.
+pub async fn append<C: ConnectionTrait>(txn: &C, event: NewEvent) -> Result<i64, DbErr> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [CHAIN_LOCK.into()],
+        ))
+        .await?;
+    }
+    let last = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Hash)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(1)
+        .into_tuple::<String>()
+        .one(txn)
+        .await?;
+    let prev_hash = last.unwrap_or_else(|| GENESIS.to_owned());
+    let occurred_at = Utc::now().trunc_subsecs(6);
+    let hash = event_hash(&prev_hash, occurred_at, &event);
+    let inserted = audit_event::Entity::insert(audit_event::ActiveModel {
+        id: NotSet,
+        occurred_at: Set(occurred_at),
+        actor: Set(event.actor.clone()),
+        roles: Set(event.roles.clone()),
+        action: Set(event.action.clone()),
+        entity_type: Set(event.entity_type.clone()),
+        region_code: Set(event.region_code.clone()),
+        request_id: Set(event.request_id.clone()),
+        purpose: Set(event.purpose.clone()),
+        detail: Set(event.detail.clone()),
+        prev_hash: Set(prev_hash),
+        hash: Set(hash),
+    })
+    .exec(txn)
+    .await?;
+    let event_id = inserted.last_insert_id;
+    let mut records = event.records;
+    records.sort();
+    records.dedup();
+    for chunk in records.chunks(2000) {
+        let rows = chunk.iter().map(|(entity_type, entity_id)| audit_event_record::ActiveModel {
+            id: NotSet,
+            event_id: Set(event_id),
+            entity_type: Set(entity_type.clone()),
+            entity_id: Set(*entity_id),
+        });
+        audit_event_record::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(event_id)
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact { events: u64 },
+    Broken { event_id: i64, reason: String },
+}
+
+/// Recomputes every hash from the stored events and their records, in id order.
+pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<ChainReport, DbErr> {
+    let mut expected_prev = GENESIS.to_owned();
+    let mut after = i64::MIN;
+    let mut events = 0u64;
+    loop {
+        let batch = audit_event::Entity::find()
+            .filter(audit_event::Column::Id.gt(after))
+            .order_by_asc(audit_event::Column::Id)
+            .limit(1000)
+            .all(db)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = batch.iter().map(|event| event.id).collect();
+        let records = audit_event_record::Entity::find()
+            .filter(audit_event_record::Column::EventId.is_in(ids))
+            .all(db)
+            .await?;
+        let mut by_event: std::collections::HashMap<i64, Vec<(String, i64)>> =
+            std::collections::HashMap::new();
+        for record in records {
+            by_event.entry(record.event_id).or_default().push((record.entity_type, record.entity_id));
+        }
+        for row in batch {
+            if row.prev_hash != expected_prev {
+                return Ok(ChainReport::Broken {
+                    event_id: row.id,
+                    reason: "prev_hash does not match the previous event (an event was removed or reordered)"
+                        .into(),
+                });
+            }
+            let event = NewEvent {
+                actor: row.actor,
+                roles: row.roles,
+                action: row.action,
+                entity_type: row.entity_type,
+                region_code: row.region_code,
+                request_id: row.request_id,
+                purpose: row.purpose,
+                detail: row.detail,
+                records: by_event.remove(&row.id).unwrap_or_default(),
+            };
+            if event_hash(&row.prev_hash, row.occurred_at, &event) != row.hash {
+                return Ok(ChainReport::Broken {
+                    event_id: row.id,
+                    reason: "the event's content does not match its hash (it was altered)".into(),
+                });
+            }
+            expected_prev = row.hash;
+            events += 1;
+        }
+    }
+    Ok(ChainReport::Intact { events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> NewEvent {
+        NewEvent {
+            actor: "u1".into(),
+            roles: "officer".into(),
+            action: "READ".into(),
+            entity_type: "volunteer".into(),
+            region_code: "330902".into(),
+            request_id: "r1".into(),
+            purpose: Some("case review".into()),
+            detail: None,
+            records: vec![("volunteer".into(), 2), ("volunteer".into(), 1)],
+        }
+    }
+
+    #[test]
+    fn hash_covers_every_field_and_ignores_record_order() {
+        let at = Utc::now().trunc_subsecs(6);
+        let base = event_hash(GENESIS, at, &event());
+        let mut reordered = event();
+        reordered.records.reverse();
+        assert_eq!(event_hash(GENESIS, at, &reordered), base);
+        let mut changed = event();
+        changed.purpose = None;
+        assert_ne!(event_hash(GENESIS, at, &changed), base);
+        let mut other_record = event();
+        other_record.records[0].1 = 3;
+        assert_ne!(event_hash(GENESIS, at, &other_record), base);
+        assert_ne!(event_hash(&base, at, &event()), base);
+    }
+}

@@ -1,0 +1,35 @@
+//! The audit trail: who read whose protected fields, and every change, appended to a hash chain.
+//!
+//! - [`chain`] appends events and verifies the chain (`govgraph audit verify`);
+//! - [`query`] is the `auditEvents` connection for auditors;
+//! - [`record_reads`] writes the read event of one request.
+
+pub mod chain;
+pub mod query;
+
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::auth::Viewer;
+use crate::auth::viewer::ReadRecords;
+pub use chain::NewEvent;
+
+/// Writes the audit event of a request that returned protected fields in clear: one event per resource,
+/// listing the ids of the records, in one transaction.
+pub async fn record_reads(db: &DatabaseConnection, viewer: &Viewer, reads: ReadRecords) -> Result<(), DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    for (resource, ids) in reads.records {
+        let event = NewEvent {
+            actor: viewer.subject().to_owned(),
+            roles: viewer.role_names(),
+            action: "READ".to_owned(),
+            entity_type: resource.as_str().to_owned(),
+            region_code: viewer.region_code().to_owned(),
+            request_id: viewer.request_id.clone(),
+            purpose: viewer.purpose.clone(),
+            detail: Some(format!("fields up to {}", reads.most_protected.as_str())),
+            records: ids.into_iter().map(|id| (resource.as_str().to_owned(), id)).collect(),
+        };
+        chain::append(&txn, event).await?;
+    }
+    txn.commit().await
+}

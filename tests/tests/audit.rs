@@ -1,0 +1,110 @@
+//! The audit trail over HTTP: reads of personal fields are recorded with who, why and which records; the
+//! chain verifies, rejects edits at the database level, and detects tampering.
+
+use govgraph::audit::chain::{ChainReport, verify};
+use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+use serde_json::json;
+
+const VOLUNTEERS: &str =
+    r#"{ volunteers(first: 3, inRegion: "330902") { edges { node { id code name phone } } } }"#;
+
+#[tokio::test]
+async fn reads_of_personal_fields_are_audited_and_answerable() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let officer = token_for("officer-7", &["officer"], "330902");
+    let read = server
+        .gql_with_headers(Some(&officer), &[("x-access-purpose", "dispute follow-up")], VOLUNTEERS, json!({}))
+        .await;
+    assert_no_errors(&read);
+    let first = &read["data"]["volunteers"]["edges"][0]["node"];
+    let volunteer_id = first["id"].as_str().unwrap().to_owned();
+
+    // Masked reads are not personal reads: the analyst leaves no trace about the volunteer.
+    let analyst = token_for("analyst-1", &["analyst"], "330900");
+    assert_no_errors(&server.gql(Some(&analyst), VOLUNTEERS, json!({})).await);
+
+    let auditor = token_for("auditor-1", &["auditor"], "330900");
+    let trail = server
+        .gql(
+            Some(&auditor),
+            "query($about: ID!) { auditEvents(filter: { about: $about }) {
+                 totalCount
+                 edges { node { actor roles action entityType regionCode purpose requestId
+                                records { entityType entityId } } } } }",
+            json!({ "about": volunteer_id }),
+        )
+        .await;
+    assert_no_errors(&trail);
+    let events = &trail["data"]["auditEvents"];
+    assert_eq!(events["totalCount"], 1, "{trail}");
+    let event = &events["edges"][0]["node"];
+    assert_eq!(event["actor"], "officer-7");
+    assert_eq!(event["roles"], "officer");
+    assert_eq!(event["action"], "READ");
+    assert_eq!(event["entityType"], "volunteer");
+    assert_eq!(event["regionCode"], "330902");
+    assert_eq!(event["purpose"], "dispute follow-up");
+    assert!(!event["requestId"].as_str().unwrap().is_empty());
+    assert_eq!(event["records"].as_array().unwrap().len(), 3);
+
+    // Only auditors and administrators read the trail; an auditor of another district sees nothing of it.
+    let forbidden = server.gql(Some(&officer), "{ auditEvents { totalCount } }", json!({})).await;
+    assert_eq!(error_codes(&forbidden), ["FORBIDDEN"]);
+    let elsewhere = token_for("auditor-2", &["auditor"], "330922");
+    let other = server.gql(Some(&elsewhere), "{ auditEvents { totalCount } }", json!({})).await;
+    assert_eq!(other["data"]["auditEvents"]["totalCount"], 0, "{other}");
+
+    let by_actor = server
+        .gql(Some(&auditor), r#"{ auditEvents(filter: { actor: "analyst-1" }) { totalCount } }"#, json!({}))
+        .await;
+    assert_eq!(by_actor["data"]["auditEvents"]["totalCount"], 0);
+
+    let db = server.db.connect().await;
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: 1 });
+}
+
+#[tokio::test]
+async fn concurrent_reads_keep_one_unbroken_chain() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let officer = token_for("officer-1", &["officer"], "330900");
+    let reads = (0..24).map(|_| server.gql(Some(&officer), VOLUNTEERS, json!({})));
+    for response in futures_util::future::join_all(reads).await {
+        assert_no_errors(&response);
+    }
+    let db = server.db.connect().await;
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: 24 });
+}
+
+#[tokio::test]
+async fn the_trail_is_append_only_and_tampering_is_detected() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let officer = token_for("officer-1", &["officer"], "330900");
+    for _ in 0..3 {
+        assert_no_errors(&server.gql(Some(&officer), VOLUNTEERS, json!({})).await);
+    }
+    let db = server.db.connect().await;
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: 3 });
+
+    for statement in [
+        "UPDATE audit_event SET purpose = 'nothing to see' WHERE id = 2",
+        "DELETE FROM audit_event WHERE id = 2",
+        "UPDATE audit_event_record SET entity_id = 1 WHERE event_id = 2",
+    ] {
+        let refused = db.execute_unprepared(statement).await;
+        assert!(refused.is_err(), "{statement} must be refused");
+        assert!(refused.unwrap_err().to_string().contains("append-only"));
+    }
+
+    // Someone with the database owner's rights removes the guard and edits history: verify notices.
+    let drop_guard = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "DROP TRIGGER audit_event_reject_update ON audit_event",
+        _ => "DROP TRIGGER audit_event_reject_update",
+    };
+    db.execute_unprepared(drop_guard).await.unwrap();
+    db.execute_unprepared("UPDATE audit_event SET purpose = 'nothing to see' WHERE id = 2").await.unwrap();
+    match verify(&db).await.unwrap() {
+        ChainReport::Broken { event_id, .. } => assert_eq!(event_id, 2),
+        intact => panic!("tampering went unnoticed: {intact:?}"),
+    }
+}
