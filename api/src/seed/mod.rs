@@ -25,7 +25,7 @@ mod write;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QuerySelect, TransactionTrait};
 
 use progress::Progress;
 
@@ -156,28 +156,35 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> Result<Seed
     if !region_is_empty(&txn).await? {
         return Err(SeedError::NotEmpty);
     }
-    let mut report = SeedReport::default();
-    let cache = None; // ABTEST
-
-    let tree = regions::RegionTree::build(&ctx);
-    regions::insert(&txn, &ctx, &tree, &progress, &mut report).await?;
-    let teams = grid_teams::insert(&txn, &ctx, &tree, &progress, &mut report).await?;
-
-    // One registry of identity card numbers for everybody, so no two people share one.
-    let mut ids = names::IdNumbers::new();
-    let roster = volunteers::insert(&txn, &ctx, &tree, &mut ids, &progress, &mut report).await?;
-    service::insert(&txn, &ctx, &tree, &roster, &progress, &mut report).await?;
-
-    let next_subject_id = care::insert(&txn, &ctx, &tree, &teams, &mut ids, &progress, &mut report).await?;
-    mentoring::insert(&txn, &ctx, &tree, &mut ids, next_subject_id, &progress, &mut report).await?;
-
-    legal_aid::insert(&txn, &ctx, &tree, &mut ids, &progress, &mut report).await?;
-
-    write::reset_sequences(&txn).await?;
+    let cache = write::enlarge_sqlite_cache(&txn).await?;
+    let filled = fill(&txn, &ctx, &progress).await;
+    // The connection returns to the application's pool either way, so its cache size is put back first.
     write::restore_sqlite_cache(&txn, cache).await?;
+    let mut report = filled?;
     txn.commit().await?;
 
     report.elapsed = started.elapsed();
     tracing::debug!(?report, "demo data seeded");
+    Ok(report)
+}
+
+/// Generates and writes every table, parents before children.
+async fn fill(txn: &DatabaseTransaction, ctx: &Ctx, progress: &Progress) -> Result<SeedReport, DbErr> {
+    let mut report = SeedReport::default();
+    let tree = regions::RegionTree::build(ctx);
+    regions::insert(txn, ctx, &tree, progress, &mut report).await?;
+    let teams = grid_teams::insert(txn, ctx, &tree, progress, &mut report).await?;
+
+    // One registry of identity card numbers for everybody, so no two people share one.
+    let mut ids = names::IdNumbers::new();
+    let roster = volunteers::insert(txn, ctx, &tree, &mut ids, progress, &mut report).await?;
+    service::insert(txn, ctx, &tree, &roster, progress, &mut report).await?;
+
+    let next_subject_id = care::insert(txn, ctx, &tree, &teams, &mut ids, progress, &mut report).await?;
+    mentoring::insert(txn, ctx, &tree, &mut ids, next_subject_id, progress, &mut report).await?;
+
+    legal_aid::insert(txn, ctx, &tree, &mut ids, progress, &mut report).await?;
+
+    write::reset_sequences(txn).await?;
     Ok(report)
 }
