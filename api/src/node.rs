@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::error::{ApiError, ApiResult};
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
+use crate::volunteers::service::ServiceRecord;
 use crate::volunteers::types::Volunteer;
 
 /// The object types that `node(id:)` can return.
@@ -15,6 +16,7 @@ pub enum NodeType {
     Region,
     GridTeamMember,
     Volunteer,
+    ServiceRecord,
 }
 
 impl NodeType {
@@ -23,6 +25,7 @@ impl NodeType {
             NodeType::Region => "Region",
             NodeType::GridTeamMember => "GridTeamMember",
             NodeType::Volunteer => "Volunteer",
+            NodeType::ServiceRecord => "ServiceRecord",
         }
     }
 
@@ -32,6 +35,7 @@ impl NodeType {
             NodeType::Region => crate::auth::Resource::Region,
             NodeType::GridTeamMember => crate::auth::Resource::GridTeam,
             NodeType::Volunteer => crate::auth::Resource::Volunteer,
+            NodeType::ServiceRecord => crate::auth::Resource::ServiceRecord,
         }
     }
 
@@ -73,6 +77,7 @@ pub enum Node {
     Region(Region),
     GridTeamMember(GridTeamMember),
     Volunteer(Volunteer),
+    ServiceRecord(ServiceRecord),
 }
 
 /// The `node` root field.
@@ -91,6 +96,9 @@ impl NodeQuery {
                 request.regions.team_member_by_id(number).await?.map(Node::GridTeamMember)
             }
             NodeType::Volunteer => request.volunteers.volunteer_by_id(number).await?.map(Node::Volunteer),
+            NodeType::ServiceRecord => {
+                request.volunteers.service_record_by_id(number).await?.map(Node::ServiceRecord)
+            }
         })
     }
 }

@@ -5,7 +5,12 @@ use async_graphql::Context;
 use async_graphql::connection::PageInfo;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, Frame, FrameType, Func, Query, SelectStatement,
+    WindowStatement,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Select,
@@ -19,7 +24,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
 
 /// The value of the sort key a cursor points at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CursorKey {
     Int(i64),
     Text(String),
@@ -55,8 +60,16 @@ impl CursorKey {
     }
 }
 
-/// The standard Relay arguments, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The key of a nested connection's loader: the parent and the field's arguments. Siblings asked for with the
+/// same arguments share one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NestedKey<A> {
+    pub parent: i64,
+    pub args: A,
+}
+
+/// The standard Relay arguments, validated. Hashable, so nested connections can batch by them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub limit: u64,
     pub after: Option<CursorKey>,
@@ -102,12 +115,22 @@ impl PageRequest {
 }
 
 /// One page of rows, in sort order, with the cursor of each.
+#[derive(Debug, Clone)]
 pub struct Page<M> {
     pub rows: Vec<(CursorKey, M)>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
-    /// The filtered query without the page cut, for `totalCount`.
-    pub count_query: SelectStatement,
+    /// How to answer `totalCount`.
+    pub total: Total,
+}
+
+/// The number of items over all pages: counted on demand, or already known from a nested batch.
+#[derive(Debug, Clone)]
+pub enum Total {
+    /// The filtered query without the page cut; counted only when the caller asks for `totalCount`.
+    Deferred(SelectStatement),
+    /// Counted by the statement that fetched the page.
+    Known(u64),
 }
 
 /// Fetches one page of `select` (already filtered and scoped) ordered by the unique column `key`.
@@ -123,7 +146,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let count_query = select.clone().into_query();
+    let total = Total::Deferred(select.clone().into_query());
     let mut select = select;
     if let Some(after) = page.after.clone() {
         select = select.filter(key.gt(after.into_value()));
@@ -144,22 +167,121 @@ where
         rows: rows.into_iter().map(|row| (key_of(&row), row)).collect(),
         has_previous_page,
         has_next_page,
-        count_query,
+        total,
     })
+}
+
+/// Fetches one page of children for each of `parents` in a single statement: the connection of a nested
+/// field (a volunteer's service records, a subject's visits) for every parent on the page at once.
+///
+/// Window functions number each parent's rows from the cursor on and count them all, so the statement
+/// returns at most `limit + 1` rows per parent and every parent's exact `totalCount`, on SQLite and
+/// PostgreSQL alike. `select` is already filtered and scoped; `key` is the unique integer sort column.
+pub async fn fetch_nested_pages<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    parent: E::Column,
+    parents: &[i64],
+    key: E::Column,
+    parent_of: impl Fn(&E::Model) -> i64,
+    key_of: impl Fn(&E::Model) -> i64,
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<E::Model>>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    let table = E::default();
+    let mut in_page = Condition::all();
+    if let Some(after) = page.after.clone() {
+        in_page = in_page.add(Expr::col((table, key)).gt(after.into_value()));
+    }
+    if let Some(before) = page.before.clone() {
+        in_page = in_page.add(Expr::col((table, key)).lt(before.into_value()));
+    }
+    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
+    let order = if page.backward { Order::Desc } else { Order::Asc };
+    let mut inner = select.filter(parent.is_in(parents.iter().copied())).into_query();
+    inner
+        .expr_window_as(
+            Func::count(Expr::cust("*")),
+            WindowStatement::partition_by((table, parent)),
+            Alias::new("gg_total"),
+        )
+        .expr_window_as(
+            Func::sum(in_page_flag()),
+            WindowStatement::partition_by((table, parent))
+                .order_by((table, key), order.clone())
+                .frame_between(FrameType::Rows, Frame::UnboundedPreceding, Frame::CurrentRow)
+                .to_owned(),
+            Alias::new("gg_rank"),
+        )
+        .expr_as(in_page_flag(), Alias::new("gg_in"));
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("numbered"))
+        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
+        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
+        .to_owned();
+    let mut grouped: HashMap<i64, (u64, Vec<E::Model>)> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let total: i64 = row.try_get("", "gg_total")?;
+        let model = E::Model::from_query_result(&row, "")?;
+        let entry = grouped
+            .entry(parent_of(&model))
+            .or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
+        entry.1.push(model);
+    }
+    let mut pages = HashMap::new();
+    for (parent_id, (total, mut rows)) in grouped {
+        rows.sort_by_key(|row| key_of(row));
+        if page.backward {
+            rows.reverse();
+        }
+        let has_more = rows.len() as u64 > page.limit;
+        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        if page.backward {
+            rows.reverse();
+        }
+        let (has_previous_page, has_next_page) =
+            if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
+        pages.insert(
+            parent_id,
+            Page {
+                rows: rows.into_iter().map(|row| (CursorKey::Int(key_of(&row)), row)).collect(),
+                has_previous_page,
+                has_next_page,
+                total: Total::Known(total),
+            },
+        );
+    }
+    Ok(pages)
+}
+
+impl<M> Page<M> {
+    /// The page of a parent that has no matching children.
+    pub fn empty() -> Self {
+        Page { rows: Vec::new(), has_previous_page: false, has_next_page: false, total: Total::Known(0) }
+    }
 }
 
 /// Counts the rows a connection's arguments match, when the caller asks for `totalCount`.
 pub struct ConnectionTotals {
-    count_query: SelectStatement,
+    total: Total,
 }
 
 impl ConnectionTotals {
-    /// Runs the count.
+    /// Runs the count (or returns the count already known).
     pub async fn count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        let count_query = match &self.total {
+            Total::Known(total) => return Ok(*total),
+            Total::Deferred(query) => query,
+        };
         let db = ctx.data::<DatabaseConnection>()?;
         let statement = Query::select()
             .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
-            .from_subquery(self.count_query.clone(), Alias::new("matching"))
+            .from_subquery(count_query.clone(), Alias::new("matching"))
             .to_owned();
         let row = db
             .query_one(&statement)
@@ -185,7 +307,7 @@ impl<M> Page<M> {
             start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
             end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
         };
-        (edges, page_info, ConnectionTotals { count_query: self.count_query })
+        (edges, page_info, ConnectionTotals { total: self.total })
     }
 }
 

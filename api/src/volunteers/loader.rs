@@ -4,13 +4,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entities::volunteer;
+use entities::{service_record, volunteer};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::service::{ServiceRecord, ServiceRecordArgs, ServiceRecordConnection, ServiceRecordsByVolunteer};
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
+use crate::pagination::{NestedKey, Page};
 use crate::request::loader_error;
 
 /// Volunteers by id, within the caller's scope.
@@ -40,12 +42,14 @@ pub struct VolunteerLoaders {
     db: DatabaseConnection,
     viewer: Arc<Viewer>,
     by_id: RequestLoader<VolunteerById>,
+    service_records: RequestLoader<ServiceRecordsByVolunteer>,
 }
 
 impl VolunteerLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let by_id = batched(VolunteerById { db: db.clone(), viewer: viewer.clone() });
-        Self { db, viewer, by_id }
+        let service_records = batched(ServiceRecordsByVolunteer { db: db.clone(), viewer: viewer.clone() });
+        Self { db, viewer, by_id, service_records }
     }
 
     /// A volunteer by id; `None` when absent or out of scope.
@@ -53,5 +57,28 @@ impl VolunteerLoaders {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
         let row = self.by_id.load_one(id).await.map_err(loader_error)?;
         Ok(row.map(|row| Volunteer { row, access }))
+    }
+
+    /// One page of a volunteer's service records, batched with the other volunteers on the page.
+    pub async fn service_records_of(
+        &self,
+        volunteer_id: i64,
+        args: ServiceRecordArgs,
+    ) -> ApiResult<ServiceRecordConnection> {
+        let key = NestedKey { parent: volunteer_id, args };
+        let page =
+            self.service_records.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(ServiceRecordConnection::from_page(page, |row| ServiceRecord { row }))
+    }
+
+    /// A service record by id; `None` when absent or out of scope.
+    pub async fn service_record_by_id(&self, id: i64) -> ApiResult<Option<ServiceRecord>> {
+        let access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
+        let row = service_record::Entity::find_by_id(id)
+            .filter(access.scope_on(service_record::Column::GridId))
+            .one(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| ServiceRecord { row }))
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod loader;
 pub mod query;
+pub mod service;
 pub mod types;

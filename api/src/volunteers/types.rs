@@ -8,8 +8,10 @@ use crate::auth::mask;
 use crate::auth::viewer::Access;
 use crate::error::ApiResult;
 use crate::node::{NodeType, global_id};
+use crate::pagination::PageRequest;
 use crate::regions::types::Region;
 use crate::request::RequestData;
+use crate::volunteers::service::{ActivityType, ServiceRecordArgs, ServiceRecordConnection};
 
 /// A person's sex as recorded on their identity card.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -85,6 +87,24 @@ impl Volunteer {
     /// The volunteer's home grid; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+    }
+
+    /// The volunteer's service records in your scope, in the order they were logged, filterable by time and activity.
+    #[allow(clippy::too_many_arguments)]
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only records that started at or after this instant.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only records that started before this instant.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only records of this activity.")] activity: Option<ActivityType>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<ServiceRecordConnection> {
+        let page = PageRequest::new(first, after, last, before)?;
+        let args = ServiceRecordArgs { page, from, to, activity };
+        RequestData::of(ctx)?.volunteers.service_records_of(self.row.id, args).await
     }
 
     /// When the record was created (UTC).

@@ -1,0 +1,149 @@
+//! Service records: the volunteer → service records connection and its record type.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use entities::service_record;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::viewer::Access;
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, global_id};
+use crate::pagination::{NestedKey, Page, PageRequest, fetch_nested_pages};
+use crate::regions::types::Region;
+use crate::request::RequestData;
+use crate::volunteers::types::Volunteer;
+
+/// What a volunteer did during a service record.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "entities::service_record::ActivityType")]
+pub enum ActivityType {
+    /// Street and fishing-village patrol, often at night.
+    Patrol,
+    /// Keeping order at zebra crossings at rush hour.
+    Traffic,
+    /// Assisting security checks at stations and docks.
+    SecurityCheck,
+    /// Publicity for public safety and anti-drug campaigns.
+    Publicity,
+    /// Security at public events.
+    EventSecurity,
+    /// Visiting people under care.
+    CareVisit,
+    /// Helping to mediate a dispute.
+    Mediation,
+}
+
+/// One stint of volunteer service.
+pub struct ServiceRecord {
+    pub row: service_record::Model,
+}
+
+/// One stint of volunteer service: where, when, doing what, for how long.
+#[Object]
+impl ServiceRecord {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::ServiceRecord, self.row.id)
+    }
+
+    /// What the volunteer did.
+    async fn activity(&self) -> ActivityType {
+        self.row.activity.into()
+    }
+
+    /// When the service started (UTC).
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.row.started_at
+    }
+
+    /// Duration in whole minutes.
+    async fn minutes(&self) -> i32 {
+        self.row.minutes
+    }
+
+    /// A remark by the volunteer or coordinator.
+    async fn note(&self) -> Option<&str> {
+        self.row.note.as_deref()
+    }
+
+    /// The grid the service took place in; null if outside your scope.
+    async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
+    }
+
+    /// The volunteer who served; null if outside your scope.
+    async fn volunteer(&self, ctx: &Context<'_>) -> ApiResult<Option<Volunteer>> {
+        RequestData::of(ctx)?.volunteers.volunteer_by_id(self.row.volunteer_id).await
+    }
+}
+
+crate::connection_type!(ServiceRecordConnection, ServiceRecordEdge, ServiceRecord, "service records");
+
+/// The arguments of the nested `serviceRecords` field, as a loader key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServiceRecordArgs {
+    pub page: PageRequest,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub activity: Option<ActivityType>,
+}
+
+/// Service records by volunteer, a page per volunteer, in the caller's scope.
+pub struct ServiceRecordsByVolunteer {
+    pub db: DatabaseConnection,
+    pub viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
+    type Value = Page<service_record::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<ServiceRecordArgs>],
+    ) -> Result<HashMap<NestedKey<ServiceRecordArgs>, Self::Value>, Self::Error> {
+        let access: Access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
+        let mut by_args: HashMap<&ServiceRecordArgs, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_args.entry(&key.args).or_default().push(key.parent);
+        }
+        let mut loaded = HashMap::new();
+        for (args, parents) in by_args {
+            let mut select =
+                service_record::Entity::find().filter(access.scope_on(service_record::Column::GridId));
+            if let Some(from) = args.from {
+                select = select.filter(service_record::Column::StartedAt.gte(from));
+            }
+            if let Some(to) = args.to {
+                select = select.filter(service_record::Column::StartedAt.lt(to));
+            }
+            if let Some(activity) = args.activity {
+                select = select.filter(
+                    service_record::Column::Activity.eq(service_record::ActivityType::from(activity)),
+                );
+            }
+            let mut pages = fetch_nested_pages(
+                &self.db,
+                select,
+                service_record::Column::VolunteerId,
+                &parents,
+                service_record::Column::Id,
+                |row| row.volunteer_id,
+                |row| row.id,
+                &args.page,
+            )
+            .await
+            .map_err(ApiError::from)?;
+            for parent in parents {
+                let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+                loaded.insert(NestedKey { parent, args: args.clone() }, page);
+            }
+        }
+        Ok(loaded)
+    }
+}
