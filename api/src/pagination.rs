@@ -128,7 +128,7 @@ pub struct Page<M> {
 #[derive(Debug, Clone)]
 pub enum Total {
     /// The filtered query without the page cut; counted only when the caller asks for `totalCount`.
-    Deferred(SelectStatement),
+    Deferred(Box<SelectStatement>),
     /// Counted by the statement that fetched the page.
     Known(u64),
 }
@@ -146,7 +146,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let total = Total::Deferred(select.clone().into_query());
+    let total = Total::Deferred(Box::new(select.clone().into_query()));
     let mut select = select;
     if let Some(after) = page.after.clone() {
         select = select.filter(key.gt(after.into_value()));
@@ -171,26 +171,35 @@ where
     })
 }
 
+/// How a child table hangs off its parent: the foreign-key column, the unique integer sort column, and how
+/// to read both from a row.
+pub struct Nesting<E: EntityTrait, P, K> {
+    pub parent: E::Column,
+    pub key: E::Column,
+    pub parent_of: P,
+    pub key_of: K,
+}
+
 /// Fetches one page of children for each of `parents` in a single statement: the connection of a nested
 /// field (a volunteer's service records, a subject's visits) for every parent on the page at once.
 ///
 /// Window functions number each parent's rows from the cursor on and count them all, so the statement
 /// returns at most `limit + 1` rows per parent and every parent's exact `totalCount`, on SQLite and
-/// PostgreSQL alike. `select` is already filtered and scoped; `key` is the unique integer sort column.
-pub async fn fetch_nested_pages<E>(
+/// PostgreSQL alike. `select` is already filtered and scoped.
+pub async fn fetch_nested_pages<E, P, K>(
     db: &DatabaseConnection,
     select: Select<E>,
-    parent: E::Column,
+    nesting: Nesting<E, P, K>,
     parents: &[i64],
-    key: E::Column,
-    parent_of: impl Fn(&E::Model) -> i64,
-    key_of: impl Fn(&E::Model) -> i64,
     page: &PageRequest,
 ) -> Result<HashMap<i64, Page<E::Model>>, sea_orm::DbErr>
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
+    P: Fn(&E::Model) -> i64,
+    K: Fn(&E::Model) -> i64,
 {
+    let Nesting { parent, key, parent_of, key_of } = nesting;
     let table = E::default();
     let mut in_page = Condition::all();
     if let Some(after) = page.after.clone() {
@@ -281,7 +290,7 @@ impl ConnectionTotals {
         let db = ctx.data::<DatabaseConnection>()?;
         let statement = Query::select()
             .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
-            .from_subquery(count_query.clone(), Alias::new("matching"))
+            .from_subquery(count_query.as_ref().clone(), Alias::new("matching"))
             .to_owned();
         let row = db
             .query_one(&statement)

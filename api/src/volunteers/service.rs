@@ -13,7 +13,7 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, global_id};
-use crate::pagination::{NestedKey, Page, PageRequest, fetch_nested_pages};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
 use crate::regions::types::Region;
 use crate::request::RequestData;
 use crate::volunteers::types::Volunteer;
@@ -127,18 +127,15 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
                     service_record::Column::Activity.eq(service_record::ActivityType::from(activity)),
                 );
             }
-            let mut pages = fetch_nested_pages(
-                &self.db,
-                select,
-                service_record::Column::VolunteerId,
-                &parents,
-                service_record::Column::Id,
-                |row| row.volunteer_id,
-                |row| row.id,
-                &args.page,
-            )
-            .await
-            .map_err(ApiError::from)?;
+            let nesting = Nesting {
+                parent: service_record::Column::VolunteerId,
+                key: service_record::Column::Id,
+                parent_of: |row: &service_record::Model| row.volunteer_id,
+                key_of: |row: &service_record::Model| row.id,
+            };
+            let mut pages = fetch_nested_pages(&self.db, select, nesting, &parents, &args.page)
+                .await
+                .map_err(ApiError::from)?;
             for parent in parents {
                 let page = pages.remove(&parent).unwrap_or_else(Page::empty);
                 loaded.insert(NestedKey { parent, args: args.clone() }, page);
