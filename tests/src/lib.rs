@@ -172,8 +172,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Creates a fresh database with `fixture` and starts the server on it.
+    /// Creates a fresh database with `fixture` and starts the server on it, verifying HS256 tokens signed with
+    /// [`SECRET`].
     pub async fn start(fixture: Fixture) -> TestServer {
+        Self::start_with_keys(fixture, hs256_args()).await
+    }
+
+    /// Like [`TestServer::start`], with another token-verification configuration.
+    pub async fn start_with_keys(fixture: Fixture, jwt: JwtArgs) -> TestServer {
         let db = TestDb::create().await;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -183,7 +189,7 @@ impl TestServer {
         let counter = statements.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let started = serve_in_this_thread(url, fixture, counter, listener).await;
+                let started = serve_in_this_thread(url, fixture, counter, listener, jwt).await;
                 match started {
                     Ok(server) => {
                         ready_tx.send(Ok(server.handle())).ok();
@@ -271,6 +277,7 @@ async fn serve_in_this_thread(
     fixture: Fixture,
     counter: Arc<StatementCounter>,
     listener: TcpListener,
+    jwt: JwtArgs,
 ) -> Result<actix_web::dev::Server, String> {
     let db = govgraph::db::connect(&url, 8, Some(counter.clone())).await.map_err(|e| e.to_string())?;
     migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
@@ -278,15 +285,7 @@ async fn serve_in_this_thread(
         let options = govgraph::seed::SeedOptions { scale, ..Default::default() };
         govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
     }
-    let args = JwtArgs {
-        jwt_secret: Some(SECRET.into()),
-        jwt_public_key: None,
-        jwt_jwks: None,
-        jwt_algorithm: PublicKeyAlgorithm::Rs256,
-        jwt_issuer: None,
-        jwt_audience: None,
-    };
-    let verifier = Arc::new(TokenVerifier::from_config(&args, None).map_err(|e| e.to_string())?);
+    let verifier = Arc::new(TokenVerifier::from_config(&jwt, None).map_err(|e| e.to_string())?);
     let state = govgraph::server::app_state(db, verifier, counter);
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
         .workers(2)
@@ -305,6 +304,30 @@ pub async fn shared_demo() -> &'static TestServer {
 
 /// Scale of the shared demo data.
 pub const SHARED_SCALE: f64 = 0.02;
+
+/// Verification of HS256 tokens signed with [`SECRET`].
+pub fn hs256_args() -> JwtArgs {
+    JwtArgs {
+        jwt_secret: Some(SECRET.into()),
+        jwt_public_key: None,
+        jwt_jwks: None,
+        jwt_algorithm: PublicKeyAlgorithm::Rs256,
+        jwt_issuer: None,
+        jwt_audience: None,
+    }
+}
+
+/// The throw-away test key pairs in `tests/fixtures/keys`.
+pub fn key_fixture(name: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys").join(name)
+}
+
+/// Signs arbitrary claims with the test secret.
+pub fn sign_hs256(claims: &serde_json::Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).expect("hmac key");
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), claims, &key)
+        .expect("sign")
+}
 
 /// A token signed with the test secret.
 pub fn token_for(sub: &str, roles: &[&str], region: &str) -> String {

@@ -1,0 +1,192 @@
+//! The real `govgraph` binary: personal data never reaches its logs, and `audit verify` reports through its
+//! exit status.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use govgraph::auth::jwt::{Claims, mint_hs256};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+const SECRET: &str = "cli-test-secret-cli-test-secret-cli!";
+const CANARY_NAME: &str = "CANARY金丝雀NAME";
+const CANARY_PHONE: &str = "19912345678";
+const CANARY_PURPOSE: &str = "CANARY-PURPOSE-5b1f";
+
+fn govgraph(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_govgraph"));
+    command.env("DATABASE_URL", database_url).env("GOVGRAPH_JWT_SECRET", SECRET).env_remove("GOVGRAPH_LOG");
+    command
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("govgraph-cli-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("govgraph.db").display())
+}
+
+fn seed(database_url: &str) {
+    let status = govgraph(database_url).args(["seed", "--scale", "0.001"]).status().unwrap();
+    assert!(status.success());
+}
+
+fn admin_token() -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: "log-tester".into(),
+        roles: vec!["admin".into()],
+        region: Some("330900".into()),
+        exp: now + 600,
+        iat: Some(now),
+        nbf: None,
+        iss: None,
+        aud: None,
+        name: None,
+        purpose: None,
+    };
+    mint_hs256(SECRET, &claims).unwrap()
+}
+
+/// Starts `serve` on a free port with the most verbose logging, returning the child and its base URL.
+fn serve(database_url: &str, log: &Path) -> (Child, String) {
+    let log_file = std::fs::File::create(log).unwrap();
+    let mut child = govgraph(database_url)
+        .args(["--log", "trace", "serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut log_file = log_file;
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            writeln!(log_file, "{line}").ok();
+            if !sent && let Some(url) = line.strip_prefix("govgraph: serving GraphQL at ") {
+                tx.send(url.trim_end_matches("/graphql").to_owned()).ok();
+                sent = true;
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(60)).expect("the server announces its address");
+    (child, base)
+}
+
+fn stop(mut child: Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().ok();
+    for _ in 0..100 {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    child.wait().ok();
+}
+
+#[tokio::test]
+async fn personal_data_never_reaches_the_log() {
+    let dir = scratch_dir("canary");
+    let url = sqlite_url(&dir);
+    seed(&url);
+    {
+        let db = govgraph::db::connect(&url, 1, None).await.unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE volunteer SET name = '{CANARY_NAME}', phone = '{CANARY_PHONE}' WHERE id = 1"
+        ))
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    let log = dir.join("serve.log");
+    let (child, base) = serve(&url, &log);
+    let client = reqwest::Client::new();
+    let token = admin_token();
+    for (query, variables) in [
+        ("{ volunteers(first: 5) { edges { node { id name phone idNumber } } } }", json!({})),
+        (
+            "query($code: String!) { volunteer(code: $code) { name } }",
+            json!({ "code": format!("{CANARY_NAME}-as-a-variable") }),
+        ),
+        ("{ this is not graphql", json!({})),
+    ] {
+        let response: Value = client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .header("x-access-purpose", CANARY_PURPOSE)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(response.get("data").is_some() || response.get("errors").is_some());
+    }
+    let first = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ volunteers(first: 1) { edges { node { name phone } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(first.contains(CANARY_NAME), "the canary is really served: {first}");
+    stop(child);
+
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.contains("duration_ms"), "request lines were logged:\n{written}");
+    assert!(written.lines().count() > 10, "trace logging was on");
+    for canary in [CANARY_NAME, CANARY_PHONE, CANARY_PURPOSE, &token] {
+        assert!(!written.contains(canary), "{canary} leaked into the log");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn audit_verify_reports_through_its_exit_status() {
+    let dir = scratch_dir("verify");
+    let url = sqlite_url(&dir);
+    seed(&url);
+    let log = dir.join("serve.log");
+    let (child, base) = serve(&url, &log);
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(admin_token())
+            .json(&json!({ "query": "{ volunteers(first: 2) { edges { node { name } } } }" }))
+            .send()
+            .await
+            .unwrap();
+    }
+    stop(child);
+
+    let intact = govgraph(&url).args(["audit", "verify"]).output().unwrap();
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 3 events"));
+
+    {
+        let db = govgraph::db::connect(&url, 1, None).await.unwrap();
+        db.execute_unprepared("DROP TRIGGER audit_event_reject_delete").await.unwrap();
+        db.execute_unprepared("DELETE FROM audit_event_record WHERE event_id = 2").await.ok();
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        db.execute_unprepared("DELETE FROM audit_event WHERE id = 2").await.unwrap();
+        db.close().await.unwrap();
+    }
+    let broken = govgraph(&url).args(["audit", "verify"]).output().unwrap();
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("broken at event 3"));
+    std::fs::remove_dir_all(&dir).ok();
+}
