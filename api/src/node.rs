@@ -20,6 +20,10 @@ pub enum NodeType {
 }
 
 impl NodeType {
+    /// Every node type; `node(id:)` accepts the IDs of exactly these.
+    pub const ALL: [NodeType; 4] =
+        [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer, NodeType::ServiceRecord];
+
     fn as_str(self) -> &'static str {
         match self {
             NodeType::Region => "Region",
@@ -40,9 +44,7 @@ impl NodeType {
     }
 
     fn parse(name: &str) -> Option<Self> {
-        [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer]
-            .into_iter()
-            .find(|t| t.as_str() == name)
+        NodeType::ALL.into_iter().find(|t| t.as_str() == name)
     }
 }
 
@@ -106,6 +108,15 @@ impl NodeQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_node_type_round_trips() {
+        for node_type in
+            [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer, NodeType::ServiceRecord]
+        {
+            assert_eq!(parse_global_id(&global_id(node_type, 5), "id").unwrap(), (node_type, 5));
+        }
+    }
 
     #[test]
     fn global_ids_round_trip() {
