@@ -17,4 +17,5 @@ pub mod request;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod validate;
 pub mod volunteers;

@@ -18,6 +18,7 @@ mod m20261129_000003_create_care;
 mod m20261129_000004_create_mentoring;
 mod m20261129_000005_create_legal_aid;
 mod m20261129_000006_create_audit;
+mod m20261129_000007_unique_identities;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_mentoring::Migration),
             Box::new(m20261129_000005_create_legal_aid::Migration),
             Box::new(m20261129_000006_create_audit::Migration),
+            Box::new(m20261129_000007_unique_identities::Migration),
         ]
     }
 }

@@ -181,7 +181,7 @@ async fn care_and_mentoring_are_checked(db: &DatabaseConnection) -> Result<(), D
         format!(
             "INSERT INTO care_subject (code, category, name, gender, id_number, birth_date, phone, address, \
              region_id, status, current_risk_level, registered_on, created_at, updated_at) \
-             VALUES ('{code}', 'AT_RISK_YOUTH', '小明', '{gender}', '330902200801010011', '2008-01-01', NULL, \
+             VALUES ('{code}', 'AT_RISK_YOUTH', '小明', '{gender}', '3309022008010100{code}', '2008-01-01', NULL, \
              '定海区', (SELECT id FROM region WHERE code = '330902'), 'ACTIVE', {risk}, '2025-01-01', \
              '2026-11-29 08:00:00+00:00', '2026-11-29 08:00:00+00:00')"
         )
@@ -190,6 +190,13 @@ async fn care_and_mentoring_are_checked(db: &DatabaseConnection) -> Result<(), D
     exec(db, &subject("CS2", "F", "5")).await?;
     rejects(db, &subject("CS3", "X", "NULL"), "ck-care_subject-gender").await?;
     rejects(db, &subject("CS3", "M", "6"), "ck-care_subject-current_risk_level").await?;
+    // One registration per person and category.
+    rejects(
+        db,
+        &subject("CS1", "M", "NULL").replace("'CS1', 'AT_RISK_YOUTH'", "'CS9', 'AT_RISK_YOUTH'"),
+        "UNIQUE",
+    )
+    .await?;
     rejects(
         db,
         "INSERT INTO risk_assessment (subject_id, level, assessed_on, assessor, notes, created_at) \

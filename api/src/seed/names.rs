@@ -144,32 +144,6 @@ pub fn mobile(rng: &mut Rng) -> String {
     format!("{prefix}{:08}", rng.below(100_000_000))
 }
 
-/// The GB 11643-1999 check character of the first 17 digits of an identity card number (ISO 7064 MOD 11-2).
-pub fn id_check_char(first17: &str) -> Option<char> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    if first17.len() != 17 {
-        return None;
-    }
-    let mut sum = 0u32;
-    for (ch, weight) in first17.chars().zip(WEIGHTS) {
-        sum += ch.to_digit(10)? * weight;
-    }
-    Some(CHECK[(sum % 11) as usize])
-}
-
-/// Whether an 18-character identity card number is well formed: digits, a real birth date, the right check
-/// character. (The seed only makes valid ones; the tests check that.)
-#[cfg(test)]
-pub fn id_number_is_valid(id: &str) -> bool {
-    if id.len() != 18 || !id.is_ascii() {
-        return false;
-    }
-    let (body, check) = id.split_at(17);
-    let birth_ok = NaiveDate::parse_from_str(&body[6..14], "%Y%m%d").is_ok();
-    birth_ok && id_check_char(body).is_some_and(|c| check.starts_with(c))
-}
-
 /// The identity card number of a person born on `birth` and registered in the county `region6`; the 17th digit
 /// is odd for men and even for women, as the standard prescribes.
 pub fn id_number(region6: &str, birth: NaiveDate, sequence: u32, gender: Gender) -> String {
@@ -181,7 +155,7 @@ pub fn id_number(region6: &str, birth: NaiveDate, sequence: u32, gender: Gender)
     let body =
         format!("{region6}{:04}{:02}{:02}{order:02}{sex_digit}", birth.year(), birth.month(), birth.day());
     // The body is all ASCII digits by construction, so a check character always exists.
-    let check = id_check_char(&body).unwrap_or('0');
+    let check = crate::validate::id_check_char(&body).unwrap_or('0');
     format!("{body}{check}")
 }
 
@@ -229,6 +203,7 @@ pub fn road_name(rng: &mut Rng) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::id_number_is_valid;
 
     #[test]
     fn check_digits_of_published_examples() {

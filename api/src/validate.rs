@@ -1,0 +1,92 @@
+//! Checks of user input shared by the mutations. Each returns a `BAD_USER_INPUT` error naming the field.
+
+use chrono::NaiveDate;
+
+use crate::error::ApiError;
+
+/// The GB 11643-1999 check character of the first 17 digits of an identity card number (ISO 7064 MOD 11-2).
+pub fn id_check_char(first17: &str) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    if first17.len() != 17 {
+        return None;
+    }
+    let mut sum = 0u32;
+    for (ch, weight) in first17.chars().zip(WEIGHTS) {
+        sum += ch.to_digit(10)? * weight;
+    }
+    Some(CHECK[(sum % 11) as usize])
+}
+
+/// Whether an 18-character identity card number is well formed: digits, a real birth date, the right check
+/// character.
+pub fn id_number_is_valid(id: &str) -> bool {
+    if id.len() != 18 || !id.is_ascii() {
+        return false;
+    }
+    let (body, check) = id.split_at(17);
+    let birth_ok = NaiveDate::parse_from_str(&body[6..14], "%Y%m%d").is_ok();
+    birth_ok && id_check_char(body).is_some_and(|c| check.starts_with(c))
+}
+
+/// A Chinese identity card number; returns it upper-cased (a final `x` is common in typed input).
+pub fn id_number(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim().to_ascii_uppercase();
+    if id_number_is_valid(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_input(field, "not a valid 18-character identity card number (check digit or date)"))
+    }
+}
+
+/// A mainland mobile number: 11 digits starting with 1.
+pub fn mobile(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.len() == 11 && value.starts_with('1') && value.chars().all(|c| c.is_ascii_digit()) {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::bad_input(field, "not an 11-digit mobile number"))
+    }
+}
+
+/// Free text that must not be blank and must fit its column.
+pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::bad_input(field, "must not be blank"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(ApiError::bad_input(field, format!("at most {max_chars} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional free text: blank becomes `None`.
+pub fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(value) => text(field, value, max_chars).map(Some),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_numbers() {
+        assert!(id_number_is_valid("11010519491231002X"));
+        assert!(!id_number_is_valid("110105194912310021"));
+        assert_eq!(id_number("idNumber", " 11010519491231002x ").unwrap(), "11010519491231002X");
+        assert!(id_number("idNumber", "12345").is_err());
+    }
+
+    #[test]
+    fn phones_and_text() {
+        assert_eq!(mobile("phone", "13812345678").unwrap(), "13812345678");
+        assert!(mobile("phone", "0580-123456").is_err());
+        assert!(text("name", "  ", 10).is_err());
+        assert!(text("name", "张三", 1).is_err());
+        assert_eq!(optional_text("note", Some("  "), 10).unwrap(), None);
+    }
+}
