@@ -51,9 +51,11 @@ def main():
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--requests", type=int, default=300, help="per kind of read")
     parser.add_argument("--port", type=int, default=18181)
+    parser.add_argument("--skip-build", action="store_true", help="use the release binary as it is")
     args = parser.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "govgraph"], cwd=ROOT, check=True)
+    if not args.skip_build:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "govgraph"], cwd=ROOT, check=True)
     workdir = tempfile.mkdtemp(prefix="govgraph-bench-")
     url = args.database_url or f"sqlite://{workdir}/bench.db?mode=rwc"
     env = dict(os.environ, DATABASE_URL=url, GOVGRAPH_JWT_SECRET=SECRET, GOVGRAPH_LOG="warn",
