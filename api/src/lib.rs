@@ -4,12 +4,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod care;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod loader_batch;
+pub mod mentoring;
 pub mod node;
 pub mod pagination;
 pub mod regions;

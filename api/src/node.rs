@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, Interface, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::care::types::CareSubject;
+use crate::care::visits::{CareVisit, RiskAssessment};
 use crate::error::{ApiError, ApiResult};
+use crate::mentoring::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship};
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
 use crate::volunteers::service::ServiceRecord;
@@ -17,12 +20,30 @@ pub enum NodeType {
     GridTeamMember,
     Volunteer,
     ServiceRecord,
+    CareSubject,
+    CareVisit,
+    RiskAssessment,
+    Mentor,
+    Mentorship,
+    MentoringSession,
+    MentoringOutcome,
 }
 
 impl NodeType {
     /// Every node type; `node(id:)` accepts the IDs of exactly these.
-    pub const ALL: [NodeType; 4] =
-        [NodeType::Region, NodeType::GridTeamMember, NodeType::Volunteer, NodeType::ServiceRecord];
+    pub const ALL: [NodeType; 11] = [
+        NodeType::Region,
+        NodeType::GridTeamMember,
+        NodeType::Volunteer,
+        NodeType::ServiceRecord,
+        NodeType::CareSubject,
+        NodeType::CareVisit,
+        NodeType::RiskAssessment,
+        NodeType::Mentor,
+        NodeType::Mentorship,
+        NodeType::MentoringSession,
+        NodeType::MentoringOutcome,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +51,13 @@ impl NodeType {
             NodeType::GridTeamMember => "GridTeamMember",
             NodeType::Volunteer => "Volunteer",
             NodeType::ServiceRecord => "ServiceRecord",
+            NodeType::CareSubject => "CareSubject",
+            NodeType::CareVisit => "CareVisit",
+            NodeType::RiskAssessment => "RiskAssessment",
+            NodeType::Mentor => "Mentor",
+            NodeType::Mentorship => "Mentorship",
+            NodeType::MentoringSession => "MentoringSession",
+            NodeType::MentoringOutcome => "MentoringOutcome",
         }
     }
 
@@ -40,6 +68,26 @@ impl NodeType {
             NodeType::GridTeamMember => crate::auth::Resource::GridTeam,
             NodeType::Volunteer => crate::auth::Resource::Volunteer,
             NodeType::ServiceRecord => crate::auth::Resource::ServiceRecord,
+            NodeType::CareSubject => crate::auth::Resource::CareSubject,
+            NodeType::CareVisit => crate::auth::Resource::Visit,
+            // Risk assessments are part of the mental-health record as far as the policy goes.
+            NodeType::RiskAssessment => crate::auth::Resource::MentalHealthProfile,
+            NodeType::Mentor => crate::auth::Resource::Mentor,
+            NodeType::Mentorship | NodeType::MentoringSession | NodeType::MentoringOutcome => {
+                crate::auth::Resource::Mentorship
+            }
+        }
+    }
+
+    /// The kind of record the audit trail files this node's reads and changes under.
+    pub fn audit_entity(self) -> &'static str {
+        match self {
+            // Profiles are keyed by their subject and recorded as part of it.
+            NodeType::CareSubject => "care_subject",
+            NodeType::RiskAssessment => "risk_assessment",
+            NodeType::MentoringSession => "mentoring_session",
+            NodeType::MentoringOutcome => "mentoring_outcome",
+            other => other.resource().as_str(),
         }
     }
 
@@ -80,6 +128,13 @@ pub enum Node {
     GridTeamMember(GridTeamMember),
     Volunteer(Volunteer),
     ServiceRecord(ServiceRecord),
+    CareSubject(CareSubject),
+    CareVisit(CareVisit),
+    RiskAssessment(RiskAssessment),
+    Mentor(Mentor),
+    Mentorship(Mentorship),
+    MentoringSession(MentoringSession),
+    MentoringOutcome(MentoringOutcome),
 }
 
 /// The `node` root field.
@@ -100,6 +155,19 @@ impl NodeQuery {
             NodeType::Volunteer => request.volunteers.volunteer_by_id(number).await?.map(Node::Volunteer),
             NodeType::ServiceRecord => {
                 request.volunteers.service_record_by_id(number).await?.map(Node::ServiceRecord)
+            }
+            NodeType::CareSubject => request.care.subject_by_id(number).await?.map(Node::CareSubject),
+            NodeType::CareVisit => request.care.visit_by_id(number).await?.map(Node::CareVisit),
+            NodeType::RiskAssessment => {
+                request.care.assessment_by_id(number).await?.map(Node::RiskAssessment)
+            }
+            NodeType::Mentor => request.mentoring.mentor_by_id(number).await?.map(Node::Mentor),
+            NodeType::Mentorship => request.mentoring.mentorship_by_id(number).await?.map(Node::Mentorship),
+            NodeType::MentoringSession => {
+                request.mentoring.session_by_id(number).await?.map(Node::MentoringSession)
+            }
+            NodeType::MentoringOutcome => {
+                request.mentoring.outcome_by_id(number).await?.map(Node::MentoringOutcome)
             }
         })
     }

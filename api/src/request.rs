@@ -8,7 +8,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
+use crate::care::loader::CareLoaders;
 use crate::error::ApiError;
+use crate::mentoring::loader::MentoringLoaders;
 use crate::regions::loader::RegionLoaders;
 use crate::volunteers::loader::VolunteerLoaders;
 
@@ -18,6 +20,8 @@ pub struct RequestData {
     pub db: DatabaseConnection,
     pub regions: RegionLoaders,
     pub volunteers: VolunteerLoaders,
+    pub care: CareLoaders,
+    pub mentoring: MentoringLoaders,
     /// Created on first use: most requests never read the audit trail.
     pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
 }
@@ -28,6 +32,8 @@ impl RequestData {
         Self {
             regions: RegionLoaders::new(db.clone(), viewer.clone()),
             volunteers: VolunteerLoaders::new(db.clone(), viewer.clone()),
+            care: CareLoaders::new(db.clone(), viewer.clone()),
+            mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
             audit_records: std::sync::OnceLock::new(),
             viewer,
             db,

@@ -1,14 +1,17 @@
 //! The GraphQL schema: the domains' root fields merged into one `Query`, built once without data so that the
 //! server and `govgraph schema` share exactly the same definition.
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Object, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, MergedObject, Object, Schema, SchemaBuilder};
 
 use crate::audit::query::AuditQuery;
 use crate::auth::viewer::Identity;
+use crate::care::query::CareQuery;
 use crate::error::ApiResult;
+use crate::mentoring::query::MentoringQuery;
 use crate::node::NodeQuery;
 use crate::regions::query::RegionsQuery;
 use crate::request::RequestData;
+use crate::volunteers::mutation::VolunteersMutation;
 use crate::volunteers::query::VolunteersQuery;
 
 /// Who the current caller is, as the server understood their token.
@@ -70,14 +73,26 @@ impl ViewerQuery {
 
 /// All read entry points.
 #[derive(MergedObject, Default)]
-pub struct Query(ViewerQuery, NodeQuery, RegionsQuery, VolunteersQuery, AuditQuery);
+pub struct Query(
+    ViewerQuery,
+    NodeQuery,
+    RegionsQuery,
+    VolunteersQuery,
+    CareQuery,
+    MentoringQuery,
+    AuditQuery,
+);
+
+/// All changes. Each runs in one transaction together with its audit event.
+#[derive(MergedObject, Default)]
+pub struct Mutation(VolunteersMutation);
 
 /// The schema type served at `/graphql`.
-pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema without data; the server adds the database and limits, `govgraph schema` prints its SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

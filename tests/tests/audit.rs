@@ -1,5 +1,6 @@
 //! The audit trail over HTTP: reads of personal fields are recorded with who, why and which records; the
 //! chain verifies, rejects edits at the database level, and detects tampering.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph::audit::chain::{ChainReport, verify};
 use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};

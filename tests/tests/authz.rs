@@ -1,6 +1,7 @@
 //! The scope matrix: for every role, a token scoped to 昌国街道 (330902001) tries every path the API offers to
 //! rows of 嵊泗县 (330922) and must learn nothing about them — not by list, id, code, `node`, nesting, filter or
 //! total. Roles without the right get `FORBIDDEN`, never data; no probe ever fails with anything else.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph::auth::Role;
 use govgraph_tests::{TestServer, assert_no_errors, error_codes, shared_demo, token_for};

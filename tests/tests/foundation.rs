@@ -1,5 +1,6 @@
 //! End-to-end tests of the foundation: HTTP endpoints, the region tree and volunteers over real HTTP,
 //! against SQLite or (with `DATABASE_URL`) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph_tests::{
     Fixture, SHARED_SCALE, TestServer, assert_no_errors, error_codes, shared_demo, token_for,

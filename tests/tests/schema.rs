@@ -20,14 +20,32 @@ fn committed_schema_is_up_to_date() {
 fn every_type_and_field_is_described() {
     let sdl = govgraph::schema::sdl();
     let mut undocumented = Vec::new();
-    let mut previous = "";
+    let mut described = false;
+    let mut in_description = false;
     let mut in_schema_block = false;
     for line in sdl.lines() {
         let trimmed = line.trim();
-        let declares_type = ["type ", "enum ", "input ", "interface ", "scalar ", "union "]
+        // Descriptions are `"text"` on one line or a `"""` block over several.
+        if in_description {
+            if trimmed.ends_with(r#"""""#) {
+                in_description = false;
+                described = true;
+            }
+            continue;
+        }
+        if trimmed.starts_with(r#"""""#) {
+            in_description = !(trimmed.len() > 3 && trimmed.ends_with(r#"""""#));
+            described = !in_description;
+            continue;
+        }
+        if trimmed.starts_with('"') {
+            described = true;
+            continue;
+        }
+        let declares_type = ["type ", "enum ", "input ", "interface ", "union "]
             .iter()
             .any(|keyword| trimmed.starts_with(keyword));
-        // A field or argument line starts with its name; `): Type` closes an argument list.
+        // A field, argument or enum value line starts with its name; `): Type` closes an argument list.
         let declares_field = line.starts_with('\t')
             && trimmed.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && !in_schema_block;
@@ -36,12 +54,10 @@ fn every_type_and_field_is_described() {
         } else if trimmed == "}" {
             in_schema_block = false;
         }
-        if (declares_type || declares_field) && !previous.trim().ends_with('"') {
+        if (declares_type || declares_field) && !described {
             undocumented.push(trimmed.to_owned());
         }
-        previous = line;
+        described = false;
     }
-    // Built-in scalars and async-graphql's own directives are outside our control.
-    undocumented.retain(|line| !line.starts_with("scalar ") && !line.starts_with("directive "));
     assert!(undocumented.is_empty(), "undocumented schema elements: {undocumented:#?}");
 }

@@ -1,4 +1,5 @@
 //! Every way a token can be wrong answers `UNAUTHENTICATED` over HTTP, before any data is touched.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph::config::PublicKeyAlgorithm;
 use govgraph_tests::{Fixture, TestServer, error_codes, hs256_args, key_fixture, shared_demo, sign_hs256};

@@ -1,4 +1,5 @@
 //! The volunteer domain over HTTP: nested, paginated service records batched per page of volunteers.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph_tests::{TestServer, assert_no_errors, shared_demo, token_for};
 use sea_orm::{ConnectionTrait, Statement};

@@ -17,19 +17,43 @@ pub use chain::NewEvent;
 /// listing the ids of the records, in one transaction.
 pub async fn record_reads(db: &DatabaseConnection, viewer: &Viewer, reads: ReadRecords) -> Result<(), DbErr> {
     let txn = crate::db::begin_write(db).await?;
-    for (resource, ids) in reads.records {
+    for (entity, ids) in reads.records {
         let event = NewEvent {
             actor: viewer.subject().to_owned(),
             roles: viewer.role_names(),
             action: "READ".to_owned(),
-            entity_type: resource.as_str().to_owned(),
+            entity_type: entity.to_owned(),
             region_code: viewer.region_code().to_owned(),
             request_id: viewer.request_id.clone(),
             purpose: viewer.purpose.clone(),
             detail: Some(format!("fields up to {}", reads.most_protected.as_str())),
-            records: ids.into_iter().map(|id| (resource.as_str().to_owned(), id)).collect(),
+            records: ids.into_iter().map(|id| (entity.to_owned(), id)).collect(),
         };
         chain::append(&txn, event).await?;
     }
     txn.commit().await
+}
+
+/// Appends the audit event of a change inside the transaction that makes it, so the change and its record
+/// commit or roll back together.
+pub async fn record_change<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    viewer: &Viewer,
+    action: &str,
+    resource: crate::auth::Resource,
+    ids: impl IntoIterator<Item = i64>,
+    detail: Option<String>,
+) -> Result<(), DbErr> {
+    let event = NewEvent {
+        actor: viewer.subject().to_owned(),
+        roles: viewer.role_names(),
+        action: action.to_owned(),
+        entity_type: resource.as_str().to_owned(),
+        region_code: viewer.region_code().to_owned(),
+        request_id: viewer.request_id.clone(),
+        purpose: viewer.purpose.clone(),
+        detail,
+        records: ids.into_iter().map(|id| (resource.as_str().to_owned(), id)).collect(),
+    };
+    chain::append(txn, event).await.map(|_| ())
 }

@@ -205,7 +205,7 @@ impl AuditQuery {
             let events_about = Query::select()
                 .column(audit_event_record::Column::EventId)
                 .from(audit_event_record::Entity)
-                .and_where(audit_event_record::Column::EntityType.eq(node_type.resource().as_str()))
+                .and_where(audit_event_record::Column::EntityType.eq(node_type.audit_entity()))
                 .and_where(audit_event_record::Column::EntityId.eq(id))
                 .to_owned();
             select = select.filter(audit_event::Column::Id.in_subquery(events_about));

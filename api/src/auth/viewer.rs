@@ -79,22 +79,23 @@ pub struct ReadLog {
 
 #[derive(Debug, Default)]
 struct ReadLogInner {
-    records: BTreeMap<Resource, BTreeSet<i64>>,
+    records: BTreeMap<&'static str, BTreeSet<i64>>,
     most_protected: Option<FieldClass>,
 }
 
 /// What a request read in clear, grouped by resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadRecords {
-    pub records: BTreeMap<Resource, BTreeSet<i64>>,
+    /// Record ids by kind of record.
+    pub records: BTreeMap<&'static str, BTreeSet<i64>>,
     /// `Sensitive` when any sensitive field was returned.
     pub most_protected: FieldClass,
 }
 
 impl ReadLog {
-    fn note(&self, resource: Resource, id: i64, class: FieldClass) {
+    fn note(&self, entity: &'static str, id: i64, class: FieldClass) {
         if let Ok(mut inner) = self.inner.lock() {
-            inner.records.entry(resource).or_default().insert(id);
+            inner.records.entry(entity).or_default().insert(id);
             inner.most_protected = inner.most_protected.max(Some(class));
         }
     }
@@ -118,15 +119,24 @@ pub struct Access {
     pub scope: Option<Arc<Scope>>,
     /// Whether the caller stated a purpose of access (needed for sensitive fields).
     pub has_purpose: bool,
+    /// The kind of record the ids given to `personal`/`sensitive` belong to, as written in the audit trail.
+    audit_entity: &'static str,
     read_log: Arc<ReadLog>,
 }
 
 impl Access {
+    /// The same access, auditing the records it reveals as records of kind `entity` (for example a profile,
+    /// keyed by its subject's id, is recorded as part of the `care_subject`).
+    pub fn recorded_as(mut self, entity: &'static str) -> Self {
+        self.audit_entity = entity;
+        self
+    }
+
     /// A personal field of record `id`: in clear for callers granted personal fields (and noted for the
     /// audit trail), otherwise in its masked form.
     pub fn personal(&self, id: i64, value: &str, mask: fn(&str) -> String) -> String {
         if self.fields >= FieldClass::Personal {
-            self.read_log.note(self.resource, id, FieldClass::Personal);
+            self.read_log.note(self.audit_entity, id, FieldClass::Personal);
             value.to_owned()
         } else {
             mask(value)
@@ -148,7 +158,7 @@ impl Access {
                     .into(),
             ));
         }
-        self.read_log.note(self.resource, id, FieldClass::Sensitive);
+        self.read_log.note(self.audit_entity, id, FieldClass::Sensitive);
         Ok(value)
     }
 
@@ -278,6 +288,7 @@ impl Viewer {
             fields,
             scope,
             has_purpose: self.purpose.is_some(),
+            audit_entity: resource.as_str(),
             read_log: self.read_log.clone(),
         })
     }

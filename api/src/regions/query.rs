@@ -104,3 +104,20 @@ impl RegionsQuery {
         request.regions.team_of(grid.id).await
     }
 }
+
+/// The grid with `code` if it lies in the scope of `access`, for mutations that attach a row to a grid;
+/// otherwise `BAD_USER_INPUT` naming `field` (the same answer whether the grid is absent or out of scope).
+pub async fn grid_in_scope<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    access: &crate::auth::viewer::Access,
+    code: &str,
+    field: &str,
+) -> Result<region::Model, ApiError> {
+    region::Entity::find()
+        .filter(region::Column::Code.eq(code.trim()))
+        .filter(region::Column::Level.eq(region::RegionLevel::Grid))
+        .filter(access.scope_on_region())
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::bad_input(field, "no grid with this code in your scope"))
+}

@@ -8,6 +8,7 @@ use entities::{service_record, volunteer};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::service::{ServiceRecord, ServiceRecordArgs, ServiceRecordConnection, ServiceRecordsByVolunteer};
+use super::teams::{Badge, BadgesByVolunteer, MembershipsByVolunteer, TeamMembership};
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -43,13 +44,17 @@ pub struct VolunteerLoaders {
     viewer: Arc<Viewer>,
     by_id: RequestLoader<VolunteerById>,
     service_records: RequestLoader<ServiceRecordsByVolunteer>,
+    memberships: RequestLoader<MembershipsByVolunteer>,
+    badges: RequestLoader<BadgesByVolunteer>,
 }
 
 impl VolunteerLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let by_id = batched(VolunteerById { db: db.clone(), viewer: viewer.clone() });
         let service_records = batched(ServiceRecordsByVolunteer { db: db.clone(), viewer: viewer.clone() });
-        Self { db, viewer, by_id, service_records }
+        let memberships = batched(MembershipsByVolunteer { db: db.clone(), viewer: viewer.clone() });
+        let badges = batched(BadgesByVolunteer { db: db.clone(), viewer: viewer.clone() });
+        Self { db, viewer, by_id, service_records, memberships, badges }
     }
 
     /// A volunteer by id; `None` when absent or out of scope.
@@ -69,6 +74,18 @@ impl VolunteerLoaders {
         let page =
             self.service_records.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
         Ok(ServiceRecordConnection::from_page(page, |row| ServiceRecord { row }))
+    }
+
+    /// The teams a volunteer belongs to.
+    pub async fn teams_of(&self, volunteer_id: i64) -> ApiResult<Vec<TeamMembership>> {
+        let rows = self.memberships.load_one(volunteer_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().map(|(membership, team)| TeamMembership { team, membership }).collect())
+    }
+
+    /// The badges a volunteer carries.
+    pub async fn badges_of(&self, volunteer_id: i64) -> ApiResult<Vec<Badge>> {
+        let rows = self.badges.load_one(volunteer_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| Badge { row }).collect())
     }
 
     /// A service record by id; `None` when absent or out of scope.

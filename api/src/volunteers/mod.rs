@@ -1,6 +1,8 @@
 //! Registered peace volunteers.
 
 pub mod loader;
+pub mod mutation;
 pub mod query;
 pub mod service;
+pub mod teams;
 pub mod types;

@@ -12,6 +12,7 @@ use crate::pagination::PageRequest;
 use crate::regions::types::Region;
 use crate::request::RequestData;
 use crate::volunteers::service::{ActivityType, ServiceRecordArgs, ServiceRecordConnection};
+use crate::volunteers::teams::{Badge, TeamMembership};
 
 /// A person's sex as recorded on their identity card.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -87,6 +88,16 @@ impl Volunteer {
     /// The volunteer's home grid; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+    }
+
+    /// The teams the volunteer belongs to, in the order they joined.
+    async fn teams(&self, ctx: &Context<'_>) -> ApiResult<Vec<TeamMembership>> {
+        RequestData::of(ctx)?.volunteers.teams_of(self.row.id).await
+    }
+
+    /// The badges the volunteer carries.
+    async fn badges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Badge>> {
+        RequestData::of(ctx)?.volunteers.badges_of(self.row.id).await
     }
 
     /// The volunteer's service records in your scope, in the order they were logged, filterable by time and activity.

@@ -1,0 +1,272 @@
+//! Batched, scoped loading of the care domain. Every loader asks the policy for its own resource and
+//! restricts its one statement to subjects whose grid lies in the caller's subtree, so no path through the
+//! graph (a visit's subject, a node ID, a nested profile) reaches a row outside the caller's scope.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use chrono::{DateTime, Utc};
+use entities::{
+    care_group_member, care_subject, care_visit, correction_profile, mental_health_profile, risk_assessment,
+    youth_profile,
+};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
+use super::types::CareSubject;
+use super::visits::{
+    AssessmentArgs, AssessmentsBySubject, CareVisit, CareVisitConnection, RiskAssessment,
+    RiskAssessmentConnection, VisitArgs, VisitsBySubject,
+};
+use crate::auth::viewer::Access;
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::loader_batch::{RequestLoader, batched};
+use crate::pagination::{NestedKey, Page};
+use crate::request::loader_error;
+
+/// `SELECT id FROM care_subject WHERE <region in the caller's subtree>`: the scope of every table that hangs
+/// off a care subject.
+pub fn subjects_in_scope(access: &Access) -> SelectStatement {
+    Query::select()
+        .column(care_subject::Column::Id)
+        .from(care_subject::Entity)
+        .cond_where(access.scope_on(care_subject::Column::RegionId))
+        .to_owned()
+}
+
+/// Care subjects by id, within the caller's scope.
+pub struct SubjectById {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<i64> for SubjectById {
+    type Value = care_subject::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
+        let rows = care_subject::Entity::find()
+            .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
+            .filter(access.scope_on(care_subject::Column::RegionId))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Rows of a table that hangs off a care subject (a profile, the care group), grouped by subject, in the
+/// order of `order`. The caller must be allowed to read `resource`.
+pub struct RowsBySubject<E: EntityTrait> {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+    resource: Resource,
+    subject: E::Column,
+    order: E::Column,
+    subject_of: fn(&E::Model) -> i64,
+}
+
+impl<E> Loader<i64> for RowsBySubject<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, self.resource, Action::Read).await?;
+        let rows = E::find()
+            .filter(self.subject.is_in(keys.iter().copied()))
+            .filter(self.subject.in_subquery(subjects_in_scope(&access)))
+            .order_by_asc(self.order)
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            grouped.entry((self.subject_of)(&row)).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+/// The instant of each subject's newest visit.
+pub struct LastVisitBySubject {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<i64> for LastVisitBySubject {
+    type Value = DateTime<Utc>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Visit, Action::Read).await?;
+        let rows: Vec<(i64, DateTime<Utc>)> = care_visit::Entity::find()
+            .select_only()
+            .column(care_visit::Column::SubjectId)
+            .column_as(care_visit::Column::VisitedAt.max(), "last_visit")
+            .filter(care_visit::Column::SubjectId.is_in(keys.iter().copied()))
+            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+            .group_by(care_visit::Column::SubjectId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+/// The care loaders of one request.
+pub struct CareLoaders {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+    by_id: RequestLoader<SubjectById>,
+    mental: RequestLoader<RowsBySubject<mental_health_profile::Entity>>,
+    correction: RequestLoader<RowsBySubject<correction_profile::Entity>>,
+    youth: RequestLoader<RowsBySubject<youth_profile::Entity>>,
+    group: RequestLoader<RowsBySubject<care_group_member::Entity>>,
+    last_visit: RequestLoader<LastVisitBySubject>,
+    visits: RequestLoader<VisitsBySubject>,
+    assessments: RequestLoader<AssessmentsBySubject>,
+}
+
+impl CareLoaders {
+    pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
+        let (d, v) = (&db, &viewer);
+        Self {
+            by_id: batched(SubjectById { db: d.clone(), viewer: v.clone() }),
+            mental: batched(RowsBySubject::<mental_health_profile::Entity> {
+                db: d.clone(),
+                viewer: v.clone(),
+                resource: Resource::MentalHealthProfile,
+                subject: mental_health_profile::Column::SubjectId,
+                order: mental_health_profile::Column::SubjectId,
+                subject_of: |row| row.subject_id,
+            }),
+            correction: batched(RowsBySubject::<correction_profile::Entity> {
+                db: d.clone(),
+                viewer: v.clone(),
+                resource: Resource::CorrectionProfile,
+                subject: correction_profile::Column::SubjectId,
+                order: correction_profile::Column::SubjectId,
+                subject_of: |row| row.subject_id,
+            }),
+            youth: batched(RowsBySubject::<youth_profile::Entity> {
+                db: d.clone(),
+                viewer: v.clone(),
+                resource: Resource::CareSubject,
+                subject: youth_profile::Column::SubjectId,
+                order: youth_profile::Column::SubjectId,
+                subject_of: |row| row.subject_id,
+            }),
+            group: batched(RowsBySubject::<care_group_member::Entity> {
+                db: d.clone(),
+                viewer: v.clone(),
+                resource: Resource::CareSubject,
+                subject: care_group_member::Column::SubjectId,
+                order: care_group_member::Column::Id,
+                subject_of: |row| row.subject_id,
+            }),
+            last_visit: batched(LastVisitBySubject { db: d.clone(), viewer: v.clone() }),
+            visits: batched(VisitsBySubject { db: d.clone(), viewer: v.clone() }),
+            assessments: batched(AssessmentsBySubject { db: d.clone(), viewer: v.clone() }),
+            db,
+            viewer,
+        }
+    }
+
+    async fn authorize(&self, resource: Resource) -> Result<Access, ApiError> {
+        self.viewer.authorize(&self.db, resource, Action::Read).await
+    }
+
+    /// A care subject by id; `None` when absent or out of scope.
+    pub async fn subject_by_id(&self, id: i64) -> ApiResult<Option<CareSubject>> {
+        let access = self.authorize(Resource::CareSubject).await?;
+        let row = self.by_id.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| CareSubject { row, access }))
+    }
+
+    /// The mental-health profile of a subject, if any.
+    pub async fn mental_health_profile_of(&self, subject_id: i64) -> ApiResult<Option<MentalHealthProfile>> {
+        let access = self.authorize(Resource::MentalHealthProfile).await?.recorded_as("risk_assessment");
+        let rows = self.mental.load_one(subject_id).await.map_err(loader_error)?.unwrap_or_default();
+        let access = access.recorded_as("care_subject");
+        Ok(rows.into_iter().next().map(|row| MentalHealthProfile { row, access }))
+    }
+
+    /// The community-corrections profile of a subject, if any.
+    pub async fn correction_profile_of(&self, subject_id: i64) -> ApiResult<Option<CorrectionProfile>> {
+        let access = self.authorize(Resource::CorrectionProfile).await?;
+        let rows = self.correction.load_one(subject_id).await.map_err(loader_error)?.unwrap_or_default();
+        let access = access.recorded_as("care_subject");
+        Ok(rows.into_iter().next().map(|row| CorrectionProfile { row, access }))
+    }
+
+    /// The at-risk youth profile of a subject, if any.
+    pub async fn youth_profile_of(&self, subject_id: i64) -> ApiResult<Option<YouthProfile>> {
+        let access = self.authorize(Resource::CareSubject).await?;
+        let rows = self.youth.load_one(subject_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().next().map(|row| YouthProfile { row, access }))
+    }
+
+    /// The members of a subject's care group, in the order they joined.
+    pub async fn care_group_of(&self, subject_id: i64) -> ApiResult<Vec<CareGroupMember>> {
+        let access = self.authorize(Resource::CareSubject).await?;
+        let rows = self.group.load_one(subject_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| CareGroupMember { row, access: access.clone() }).collect())
+    }
+
+    /// When a subject was last visited; `None` when never.
+    pub async fn last_visit_of(&self, subject_id: i64) -> ApiResult<Option<DateTime<Utc>>> {
+        self.last_visit.load_one(subject_id).await.map_err(loader_error)
+    }
+
+    /// One page of a subject's visits, batched with the other subjects on the page.
+    pub async fn visits_of(&self, subject_id: i64, args: VisitArgs) -> ApiResult<CareVisitConnection> {
+        let access = self.authorize(Resource::Visit).await?;
+        let key = NestedKey { parent: subject_id, args };
+        let page = self.visits.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(CareVisitConnection::from_page(page, |row| CareVisit { row, access: access.clone() }))
+    }
+
+    /// One page of a subject's risk assessments, batched with the other subjects on the page.
+    pub async fn assessments_of(
+        &self,
+        subject_id: i64,
+        args: AssessmentArgs,
+    ) -> ApiResult<RiskAssessmentConnection> {
+        let access = self.authorize(Resource::MentalHealthProfile).await?;
+        let key = NestedKey { parent: subject_id, args };
+        let page = self.assessments.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        let access = access.recorded_as("risk_assessment");
+        Ok(RiskAssessmentConnection::from_page(page, |row| RiskAssessment { row, access: access.clone() }))
+    }
+
+    /// A visit by id; `None` when absent or out of scope.
+    pub async fn visit_by_id(&self, id: i64) -> ApiResult<Option<CareVisit>> {
+        let access = self.authorize(Resource::Visit).await?;
+        let row = care_visit::Entity::find_by_id(id)
+            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+            .one(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| CareVisit { row, access }))
+    }
+
+    /// A risk assessment by id; `None` when absent or out of scope.
+    pub async fn assessment_by_id(&self, id: i64) -> ApiResult<Option<RiskAssessment>> {
+        let access = self.authorize(Resource::MentalHealthProfile).await?.recorded_as("risk_assessment");
+        let row = risk_assessment::Entity::find_by_id(id)
+            .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+            .one(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| RiskAssessment { row, access }))
+    }
+}

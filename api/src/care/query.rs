@@ -1,0 +1,81 @@
+//! Root fields of the care domain.
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+use entities::care_subject;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::filter::{CareSubjectFilter, prepare};
+use super::types::{CareSubject, CareSubjectConnection};
+use crate::auth::{Action, FieldClass, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, parse_typed_id};
+use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::request::RequestData;
+
+/// Root fields of the care domain.
+#[derive(Default)]
+pub struct CareQuery;
+
+#[Object]
+impl CareQuery {
+    /// People under special-population care in your scope, in registration order (by id).
+    async fn care_subjects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the subjects; all of them when absent.")] filter: Option<
+            CareSubjectFilter,
+        >,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<CareSubjectConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::CareSubject, Action::Read).await?;
+        let mut select = care_subject::Entity::find().filter(access.scope_on(care_subject::Column::RegionId));
+        if let Some(filter) = &filter {
+            let prepared = prepare(filter)?;
+            if prepared.reads_visits {
+                // Filtering by visits reveals something about them: the caller must be allowed to read them.
+                request.authorize(Resource::Visit, Action::Read).await?;
+            }
+            let names_in_clear = access.fields >= FieldClass::Personal;
+            let today = Utc::now().date_naive();
+            select = select.filter(prepared.compile(&request.db, names_in_clear, today).await?);
+        }
+        let page =
+            fetch_page(&request.db, select, care_subject::Column::Id, |row| CursorKey::Int(row.id), &page)
+                .await
+                .map_err(ApiError::from)?;
+        Ok(CareSubjectConnection::from_page(page, |row| CareSubject { row, access: access.clone() }))
+    }
+
+    /// One care subject by global ID or case code (give exactly one); null when none is in your scope.
+    async fn care_subject(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: Option<ID>,
+        #[graphql(desc = "Case code, e.g. CS0000123.")] code: Option<String>,
+    ) -> ApiResult<Option<CareSubject>> {
+        let request = RequestData::of(ctx)?;
+        match (id, code) {
+            (Some(id), None) => {
+                let id = parse_typed_id(&id, NodeType::CareSubject, "id")?;
+                request.care.subject_by_id(id).await
+            }
+            (None, Some(code)) => {
+                let access = request.authorize(Resource::CareSubject, Action::Read).await?;
+                let row = care_subject::Entity::find()
+                    .filter(care_subject::Column::Code.eq(code))
+                    .filter(access.scope_on(care_subject::Column::RegionId))
+                    .one(&request.db)
+                    .await
+                    .map_err(ApiError::from)?;
+                Ok(row.map(|row| CareSubject { row, access }))
+            }
+            _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
+        }
+    }
+}

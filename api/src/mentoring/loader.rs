@@ -1,0 +1,364 @@
+//! Batched, scoped loading of the mentoring domain. Every loader asks the policy for the caller's access itself
+//! and puts the scope predicate into its SQL: mentors by their region, everything under a mentorship by the
+//! mentee's region.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entities::care_subject::{self, CareCategory};
+use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
+};
+
+use super::scope::{mentorship_in_scope, outcome_in_scope, session_in_scope};
+use super::types::{
+    Mentee, Mentor, MentoringOutcome, MentoringOutcomeConnection, MentoringSession,
+    MentoringSessionConnection, Mentorship, MentorshipConnection, MentorshipStatus, OutcomeKind,
+};
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::loader_batch::{RequestLoader, batched};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
+use crate::request::loader_error;
+
+/// The arguments of a mentor's nested `mentorships` field, as a loader key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MentorshipArgs {
+    pub page: PageRequest,
+    pub status: Option<MentorshipStatus>,
+}
+
+/// The arguments of a mentorship's nested `outcomes` field, as a loader key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutcomeArgs {
+    pub page: PageRequest,
+    pub kind: Option<OutcomeKind>,
+}
+
+/// Shared state of the mentoring loaders.
+#[derive(Clone)]
+pub struct MentoringSource {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+/// Mentors by id, within the caller's scope.
+pub struct MentorById(MentoringSource);
+/// Mentorships by id, whose mentee is in the caller's scope.
+pub struct MentorshipById(MentoringSource);
+/// Young people (AT_RISK_YOUTH care subjects) by id, within the caller's scope.
+pub struct MenteeById(MentoringSource);
+/// Per mentor, the number of young people in an ACTIVE pairing with them, within the caller's scope.
+pub struct ActiveMenteeCounts(MentoringSource);
+/// A page of mentorships per mentor.
+pub struct MentorshipsByMentor(MentoringSource);
+/// A page of sessions per mentorship.
+pub struct SessionsByMentorship(MentoringSource);
+/// A page of outcomes per mentorship.
+pub struct OutcomesByMentorship(MentoringSource);
+
+impl Loader<i64> for MentorById {
+    type Value = mentor::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentor, Action::Read).await?;
+        let rows = mentor::Entity::find()
+            .filter(mentor::Column::Id.is_in(keys.iter().copied()))
+            .filter(access.scope_on(mentor::Column::RegionId))
+            .all(&self.0.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+impl Loader<i64> for MentorshipById {
+    type Value = mentorship::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let rows = mentorship::Entity::find()
+            .filter(mentorship::Column::Id.is_in(keys.iter().copied()))
+            .filter(mentorship_in_scope(&access))
+            .all(&self.0.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+impl Loader<i64> for MenteeById {
+    type Value = care_subject::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let rows = care_subject::Entity::find()
+            .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
+            .filter(care_subject::Column::Category.eq(CareCategory::AtRiskYouth))
+            .filter(access.scope_on(care_subject::Column::RegionId))
+            .all(&self.0.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+impl Loader<i64> for ActiveMenteeCounts {
+    type Value = u64;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let rows: Vec<(i64, i64)> = mentorship::Entity::find()
+            .select_only()
+            .column(mentorship::Column::MentorId)
+            .expr(Expr::col((mentorship::Entity, mentorship::Column::MenteeId)).count_distinct())
+            .filter(mentorship::Column::MentorId.is_in(keys.iter().copied()))
+            .filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::Active))
+            .filter(mentorship_in_scope(&access))
+            .group_by(mentorship::Column::MentorId)
+            .into_tuple()
+            .all(&self.0.db)
+            .await
+            .map_err(ApiError::from)?;
+        let mut counts: HashMap<i64, u64> = keys.iter().map(|&key| (key, 0)).collect();
+        for (mentor_id, count) in rows {
+            counts.insert(mentor_id, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+}
+
+/// Loads nested pages: the keys are grouped by their arguments, and each group's pages come from one statement.
+async fn load_nested<A, E, P, K>(
+    db: &DatabaseConnection,
+    keys: &[NestedKey<A>],
+    page_of: impl Fn(&A) -> &PageRequest,
+    select_for: impl Fn(&A) -> Select<E>,
+    nesting: impl Fn() -> Nesting<E, P, K>,
+) -> Result<HashMap<NestedKey<A>, Page<E::Model>>, ApiError>
+where
+    A: Clone + Eq + Hash,
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    P: Fn(&E::Model) -> i64,
+    K: Fn(&E::Model) -> i64,
+{
+    let mut by_args: HashMap<&A, Vec<i64>> = HashMap::new();
+    for key in keys {
+        by_args.entry(&key.args).or_default().push(key.parent);
+    }
+    let mut loaded = HashMap::new();
+    for (args, parents) in by_args {
+        let mut pages = fetch_nested_pages(db, select_for(args), nesting(), &parents, page_of(args)).await?;
+        for parent in parents {
+            let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+            loaded.insert(NestedKey { parent, args: args.clone() }, page);
+        }
+    }
+    Ok(loaded)
+}
+
+impl Loader<NestedKey<MentorshipArgs>> for MentorshipsByMentor {
+    type Value = Page<mentorship::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<MentorshipArgs>],
+    ) -> Result<HashMap<NestedKey<MentorshipArgs>, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let select_for = |args: &MentorshipArgs| {
+            let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
+            if let Some(status) = args.status {
+                select =
+                    select.filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::from(status)));
+            }
+            select
+        };
+        let nesting = || Nesting {
+            parent: mentorship::Column::MentorId,
+            key: mentorship::Column::Id,
+            parent_of: |row: &mentorship::Model| row.mentor_id,
+            key_of: |row: &mentorship::Model| row.id,
+        };
+        Ok(load_nested(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)
+    }
+}
+
+impl Loader<NestedKey<PageRequest>> for SessionsByMentorship {
+    type Value = Page<mentoring_session::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<PageRequest>],
+    ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let select_for =
+            |_: &PageRequest| mentoring_session::Entity::find().filter(session_in_scope(&access));
+        let nesting = || Nesting {
+            parent: mentoring_session::Column::MentorshipId,
+            key: mentoring_session::Column::Id,
+            parent_of: |row: &mentoring_session::Model| row.mentorship_id,
+            key_of: |row: &mentoring_session::Model| row.id,
+        };
+        Ok(load_nested(&self.0.db, keys, |page| page, select_for, nesting).await?)
+    }
+}
+
+impl Loader<NestedKey<OutcomeArgs>> for OutcomesByMentorship {
+    type Value = Page<mentoring_outcome::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<OutcomeArgs>],
+    ) -> Result<HashMap<NestedKey<OutcomeArgs>, Self::Value>, Self::Error> {
+        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
+        let select_for = |args: &OutcomeArgs| {
+            let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
+            if let Some(kind) = args.kind {
+                select = select
+                    .filter(mentoring_outcome::Column::Kind.eq(mentoring_outcome::OutcomeKind::from(kind)));
+            }
+            select
+        };
+        let nesting = || Nesting {
+            parent: mentoring_outcome::Column::MentorshipId,
+            key: mentoring_outcome::Column::Id,
+            parent_of: |row: &mentoring_outcome::Model| row.mentorship_id,
+            key_of: |row: &mentoring_outcome::Model| row.id,
+        };
+        Ok(load_nested(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)
+    }
+}
+
+/// The mentoring loaders of one request.
+pub struct MentoringLoaders {
+    source: MentoringSource,
+    mentor_by_id: RequestLoader<MentorById>,
+    mentorship_by_id: RequestLoader<MentorshipById>,
+    mentee_by_id: RequestLoader<MenteeById>,
+    active_mentees: RequestLoader<ActiveMenteeCounts>,
+    mentorships: RequestLoader<MentorshipsByMentor>,
+    sessions: RequestLoader<SessionsByMentorship>,
+    outcomes: RequestLoader<OutcomesByMentorship>,
+}
+
+impl MentoringLoaders {
+    pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
+        let source = MentoringSource { db, viewer };
+        Self {
+            mentor_by_id: batched(MentorById(source.clone())),
+            mentorship_by_id: batched(MentorshipById(source.clone())),
+            mentee_by_id: batched(MenteeById(source.clone())),
+            active_mentees: batched(ActiveMenteeCounts(source.clone())),
+            mentorships: batched(MentorshipsByMentor(source.clone())),
+            sessions: batched(SessionsByMentorship(source.clone())),
+            outcomes: batched(OutcomesByMentorship(source.clone())),
+            source,
+        }
+    }
+
+    async fn access(&self, resource: Resource) -> Result<crate::auth::viewer::Access, ApiError> {
+        self.source.viewer.authorize(&self.source.db, resource, Action::Read).await
+    }
+
+    /// A mentor by id; `None` when absent or out of scope.
+    pub async fn mentor_by_id(&self, id: i64) -> ApiResult<Option<Mentor>> {
+        let access = self.access(Resource::Mentor).await?;
+        let row = self.mentor_by_id.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| Mentor { row, access }))
+    }
+
+    /// A mentorship by id; `None` when absent or its mentee is out of scope.
+    pub async fn mentorship_by_id(&self, id: i64) -> ApiResult<Option<Mentorship>> {
+        let access = self.access(Resource::Mentorship).await?;
+        let row = self.mentorship_by_id.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| Mentorship { row, access }))
+    }
+
+    /// The young person `subject_id` of mentorship `mentorship_id`; `None` when out of scope.
+    pub async fn mentee_of(&self, mentorship_id: i64, subject_id: i64) -> ApiResult<Option<Mentee>> {
+        let access = self.access(Resource::Mentorship).await?;
+        let row = self.mentee_by_id.load_one(subject_id).await.map_err(loader_error)?;
+        Ok(row.map(|row| Mentee { row, mentorship_id, access }))
+    }
+
+    /// The number of young people in an ACTIVE pairing with the mentor, within scope.
+    pub async fn active_mentee_count(&self, mentor_id: i64) -> ApiResult<u64> {
+        Ok(self.active_mentees.load_one(mentor_id).await.map_err(loader_error)?.unwrap_or(0))
+    }
+
+    /// One page of a mentor's mentorships, batched with the other mentors on the page.
+    pub async fn mentorships_of(
+        &self,
+        mentor_id: i64,
+        args: MentorshipArgs,
+    ) -> ApiResult<MentorshipConnection> {
+        let access = self.access(Resource::Mentorship).await?;
+        let key = NestedKey { parent: mentor_id, args };
+        let page = self.mentorships.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
+    }
+
+    /// One page of a mentorship's sessions, batched with the other mentorships on the page.
+    pub async fn sessions_of(
+        &self,
+        mentorship_id: i64,
+        page: PageRequest,
+    ) -> ApiResult<MentoringSessionConnection> {
+        let access = self.access(Resource::Mentorship).await?;
+        let key = NestedKey { parent: mentorship_id, args: page };
+        let page = self.sessions.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(MentoringSessionConnection::from_page(page, |row| MentoringSession {
+            row,
+            access: access.clone(),
+        }))
+    }
+
+    /// One page of a mentorship's outcomes, batched with the other mentorships on the page.
+    pub async fn outcomes_of(
+        &self,
+        mentorship_id: i64,
+        args: OutcomeArgs,
+    ) -> ApiResult<MentoringOutcomeConnection> {
+        let access = self.access(Resource::Mentorship).await?;
+        let key = NestedKey { parent: mentorship_id, args };
+        let page = self.outcomes.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(MentoringOutcomeConnection::from_page(page, |row| MentoringOutcome {
+            row,
+            access: access.clone(),
+        }))
+    }
+
+    /// A session by id; `None` when absent or its mentorship is out of scope.
+    pub async fn session_by_id(&self, id: i64) -> ApiResult<Option<MentoringSession>> {
+        let access = self.access(Resource::Mentorship).await?;
+        let row = mentoring_session::Entity::find_by_id(id)
+            .filter(session_in_scope(&access))
+            .one(&self.source.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| MentoringSession { row, access }))
+    }
+
+    /// An outcome by id; `None` when absent or its mentorship is out of scope.
+    pub async fn outcome_by_id(&self, id: i64) -> ApiResult<Option<MentoringOutcome>> {
+        let access = self.access(Resource::Mentorship).await?;
+        let row = mentoring_outcome::Entity::find_by_id(id)
+            .filter(outcome_in_scope(&access))
+            .one(&self.source.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| MentoringOutcome { row, access }))
+    }
+}

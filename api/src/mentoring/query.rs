@@ -1,0 +1,108 @@
+//! Root fields of the mentoring domain.
+
+use async_graphql::{Context, ID, Object};
+use entities::{mentor, mentorship};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::filter::{MentorFilter, MentorshipFilter, mentor_condition, mentorship_condition};
+use super::scope::mentorship_in_scope;
+use super::types::{Mentor, MentorConnection, Mentorship, MentorshipConnection};
+use crate::auth::{Action, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, parse_typed_id};
+use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::request::RequestData;
+
+/// Root fields of the youth mentoring programme.
+#[derive(Default)]
+pub struct MentoringQuery;
+
+#[Object]
+impl MentoringQuery {
+    /// Mentors attached to regions in your scope, in registration order.
+    #[allow(clippy::too_many_arguments)]
+    async fn mentors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the mentors.")] filter: Option<MentorFilter>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<MentorConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Mentor, Action::Read).await?;
+        let mut select = mentor::Entity::find().filter(access.scope_on(mentor::Column::RegionId));
+        if let Some(filter) = &filter {
+            select = select.filter(mentor_condition(&request.db, &access, filter).await?);
+        }
+        let page = fetch_page(&request.db, select, mentor::Column::Id, |row| CursorKey::Int(row.id), &page)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(MentorConnection::from_page(page, |row| Mentor { row, access: access.clone() }))
+    }
+
+    /// One mentor by global ID or code (give exactly one); null when none is in your scope.
+    async fn mentor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: Option<ID>,
+        #[graphql(desc = "Mentor code, e.g. M00042.")] code: Option<String>,
+    ) -> ApiResult<Option<Mentor>> {
+        let request = RequestData::of(ctx)?;
+        match (id, code) {
+            (Some(id), None) => {
+                let id = parse_typed_id(&id, NodeType::Mentor, "id")?;
+                request.mentoring.mentor_by_id(id).await
+            }
+            (None, Some(code)) => {
+                let access = request.authorize(Resource::Mentor, Action::Read).await?;
+                let row = mentor::Entity::find()
+                    .filter(mentor::Column::Code.eq(code))
+                    .filter(access.scope_on(mentor::Column::RegionId))
+                    .one(&request.db)
+                    .await
+                    .map_err(ApiError::from)?;
+                Ok(row.map(|row| Mentor { row, access }))
+            }
+            _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
+        }
+    }
+
+    /// Mentorships whose young person lives in your scope, oldest first.
+    #[allow(clippy::too_many_arguments)]
+    async fn mentorships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the mentorships.")] filter: Option<MentorshipFilter>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<MentorshipConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Mentorship, Action::Read).await?;
+        let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
+        if let Some(filter) = &filter {
+            select = select.filter(mentorship_condition(&request.db, filter).await?);
+        }
+        let page =
+            fetch_page(&request.db, select, mentorship::Column::Id, |row| CursorKey::Int(row.id), &page)
+                .await
+                .map_err(ApiError::from)?;
+        Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
+    }
+
+    /// One mentorship by global ID; null when its young person is not in your scope.
+    async fn mentorship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: ID,
+    ) -> ApiResult<Option<Mentorship>> {
+        let request = RequestData::of(ctx)?;
+        let id = parse_typed_id(&id, NodeType::Mentorship, "id")?;
+        request.mentoring.mentorship_by_id(id).await
+    }
+}

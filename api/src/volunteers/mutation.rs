@@ -1,0 +1,439 @@
+//! Changes to the volunteer domain. Each mutation validates its input, runs in one write transaction together
+//! with its audit event, and returns the changed object as the caller may see it.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entities::{service_record, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::service::{ActivityType, ServiceRecord};
+use super::teams::{BadgeKind, MembershipRole};
+use super::types::{Gender, Volunteer, VolunteerStatus};
+use crate::audit::record_change;
+use crate::auth::viewer::Access;
+use crate::auth::{Action, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, parse_typed_id};
+use crate::regions::query::grid_in_scope;
+use crate::request::RequestData;
+use crate::validate;
+
+/// Most service records one `logServiceBatch` call may carry.
+pub const MAX_SERVICE_BATCH: usize = 500;
+
+/// A new volunteer.
+#[derive(InputObject)]
+pub struct RegisterVolunteerInput {
+    /// Full name as on the identity card.
+    pub name: String,
+    /// Sex.
+    pub gender: Gender,
+    /// 18-character identity card number; one registration per person.
+    pub id_number: String,
+    /// 11-digit mobile number.
+    pub phone: String,
+    /// Code of the home grid, which must lie in your scope.
+    pub grid_code: String,
+    /// Day of registration (default: today).
+    pub registered_on: Option<NaiveDate>,
+}
+
+/// Changes to a volunteer's details; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateVolunteerInput {
+    /// New full name.
+    pub name: Option<String>,
+    /// New mobile number.
+    pub phone: Option<String>,
+    /// New home grid (must lie in your scope).
+    pub grid_code: Option<String>,
+}
+
+/// One stint of service to log.
+#[derive(InputObject)]
+pub struct LogServiceInput {
+    /// Global ID of the volunteer, who must be ACTIVE and in your scope.
+    pub volunteer_id: ID,
+    /// Code of the grid where the service took place (in your scope).
+    pub grid_code: String,
+    /// What the volunteer did.
+    pub activity: ActivityType,
+    /// When the service started (not in the future).
+    pub started_at: DateTime<Utc>,
+    /// Duration in whole minutes, 1 to 1440.
+    pub minutes: i32,
+    /// An optional remark (at most 500 characters).
+    pub note: Option<String>,
+}
+
+/// Mutations of the volunteer domain.
+#[derive(Default)]
+pub struct VolunteersMutation;
+
+async fn volunteer_in_scope<C: ConnectionTrait>(
+    conn: &C,
+    access: &Access,
+    id: &ID,
+    field: &str,
+) -> Result<volunteer::Model, ApiError> {
+    let id = parse_typed_id(id, NodeType::Volunteer, field)?;
+    volunteer::Entity::find_by_id(id)
+        .filter(access.scope_on(volunteer::Column::RegionId))
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("volunteer"))
+}
+
+async fn team_in_scope<C: ConnectionTrait>(
+    conn: &C,
+    access: &Access,
+    code: &str,
+) -> Result<volunteer_team::Model, ApiError> {
+    volunteer_team::Entity::find()
+        .filter(volunteer_team::Column::Code.eq(code.trim()))
+        .filter(access.scope_on(volunteer_team::Column::RegionId))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("teamCode", "no team with this code in your scope"))
+}
+
+/// Re-reads a volunteer after the change, as the caller may see it.
+async fn reload(request: &RequestData, id: i64) -> ApiResult<Volunteer> {
+    request.volunteers.volunteer_by_id(id).await?.ok_or_else(|| ApiError::NotFound("volunteer").into())
+}
+
+/// A service record's input after validation.
+struct ValidService {
+    volunteer_id: i64,
+    activity: ActivityType,
+    started_at: DateTime<Utc>,
+    minutes: i32,
+    note: Option<String>,
+}
+
+fn validated_service(input: &LogServiceInput, field: &str) -> Result<ValidService, ApiError> {
+    let volunteer_id =
+        parse_typed_id(&input.volunteer_id, NodeType::Volunteer, &format!("{field}.volunteerId"))?;
+    if !(1..=1440).contains(&input.minutes) {
+        return Err(ApiError::bad_input(format!("{field}.minutes"), "between 1 and 1440"));
+    }
+    if input.started_at > Utc::now() + Duration::minutes(5) {
+        return Err(ApiError::bad_input(format!("{field}.startedAt"), "must not be in the future"));
+    }
+    let note = validate::optional_text(&format!("{field}.note"), input.note.as_deref(), 500)?;
+    Ok(ValidService {
+        volunteer_id,
+        activity: input.activity,
+        started_at: input.started_at,
+        minutes: input.minutes,
+        note,
+    })
+}
+
+/// Validates and inserts service records in the caller's write transaction; all or nothing.
+async fn insert_service<C: ConnectionTrait>(
+    txn: &C,
+    access: &Access,
+    inputs: &[LogServiceInput],
+    field_of: impl Fn(usize) -> String,
+) -> Result<Vec<i64>, ApiError> {
+    let mut ids = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.iter().enumerate() {
+        let field = field_of(index);
+        let ValidService { volunteer_id, activity, started_at, minutes, note } =
+            validated_service(input, &field)?;
+        let volunteer = volunteer::Entity::find_by_id(volunteer_id)
+            .filter(access.scope_on(volunteer::Column::RegionId))
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_input(format!("{field}.volunteerId"), "no such volunteer in your scope")
+            })?;
+        if volunteer.status != volunteer::VolunteerStatus::Active {
+            return Err(ApiError::Conflict(format!("{field}: the volunteer is not active")));
+        }
+        let grid = grid_in_scope(txn, access, &input.grid_code, &format!("{field}.gridCode")).await?;
+        let inserted = service_record::ActiveModel {
+            id: NotSet,
+            volunteer_id: Set(volunteer.id),
+            grid_id: Set(grid.id),
+            activity: Set(activity.into()),
+            started_at: Set(started_at),
+            minutes: Set(minutes),
+            note: Set(note),
+            created_at: Set(Utc::now()),
+        }
+        .insert(txn)
+        .await?;
+        ids.push(inserted.id);
+    }
+    Ok(ids)
+}
+
+#[Object]
+impl VolunteersMutation {
+    /// Registers a volunteer in a grid of your scope. A second registration of the same identity card number is
+    /// a `CONFLICT`.
+    async fn register_volunteer(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterVolunteerInput,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Create).await?;
+        let name = validate::text("input.name", &input.name, 64)?;
+        let id_number = validate::id_number("input.idNumber", &input.id_number)?;
+        let phone = validate::mobile("input.phone", &input.phone)?;
+        let today = Utc::now().date_naive();
+        let registered_on = input.registered_on.unwrap_or(today);
+        if registered_on > today {
+            return Err(ApiError::bad_input("input.registeredOn", "must not be in the future").into());
+        }
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
+        let now = Utc::now();
+        let pending_code = format!("pending-{}-{}", request.viewer.request_id, now.timestamp_micros());
+        let inserted = volunteer::ActiveModel {
+            id: NotSet,
+            code: Set(pending_code),
+            name: Set(name),
+            gender: Set(input.gender.into()),
+            id_number: Set(id_number),
+            phone: Set(phone),
+            region_id: Set(grid.id),
+            status: Set(volunteer::VolunteerStatus::Active),
+            registered_on: Set(registered_on),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| ApiError::from_db(err, "a volunteer with this identity card number"))?;
+        // The registration code follows the row id, so concurrent registrations never compete for a code.
+        let mut with_code: volunteer::ActiveModel = inserted.into();
+        let id = *with_code.id.as_ref();
+        with_code.code = Set(format!("V{id:07}"));
+        with_code.update(&txn).await.map_err(ApiError::from)?;
+        record_change(&txn, &request.viewer, "registerVolunteer", Resource::Volunteer, [id], None)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, id).await
+    }
+
+    /// Changes a volunteer's name, phone or home grid.
+    async fn update_volunteer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the volunteer.")] id: ID,
+        input: UpdateVolunteerInput,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Update).await?;
+        let name = input.name.as_deref().map(|name| validate::text("input.name", name, 64)).transpose()?;
+        let phone = input.phone.as_deref().map(|phone| validate::mobile("input.phone", phone)).transpose()?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let row = volunteer_in_scope(&txn, &access, &id, "id").await?;
+        let mut changed: volunteer::ActiveModel = row.clone().into();
+        let mut fields = Vec::new();
+        if let Some(name) = name {
+            changed.name = Set(name);
+            fields.push("name");
+        }
+        if let Some(phone) = phone {
+            changed.phone = Set(phone);
+            fields.push("phone");
+        }
+        if let Some(code) = &input.grid_code {
+            changed.region_id = Set(grid_in_scope(&txn, &access, code, "input.gridCode").await?.id);
+            fields.push("grid");
+        }
+        if fields.is_empty() {
+            return Err(ApiError::bad_input("input", "name at least one field to change").into());
+        }
+        changed.updated_at = Set(Utc::now());
+        changed.update(&txn).await.map_err(ApiError::from)?;
+        let detail = Some(format!("changed: {}", fields.join(", ")));
+        record_change(&txn, &request.viewer, "updateVolunteer", Resource::Volunteer, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, row.id).await
+    }
+
+    /// Suspends, reactivates or withdraws a volunteer, with the reason recorded in the audit trail.
+    async fn set_volunteer_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the volunteer.")] id: ID,
+        #[graphql(desc = "The new status.")] status: VolunteerStatus,
+        #[graphql(desc = "Why (kept in the audit trail, at most 200 characters).")] reason: String,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Update).await?;
+        let reason = validate::text("reason", &reason, 200)?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let row = volunteer_in_scope(&txn, &access, &id, "id").await?;
+        let status: volunteer::VolunteerStatus = status.into();
+        if row.status == status {
+            return Err(ApiError::Conflict(format!("the volunteer is already {}", status.to_value())).into());
+        }
+        if row.status == volunteer::VolunteerStatus::Withdrawn {
+            return Err(ApiError::Conflict("a withdrawn volunteer registers anew".into()).into());
+        }
+        let mut changed: volunteer::ActiveModel = row.clone().into();
+        changed.status = Set(status);
+        changed.updated_at = Set(Utc::now());
+        changed.update(&txn).await.map_err(ApiError::from)?;
+        let detail = Some(format!("{} → {}: {reason}", row.status.to_value(), status.to_value()));
+        record_change(&txn, &request.viewer, "setVolunteerStatus", Resource::Volunteer, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, row.id).await
+    }
+
+    /// Adds a volunteer to a team of your scope; a second membership of the same team is a `CONFLICT`.
+    async fn add_volunteer_to_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the volunteer.")] volunteer_id: ID,
+        #[graphql(desc = "Code of the team.")] team_code: String,
+        #[graphql(desc = "Position in the team (default MEMBER).")] role: Option<MembershipRole>,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Update).await?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
+        let team = team_in_scope(&txn, &access, &team_code).await?;
+        volunteer_team_membership::ActiveModel {
+            id: NotSet,
+            team_id: Set(team.id),
+            volunteer_id: Set(row.id),
+            role: Set(role.unwrap_or(MembershipRole::Member).into()),
+            joined_on: Set(Utc::now().date_naive()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| ApiError::from_db(err, "this membership"))?;
+        let detail = Some(format!("team {}", team.code));
+        record_change(&txn, &request.viewer, "addVolunteerToTeam", Resource::Volunteer, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, row.id).await
+    }
+
+    /// Removes a volunteer from a team; `NOT_FOUND` when they are not a member.
+    async fn remove_volunteer_from_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the volunteer.")] volunteer_id: ID,
+        #[graphql(desc = "Code of the team.")] team_code: String,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Update).await?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
+        let team = team_in_scope(&txn, &access, &team_code).await?;
+        let removed = volunteer_team_membership::Entity::delete_many()
+            .filter(volunteer_team_membership::Column::TeamId.eq(team.id))
+            .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id))
+            .exec(&txn)
+            .await
+            .map_err(ApiError::from)?;
+        if removed.rows_affected == 0 {
+            return Err(ApiError::NotFound("membership").into());
+        }
+        let detail = Some(format!("team {}", team.code));
+        record_change(
+            &txn,
+            &request.viewer,
+            "removeVolunteerFromTeam",
+            Resource::Volunteer,
+            [row.id],
+            detail,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, row.id).await
+    }
+
+    /// Grants a badge; granting one the volunteer already carries is a `CONFLICT`.
+    async fn grant_badge(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the volunteer.")] volunteer_id: ID,
+        #[graphql(desc = "The badge to grant.")] badge: BadgeKind,
+    ) -> ApiResult<Volunteer> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::Volunteer, Action::Update).await?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
+        let badge: volunteer_badge::BadgeKind = badge.into();
+        volunteer_badge::ActiveModel {
+            id: NotSet,
+            volunteer_id: Set(row.id),
+            badge: Set(badge),
+            granted_on: Set(Utc::now().date_naive()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| ApiError::from_db(err, "this badge for this volunteer"))?;
+        let detail = Some(format!("badge {}", badge.to_value()));
+        record_change(&txn, &request.viewer, "grantBadge", Resource::Volunteer, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        reload(request, row.id).await
+    }
+
+    /// Logs one stint of service by an active volunteer of your scope.
+    async fn log_service(&self, ctx: &Context<'_>, input: LogServiceInput) -> ApiResult<ServiceRecord> {
+        let mut logged = log_batch(ctx, std::slice::from_ref(&input), |_| "input".to_owned()).await?;
+        logged.pop().ok_or_else(|| ApiError::Internal("logService inserted nothing".into()).into())
+    }
+
+    /// Logs up to 500 stints of service at once: all of them, or — if any is invalid — none, with the error
+    /// naming the offending record (`records[3].minutes`).
+    async fn log_service_batch(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The records to log, at most 500.")] records: Vec<LogServiceInput>,
+    ) -> ApiResult<Vec<ServiceRecord>> {
+        if records.is_empty() || records.len() > MAX_SERVICE_BATCH {
+            return Err(ApiError::bad_input(
+                "records",
+                format!("between 1 and {MAX_SERVICE_BATCH} records, got {}", records.len()),
+            )
+            .into());
+        }
+        log_batch(ctx, &records, |index| format!("records[{index}]")).await
+    }
+}
+
+async fn log_batch(
+    ctx: &Context<'_>,
+    inputs: &[LogServiceInput],
+    field_of: impl Fn(usize) -> String,
+) -> ApiResult<Vec<ServiceRecord>> {
+    let request = RequestData::of(ctx)?;
+    let access = request.authorize(Resource::ServiceRecord, Action::Create).await?;
+    let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+    let ids = insert_service(&txn, &access, inputs, field_of).await?;
+    let action = if inputs.len() == 1 { "logService" } else { "logServiceBatch" };
+    record_change(&txn, &request.viewer, action, Resource::ServiceRecord, ids.iter().copied(), None)
+        .await
+        .map_err(ApiError::from)?;
+    txn.commit().await.map_err(ApiError::from)?;
+    let rows = service_record::Entity::find()
+        .filter(service_record::Column::Id.is_in(ids))
+        .all(&request.db)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(rows.into_iter().map(|row| ServiceRecord { row }).collect())
+}
