@@ -20,6 +20,11 @@ struct Outsider {
     volunteer_name: String,
     service_record_id: String,
     team_member_id: String,
+    subject_id: String,
+    subject_code: String,
+    subject_name: String,
+    visit_id: String,
+    mentorship_id: String,
 }
 
 async fn outsider(server: &TestServer) -> Outsider {
@@ -30,7 +35,10 @@ async fn outsider(server: &TestServer) -> Outsider {
             r#"{ district: region(code: "330922") { id }
                  grids: regions(level: GRID, inRegion: "330922", first: 1) { edges { node { code name team { id } } } }
                  volunteers(inRegion: "330922", first: 1) { edges { node { id code name
-                     serviceRecords(first: 1) { edges { node { id } } } } } } }"#,
+                     serviceRecords(first: 1) { edges { node { id } } } } } }
+                 subjects: careSubjects(filter: { inRegion: "330922", category: SEVERE_MENTAL_DISORDER }, first: 1) {
+                     edges { node { id code name visits(first: 1) { edges { node { id } } } } } }
+                 mentorships(filter: { inRegion: "330922" }, first: 1) { edges { node { id } } } }"#,
             json!({}),
         )
         .await;
@@ -39,6 +47,7 @@ async fn outsider(server: &TestServer) -> Outsider {
     let grid = &data["grids"]["edges"][0]["node"];
     let volunteer = &data["volunteers"]["edges"][0]["node"];
     let text = |value: &Value| value.as_str().unwrap().to_owned();
+    let subject = &data["subjects"]["edges"][0]["node"];
     Outsider {
         region_id: text(&data["district"]["id"]),
         grid_code: text(&grid["code"]),
@@ -48,6 +57,11 @@ async fn outsider(server: &TestServer) -> Outsider {
         volunteer_name: text(&volunteer["name"]),
         service_record_id: text(&volunteer["serviceRecords"]["edges"][0]["node"]["id"]),
         team_member_id: text(&grid["team"][0]["id"]),
+        subject_id: text(&subject["id"]),
+        subject_code: text(&subject["code"]),
+        subject_name: text(&subject["name"]),
+        visit_id: text(&subject["visits"]["edges"][0]["node"]["id"]),
+        mentorship_id: text(&data["mentorships"]["edges"][0]["node"]["id"]),
     }
 }
 
@@ -103,6 +117,42 @@ fn probes(outsider: &Outsider) -> Vec<(&'static str, String, Value)> {
             json!({ "c": outsider.grid_code }),
         ),
         (
+            "care subjects list, filters and totals",
+            "query($c: String) { all: careSubjects(first: 500) { totalCount edges { node { code name grid { code } } } }
+                 outside: careSubjects(filter: { inRegion: $c }) { totalCount edges { node { code } } }
+                 either: careSubjects(filter: { or: [{ inRegion: $c }, { notVisitedForDays: 0 }] }) {
+                     edges { node { code } } } }"
+                .into(),
+            json!({ "c": OUTSIDE }),
+        ),
+        (
+            "care subject, visit and mentorship by id, code and node",
+            "query($s: ID!, $code: String!, $v: ID!, $m: ID!) {
+               a: careSubject(id: $s) { code } b: careSubject(code: $code) { code name }
+               c: node(id: $s) { id } d: node(id: $v) { id } e: node(id: $m) { id } f: mentorship(id: $m) { id } }"
+                .into(),
+            json!({ "s": outsider.subject_id, "code": outsider.subject_code, "v": outsider.visit_id,
+                    "m": outsider.mentorship_id }),
+        ),
+        (
+            "care subjects nested from in-scope parents",
+            "{ careSubjects(first: 50) { edges { node { grid { parent { parent { parent { code } } } }
+                 mentalHealthProfile { diagnosis } visits(first: 20) { edges { node { id subject { code } } } }
+                 assessments(first: 20) { edges { node { id subject { code } } } } careGroup { name } } } } }"
+                .into(),
+            json!({}),
+        ),
+        (
+            "mentors and mentorships",
+            "query($c: String) { mentors(first: 500) { totalCount edges { node { code name region { code }
+                   mentorships(first: 50) { totalCount edges { node { id mentee { code name } } } } } } }
+                 outside: mentors(filter: { inRegion: $c }) { totalCount }
+                 pairs: mentorships(first: 500) { totalCount edges { node { id mentee { code } mentor { code } } } }
+                 outsidePairs: mentorships(filter: { inRegion: $c }) { totalCount } }"
+                .into(),
+            json!({ "c": OUTSIDE }),
+        ),
+        (
             "audit trail",
             "{ auditEvents(first: 500) { totalCount edges { node { actor regionCode records { entityId } } } } }".into(),
             json!({}),
@@ -131,6 +181,11 @@ async fn no_role_reaches_outside_its_subtree() {
         outsider.service_record_id.as_str(),
         outsider.team_member_id.as_str(),
         outsider.region_id.as_str(),
+        outsider.subject_id.as_str(),
+        outsider.subject_code.as_str(),
+        outsider.subject_name.as_str(),
+        outsider.visit_id.as_str(),
+        outsider.mentorship_id.as_str(),
         "shengsi-officer",
     ];
     let mut checked = 0;
