@@ -28,16 +28,38 @@ pub const MAX_PAGE_SIZE: u64 = 500;
 pub enum CursorKey {
     Int(i64),
     Text(String),
+    Date(chrono::NaiveDate),
+    /// A sort value with the row id that breaks ties, for connections ordered by a non-unique column.
+    Sorted(Box<CursorKey>, i64),
 }
 
 impl CursorKey {
     /// The opaque cursor handed to callers.
     pub fn encode(&self) -> String {
-        let raw = match self {
+        URL_SAFE_NO_PAD.encode(self.raw())
+    }
+
+    fn raw(&self) -> String {
+        match self {
             CursorKey::Int(n) => format!("i:{n}"),
             CursorKey::Text(s) => format!("s:{s}"),
-        };
-        URL_SAFE_NO_PAD.encode(raw)
+            CursorKey::Date(d) => format!("d:{d}"),
+            CursorKey::Sorted(value, id) => format!("o:{id}:{}", value.raw()),
+        }
+    }
+
+    fn from_raw(raw: &str) -> Option<Self> {
+        match raw.split_once(':')? {
+            ("i", n) => n.parse().ok().map(CursorKey::Int),
+            ("s", s) => Some(CursorKey::Text(s.to_owned())),
+            ("d", d) => d.parse().ok().map(CursorKey::Date),
+            ("o", rest) => {
+                let (id, value) = rest.split_once(':')?;
+                let value = CursorKey::from_raw(value).filter(|v| !matches!(v, CursorKey::Sorted(..)))?;
+                Some(CursorKey::Sorted(Box::new(value), id.parse().ok()?))
+            }
+            _ => None,
+        }
     }
 
     /// Reads a cursor back; `argument` names the argument in the error.
@@ -45,17 +67,15 @@ impl CursorKey {
         let invalid = || ApiError::bad_input(argument, "not a cursor returned by this API");
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
         let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
-        match raw.split_once(':') {
-            Some(("i", n)) => n.parse().map(CursorKey::Int).map_err(|_| invalid()),
-            Some(("s", s)) => Ok(CursorKey::Text(s.to_owned())),
-            _ => Err(invalid()),
-        }
+        CursorKey::from_raw(&raw).ok_or_else(invalid)
     }
 
     fn into_value(self) -> sea_orm::Value {
         match self {
             CursorKey::Int(n) => n.into(),
             CursorKey::Text(s) => s.into(),
+            CursorKey::Date(d) => d.into(),
+            CursorKey::Sorted(value, _) => value.into_value(),
         }
     }
 }
@@ -141,11 +161,19 @@ pub async fn fetch_page<E>(
     key: E::Column,
     key_of: impl Fn(&E::Model) -> CursorKey,
     page: &PageRequest,
-) -> Result<Page<E::Model>, sea_orm::DbErr>
+) -> Result<Page<E::Model>, ApiError>
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    for (cursor, argument) in [(&page.after, "after"), (&page.before, "before")] {
+        if let Some(CursorKey::Sorted(..)) = cursor {
+            return Err(ApiError::bad_input(
+                argument,
+                "a cursor of another ordering; keep `orderBy` while paging",
+            ));
+        }
+    }
     let total = Total::Deferred(Box::new(select.clone().into_query()));
     let mut select = select;
     if let Some(after) = page.after.clone() {
@@ -165,6 +193,85 @@ where
         if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
     Ok(Page {
         rows: rows.into_iter().map(|row| (key_of(&row), row)).collect(),
+        has_previous_page,
+        has_next_page,
+        total,
+    })
+}
+
+/// How a top-level connection is sorted: a non-unique column, its direction, and the unique id that breaks ties.
+pub struct SortSpec<E: EntityTrait, V, I> {
+    pub column: E::Column,
+    pub descending: bool,
+    pub value_of: V,
+    pub id_column: E::Column,
+    pub id_of: I,
+}
+
+/// Like [`fetch_page`], for a connection ordered by `sort.column` then by id (keyset over both, so pages stay
+/// stable and cheap however deep one goes).
+pub async fn fetch_sorted_page<E, V, I>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    sort: SortSpec<E, V, I>,
+    page: &PageRequest,
+) -> Result<Page<E::Model>, ApiError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    V: Fn(&E::Model) -> CursorKey,
+    I: Fn(&E::Model) -> i64,
+{
+    let total = Total::Deferred(Box::new(select.clone().into_query()));
+    let SortSpec { column, descending, value_of, id_column, id_of } = sort;
+    // Rows strictly later (`later == true`) or earlier than the cursor in presentation order.
+    let beyond = |cursor: CursorKey, later: bool| -> Result<Condition, ApiError> {
+        let CursorKey::Sorted(value, id) = cursor else {
+            let argument = if later { "after" } else { "before" };
+            return Err(ApiError::bad_input(
+                argument,
+                "a cursor of another ordering; keep `orderBy` while paging",
+            ));
+        };
+        let value = value.into_value();
+        let ascending_side = later != descending;
+        Ok(if ascending_side {
+            Condition::any()
+                .add(column.gt(value.clone()))
+                .add(Condition::all().add(column.eq(value)).add(id_column.gt(id)))
+        } else {
+            Condition::any()
+                .add(column.lt(value.clone()))
+                .add(Condition::all().add(column.eq(value)).add(id_column.lt(id)))
+        })
+    };
+    let mut select = select;
+    if let Some(after) = page.after.clone() {
+        select = select.filter(beyond(after, true)?);
+    }
+    if let Some(before) = page.before.clone() {
+        select = select.filter(beyond(before, false)?);
+    }
+    let query_descending = descending != page.backward;
+    let order = if query_descending { Order::Desc } else { Order::Asc };
+    let mut rows = select
+        .order_by(column, order.clone())
+        .order_by(id_column, order)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    if page.backward {
+        rows.reverse();
+    }
+    let (has_previous_page, has_next_page) =
+        if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
+    Ok(Page {
+        rows: rows
+            .into_iter()
+            .map(|row| (CursorKey::Sorted(Box::new(value_of(&row)), id_of(&row)), row))
+            .collect(),
         has_previous_page,
         has_next_page,
         total,
@@ -395,7 +502,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        for key in [CursorKey::Int(42), CursorKey::Int(-1), CursorKey::Text("330902001".into())] {
+        for key in [
+            CursorKey::Int(42),
+            CursorKey::Int(-1),
+            CursorKey::Text("330902001".into()),
+            CursorKey::Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
+            CursorKey::Sorted(Box::new(CursorKey::Text("王:芳".into())), 7),
+        ] {
             assert_eq!(CursorKey::decode(&key.encode(), "after").unwrap(), key);
         }
         assert!(CursorKey::decode("not base64!", "after").is_err());

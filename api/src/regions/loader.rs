@@ -9,6 +9,7 @@ use async_graphql::dataloader::Loader;
 use entities::{grid_team_member, region};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use super::counts::{CountsByRegion, RegionCount};
 use super::types::{GridTeamMember, Region};
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -114,6 +115,7 @@ pub struct RegionLoaders {
     by_code: RequestLoader<RegionByCode>,
     children: RequestLoader<ChildrenByParent>,
     team: RequestLoader<TeamByGrid>,
+    counts: RequestLoader<CountsByRegion>,
 }
 
 impl RegionLoaders {
@@ -124,8 +126,14 @@ impl RegionLoaders {
             by_code: batched(RegionByCode(source.clone())),
             children: batched(ChildrenByParent(source.clone())),
             team: batched(TeamByGrid(source.clone())),
+            counts: batched(CountsByRegion { db: source.db.clone(), viewer: source.viewer.clone() }),
             source,
         }
+    }
+
+    /// A count over the region's subtree, in the caller's scope.
+    pub async fn count_under(&self, region_id: i64, kind: RegionCount) -> ApiResult<i64> {
+        Ok(self.counts.load_one((region_id, kind)).await.map_err(loader_error)?.unwrap_or(0))
     }
 
     /// A region by id; `None` when absent or out of scope.

@@ -1,5 +1,6 @@
 //! The administrative tree and the grids' service teams.
 
+pub mod counts;
 pub mod loader;
 pub mod query;
 pub mod types;

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use entities::{grid_team_member, region};
 
+use super::counts::RegionCount;
 use crate::error::ApiResult;
 use crate::node::{NodeType, global_id};
 use crate::request::RequestData;
@@ -103,6 +104,17 @@ impl Region {
     /// The grid's management-service team (empty above grid level).
     async fn team(&self, ctx: &Context<'_>) -> ApiResult<Vec<GridTeamMember>> {
         RequestData::of(ctx)?.regions.team_of(self.0.id).await
+    }
+
+    /// Volunteers whose home grid lies in this region or below (those in your scope).
+    async fn volunteer_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        RequestData::of(ctx)?.regions.count_under(self.0.id, RegionCount::Volunteers).await
+    }
+
+    /// Care subjects under active management in this region or below (those in your scope); `FORBIDDEN` for
+    /// roles that may not read care subjects.
+    async fn active_care_subject_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
+        RequestData::of(ctx)?.regions.count_under(self.0.id, RegionCount::ActiveCareSubjects).await.map(Some)
     }
 
     /// When the region was registered in the system (UTC).

@@ -7,7 +7,10 @@ use async_graphql::dataloader::Loader;
 use entities::{service_record, volunteer};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::service::{ServiceRecord, ServiceRecordArgs, ServiceRecordConnection, ServiceRecordsByVolunteer};
+use super::service::{
+    Period, ServiceMinutesByVolunteer, ServiceRecord, ServiceRecordArgs, ServiceRecordConnection,
+    ServiceRecordsByVolunteer,
+};
 use super::teams::{Badge, BadgesByVolunteer, MembershipsByVolunteer, TeamMembership};
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
@@ -46,6 +49,7 @@ pub struct VolunteerLoaders {
     service_records: RequestLoader<ServiceRecordsByVolunteer>,
     memberships: RequestLoader<MembershipsByVolunteer>,
     badges: RequestLoader<BadgesByVolunteer>,
+    minutes: RequestLoader<ServiceMinutesByVolunteer>,
 }
 
 impl VolunteerLoaders {
@@ -54,7 +58,8 @@ impl VolunteerLoaders {
         let service_records = batched(ServiceRecordsByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let memberships = batched(MembershipsByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let badges = batched(BadgesByVolunteer { db: db.clone(), viewer: viewer.clone() });
-        Self { db, viewer, by_id, service_records, memberships, badges }
+        let minutes = batched(ServiceMinutesByVolunteer { db: db.clone(), viewer: viewer.clone() });
+        Self { db, viewer, by_id, service_records, memberships, badges, minutes }
     }
 
     /// A volunteer by id; `None` when absent or out of scope.
@@ -74,6 +79,12 @@ impl VolunteerLoaders {
         let page =
             self.service_records.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
         Ok(ServiceRecordConnection::from_page(page, |row| ServiceRecord { row }))
+    }
+
+    /// Minutes of service a volunteer gave in a period (in your scope).
+    pub async fn service_minutes_of(&self, volunteer_id: i64, period: Period) -> ApiResult<i64> {
+        let key = NestedKey { parent: volunteer_id, args: period };
+        Ok(self.minutes.load_one(key).await.map_err(loader_error)?.unwrap_or(0))
     }
 
     /// The teams a volunteer belongs to.

@@ -1,5 +1,6 @@
 //! Registered peace volunteers.
 
+pub mod filter;
 pub mod loader;
 pub mod mutation;
 pub mod query;

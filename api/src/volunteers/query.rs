@@ -4,13 +4,12 @@ use async_graphql::{Context, ID, Object};
 use entities::volunteer;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField, compile};
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
-use crate::auth::viewer::in_subtree;
-use crate::auth::{Action, Resource};
+use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
-use crate::regions::query::path_of_code;
+use crate::pagination::{CursorKey, PageRequest, SortSpec, fetch_page, fetch_sorted_page};
 use crate::request::RequestData;
 
 /// Root fields of the volunteer domain.
@@ -19,14 +18,20 @@ pub struct VolunteersQuery;
 
 #[Object]
 impl VolunteersQuery {
-    /// Volunteers in your scope, in registration order. Filters combine with AND; an unknown code matches nothing.
+    /// Volunteers in your scope, in registration order unless `orderBy` says otherwise. `inRegion` and `status`
+    /// are shorthands for the same fields of `filter`; everything combines with AND.
     #[allow(clippy::too_many_arguments)]
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only volunteers whose home grid lies in the region with this code (any level).")]
+        #[graphql(desc = "Conditions on the volunteers (boolean combinations, relations, time ranges).")]
+        filter: Option<VolunteerFilter>,
+        #[graphql(
+            desc = "Shorthand for `filter: { inRegion }`: the home grid lies in this region (any level)."
+        )]
         in_region: Option<String>,
-        #[graphql(desc = "Only volunteers with this status.")] status: Option<VolunteerStatus>,
+        #[graphql(desc = "Shorthand for `filter: { status }`.")] status: Option<VolunteerStatus>,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<VolunteerOrder>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
@@ -35,20 +40,63 @@ impl VolunteersQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
+        let names_visible = access.fields >= FieldClass::Personal;
         let mut select = volunteer::Entity::find().filter(access.scope_on(volunteer::Column::RegionId));
-        if let Some(status) = status {
-            select = select.filter(volunteer::Column::Status.eq(volunteer::VolunteerStatus::from(status)));
+        if let Some(filter) = &filter {
+            select = select.filter(compile(&request.db, filter, names_visible).await?);
         }
-        if let Some(code) = in_region {
-            select = match path_of_code(&request.db, &code).await? {
-                Some(path) => select.filter(in_subtree(volunteer::Column::RegionId, &path)),
-                None => select.filter(volunteer::Column::Id.eq(-1)),
-            };
+        if in_region.is_some() || status.is_some() {
+            let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
+            select = select.filter(compile(&request.db, &shorthand, names_visible).await?);
         }
-        let page =
-            fetch_page(&request.db, select, volunteer::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await
-                .map_err(ApiError::from)?;
+        let page = match order_by {
+            None => {
+                fetch_page(&request.db, select, volunteer::Column::Id, |row| CursorKey::Int(row.id), &page)
+                    .await?
+            }
+            Some(order) => {
+                let descending = order.descending;
+                let id_of = |row: &volunteer::Model| row.id;
+                match order.field {
+                    VolunteerOrderField::Code => {
+                        let sort = SortSpec {
+                            column: volunteer::Column::Code,
+                            descending,
+                            value_of: |row: &volunteer::Model| CursorKey::Text(row.code.clone()),
+                            id_column: volunteer::Column::Id,
+                            id_of,
+                        };
+                        fetch_sorted_page(&request.db, select, sort, &page).await?
+                    }
+                    VolunteerOrderField::RegisteredOn => {
+                        let sort = SortSpec {
+                            column: volunteer::Column::RegisteredOn,
+                            descending,
+                            value_of: |row: &volunteer::Model| CursorKey::Date(row.registered_on),
+                            id_column: volunteer::Column::Id,
+                            id_of,
+                        };
+                        fetch_sorted_page(&request.db, select, sort, &page).await?
+                    }
+                    VolunteerOrderField::Name => {
+                        // Sorting by a masked field would reveal what the mask hides.
+                        if !names_visible {
+                            return Err(
+                                ApiError::Forbidden("ordering by name needs access to names".into()).into()
+                            );
+                        }
+                        let sort = SortSpec {
+                            column: volunteer::Column::Name,
+                            descending,
+                            value_of: |row: &volunteer::Model| CursorKey::Text(row.name.clone()),
+                            id_column: volunteer::Column::Id,
+                            id_of,
+                        };
+                        fetch_sorted_page(&request.db, select, sort, &page).await?
+                    }
+                }
+            }
+        };
         Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
     }
 

@@ -144,3 +144,54 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
         Ok(loaded)
     }
 }
+
+/// A period for service totals; open ends are unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Minutes of service per volunteer over a period, summed in the database for a whole page of volunteers.
+pub struct ServiceMinutesByVolunteer {
+    pub db: DatabaseConnection,
+    pub viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<Period>> for ServiceMinutesByVolunteer {
+    type Value = i64;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[NestedKey<Period>]) -> Result<HashMap<NestedKey<Period>, i64>, Self::Error> {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::{Expr, Func};
+        let access: Access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
+        let mut by_period: HashMap<Period, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_period.entry(key.args).or_default().push(key.parent);
+        }
+        let mut totals = HashMap::new();
+        for (period, volunteers) in by_period {
+            let mut select = service_record::Entity::find()
+                .select_only()
+                .column(service_record::Column::VolunteerId)
+                .expr(Func::sum(Expr::col(service_record::Column::Minutes)))
+                .filter(service_record::Column::VolunteerId.is_in(volunteers.iter().copied()))
+                .filter(access.scope_on(service_record::Column::GridId))
+                .group_by(service_record::Column::VolunteerId);
+            if let Some(from) = period.from {
+                select = select.filter(service_record::Column::StartedAt.gte(from));
+            }
+            if let Some(to) = period.to {
+                select = select.filter(service_record::Column::StartedAt.lt(to));
+            }
+            let sums: Vec<(i64, Option<i64>)> =
+                select.into_tuple().all(&self.db).await.map_err(ApiError::from)?;
+            let sums: HashMap<i64, i64> = sums.into_iter().map(|(id, sum)| (id, sum.unwrap_or(0))).collect();
+            for parent in volunteers {
+                totals.insert(NestedKey { parent, args: period }, sums.get(&parent).copied().unwrap_or(0));
+            }
+        }
+        Ok(totals)
+    }
+}

@@ -11,7 +11,7 @@ use crate::node::{NodeType, global_id};
 use crate::pagination::PageRequest;
 use crate::regions::types::Region;
 use crate::request::RequestData;
-use crate::volunteers::service::{ActivityType, ServiceRecordArgs, ServiceRecordConnection};
+use crate::volunteers::service::{ActivityType, Period, ServiceRecordArgs, ServiceRecordConnection};
 use crate::volunteers::teams::{Badge, TeamMembership};
 
 /// A person's sex as recorded on their identity card.
@@ -88,6 +88,28 @@ impl Volunteer {
     /// The volunteer's home grid; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+    }
+
+    /// Total minutes of service in the period (records in your scope); the whole record when no period is given.
+    async fn service_minutes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Count service that started before this instant.")] to: Option<DateTime<Utc>>,
+    ) -> ApiResult<i64> {
+        RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await
+    }
+
+    /// Total hours of service in the period, to two decimals (the same sum as `serviceMinutes`).
+    async fn service_hours(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Count service that started before this instant.")] to: Option<DateTime<Utc>>,
+    ) -> ApiResult<f64> {
+        let minutes =
+            RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await?;
+        Ok((minutes as f64 / 60.0 * 100.0).round() / 100.0)
     }
 
     /// The teams the volunteer belongs to, in the order they joined.
