@@ -224,8 +224,7 @@ impl AuditQuery {
         }
         let page =
             fetch_page(&request.db, select, audit_event::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await
-                .map_err(ApiError::from)?;
+                .await?;
         Ok(AuditEventConnection::from_page(page, |row| AuditEvent { row }))
     }
 }

@@ -47,8 +47,7 @@ impl CareQuery {
         }
         let page =
             fetch_page(&request.db, select, care_subject::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await
-                .map_err(ApiError::from)?;
+                .await?;
         Ok(CareSubjectConnection::from_page(page, |row| CareSubject { row, access: access.clone() }))
     }
 

@@ -37,9 +37,8 @@ impl MentoringQuery {
         if let Some(filter) = &filter {
             select = select.filter(mentor_condition(&request.db, &access, filter).await?);
         }
-        let page = fetch_page(&request.db, select, mentor::Column::Id, |row| CursorKey::Int(row.id), &page)
-            .await
-            .map_err(ApiError::from)?;
+        let page =
+            fetch_page(&request.db, select, mentor::Column::Id, |row| CursorKey::Int(row.id), &page).await?;
         Ok(MentorConnection::from_page(page, |row| Mentor { row, access: access.clone() }))
     }
 
@@ -90,8 +89,7 @@ impl MentoringQuery {
         }
         let page =
             fetch_page(&request.db, select, mentorship::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await
-                .map_err(ApiError::from)?;
+                .await?;
         Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
     }
 

@@ -69,8 +69,7 @@ impl RegionsQuery {
             |row| CursorKey::Text(row.code.clone()),
             &page,
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         Ok(RegionConnection::from_page(page, Region))
     }
 
