@@ -637,3 +637,46 @@ async fn registered_dates_bound_inclusively() {
     let filter = json!({ "registeredFrom": day, "registeredTo": day });
     assert_eq!(total(server, &token, filter).await, expected);
 }
+
+#[tokio::test]
+async fn a_young_persons_mentorships_are_reachable_from_the_subject() {
+    let server = shared_demo().await;
+    let response = server
+        .gql(
+            Some(&admin()),
+            "{ careSubjects(filter: { category: AT_RISK_YOUTH }, first: 100) { edges { node { code
+                 mentorships(first: 10) { totalCount edges { node { status mentee { code } mentor { code } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&response);
+    let mut paired = 0;
+    for edge in response["data"]["careSubjects"]["edges"].as_array().unwrap() {
+        let code = edge["node"]["code"].as_str().unwrap();
+        let expected = count(
+            server,
+            &format!("SELECT COUNT(*) FROM mentorship m JOIN care_subject c ON c.id = m.mentee_id WHERE c.code = '{code}'"),
+        )
+        .await;
+        let mentorships = &edge["node"]["mentorships"];
+        assert_eq!(mentorships["totalCount"], expected, "{code}");
+        for pairing in mentorships["edges"].as_array().unwrap() {
+            assert_eq!(pairing["node"]["mentee"]["code"], code);
+            paired += 1;
+        }
+    }
+    assert!(paired > 0);
+    let partner = token_for("p", &["care_worker"], "330900");
+    let refused = server
+        .gql(
+            Some(&partner),
+            "{ careSubjects(first: 1) { edges { node { code mentorships { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_codes(&refused),
+        ["FORBIDDEN"],
+        "care workers do not read the mentoring programme: {refused}"
+    );
+}

@@ -9,6 +9,8 @@ use super::visits::{AssessmentArgs, CareVisitConnection, RiskAssessmentConnectio
 use crate::auth::mask;
 use crate::auth::viewer::Access;
 use crate::error::ApiResult;
+use crate::mentoring::loader::MentorshipArgs;
+use crate::mentoring::types::{MentorshipConnection, MentorshipStatus};
 use crate::node::{NodeType, global_id};
 use crate::pagination::PageRequest;
 use crate::regions::types::Region;
@@ -149,6 +151,23 @@ impl CareSubject {
     /// The community-corrections profile; null for other categories (or `FORBIDDEN` for your role).
     async fn correction_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<CorrectionProfile>> {
         RequestData::of(ctx)?.care.correction_profile_of(self.row.id).await
+    }
+
+    /// The young person's mentorships (youth programme), oldest first; `FORBIDDEN` for roles that may not read
+    /// mentorships.
+    #[allow(clippy::too_many_arguments)]
+    async fn mentorships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only pairings with this status.")] status: Option<MentorshipStatus>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<Option<MentorshipConnection>> {
+        let page = PageRequest::new(first, after, last, before)?;
+        let args = MentorshipArgs { page, status };
+        RequestData::of(ctx)?.mentoring.mentorships_of_mentee(self.row.id, args).await.map(Some)
     }
 
     /// The at-risk youth profile; null for other categories.

@@ -56,6 +56,8 @@ pub struct MenteeById(MentoringSource);
 pub struct ActiveMenteeCounts(MentoringSource);
 /// A page of mentorships per mentor.
 pub struct MentorshipsByMentor(MentoringSource);
+/// A page of mentorships per mentee (the young person's side of the pairing).
+pub struct MentorshipsByMentee(MentoringSource);
 /// A page of sessions per mentorship.
 pub struct SessionsByMentorship(MentoringSource);
 /// A page of outcomes per mentorship.
@@ -166,6 +168,29 @@ where
     Ok(loaded)
 }
 
+/// Pages of mentorships per mentor (`by_mentee == false`) or per mentee, in one statement per argument set.
+async fn mentorship_pages(
+    source: &MentoringSource,
+    keys: &[NestedKey<MentorshipArgs>],
+    by_mentee: bool,
+) -> Result<HashMap<NestedKey<MentorshipArgs>, Page<mentorship::Model>>, Arc<ApiError>> {
+    let access = source.viewer.authorize(&source.db, Resource::Mentorship, Action::Read).await?;
+    let select_for = |args: &MentorshipArgs| {
+        let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
+        if let Some(status) = args.status {
+            select = select.filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::from(status)));
+        }
+        select
+    };
+    let nesting = || Nesting {
+        parent: if by_mentee { mentorship::Column::MenteeId } else { mentorship::Column::MentorId },
+        key: mentorship::Column::Id,
+        parent_of: move |row: &mentorship::Model| if by_mentee { row.mentee_id } else { row.mentor_id },
+        key_of: |row: &mentorship::Model| row.id,
+    };
+    Ok(load_nested(&source.db, keys, |args| &args.page, select_for, nesting).await?)
+}
+
 impl Loader<NestedKey<MentorshipArgs>> for MentorshipsByMentor {
     type Value = Page<mentorship::Model>;
     type Error = Arc<ApiError>;
@@ -174,22 +199,19 @@ impl Loader<NestedKey<MentorshipArgs>> for MentorshipsByMentor {
         &self,
         keys: &[NestedKey<MentorshipArgs>],
     ) -> Result<HashMap<NestedKey<MentorshipArgs>, Self::Value>, Self::Error> {
-        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let select_for = |args: &MentorshipArgs| {
-            let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
-            if let Some(status) = args.status {
-                select =
-                    select.filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::from(status)));
-            }
-            select
-        };
-        let nesting = || Nesting {
-            parent: mentorship::Column::MentorId,
-            key: mentorship::Column::Id,
-            parent_of: |row: &mentorship::Model| row.mentor_id,
-            key_of: |row: &mentorship::Model| row.id,
-        };
-        Ok(load_nested(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)
+        mentorship_pages(&self.0, keys, false).await
+    }
+}
+
+impl Loader<NestedKey<MentorshipArgs>> for MentorshipsByMentee {
+    type Value = Page<mentorship::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<MentorshipArgs>],
+    ) -> Result<HashMap<NestedKey<MentorshipArgs>, Self::Value>, Self::Error> {
+        mentorship_pages(&self.0, keys, true).await
     }
 }
 
@@ -249,6 +271,7 @@ pub struct MentoringLoaders {
     mentee_by_id: RequestLoader<MenteeById>,
     active_mentees: RequestLoader<ActiveMenteeCounts>,
     mentorships: RequestLoader<MentorshipsByMentor>,
+    mentee_mentorships: RequestLoader<MentorshipsByMentee>,
     sessions: RequestLoader<SessionsByMentorship>,
     outcomes: RequestLoader<OutcomesByMentorship>,
 }
@@ -262,6 +285,7 @@ impl MentoringLoaders {
             mentee_by_id: batched(MenteeById(source.clone())),
             active_mentees: batched(ActiveMenteeCounts(source.clone())),
             mentorships: batched(MentorshipsByMentor(source.clone())),
+            mentee_mentorships: batched(MentorshipsByMentee(source.clone())),
             sessions: batched(SessionsByMentorship(source.clone())),
             outcomes: batched(OutcomesByMentorship(source.clone())),
             source,
@@ -307,6 +331,19 @@ impl MentoringLoaders {
         let access = self.access(Resource::Mentorship).await?;
         let key = NestedKey { parent: mentor_id, args };
         let page = self.mentorships.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
+    }
+
+    /// One page of a young person's mentorships, batched with the other subjects on the page.
+    pub async fn mentorships_of_mentee(
+        &self,
+        subject_id: i64,
+        args: MentorshipArgs,
+    ) -> ApiResult<MentorshipConnection> {
+        let access = self.access(Resource::Mentorship).await?;
+        let key = NestedKey { parent: subject_id, args };
+        let page =
+            self.mentee_mentorships.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
         Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
     }
 
