@@ -2,5 +2,6 @@
 
 pub mod counts;
 pub mod loader;
+pub mod mutation;
 pub mod query;
 pub mod types;

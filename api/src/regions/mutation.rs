@@ -1,0 +1,179 @@
+//! Managing the grids' service teams. Each mutation runs in one transaction with its audit event.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::Utc;
+use entities::grid_team_member;
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter};
+
+use super::query::grid_in_scope;
+use super::types::{GridTeamMember, TeamRole};
+use crate::audit::record_change;
+use crate::auth::{Action, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, parse_typed_id};
+use crate::request::RequestData;
+use crate::validate;
+
+/// A new member of a grid's service team.
+#[derive(InputObject)]
+pub struct AddGridTeamMemberInput {
+    /// Code of the grid, which must lie in your scope.
+    pub grid_code: String,
+    /// The member's role in the team.
+    pub role: TeamRole,
+    /// Full name (public contact information).
+    pub name: String,
+    /// Contact phone (public contact information): a mobile or a landline.
+    pub phone: String,
+    /// What the member takes care of (at most 128 characters).
+    pub duty: Option<String>,
+}
+
+/// Changes to a team member; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateGridTeamMemberInput {
+    /// New role.
+    pub role: Option<TeamRole>,
+    /// New name.
+    pub name: Option<String>,
+    /// New contact phone.
+    pub phone: Option<String>,
+    /// New description of duties.
+    pub duty: Option<String>,
+}
+
+/// Mutations of the grid teams.
+#[derive(Default)]
+pub struct RegionsMutation;
+
+fn phone(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if (7..=20).contains(&value.len())
+        && digits >= 7
+        && value.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::bad_input(field, "not a phone number"))
+    }
+}
+
+async fn member_in_scope(
+    request: &RequestData,
+    txn: &sea_orm::DatabaseTransaction,
+    id: &ID,
+) -> Result<(grid_team_member::Model, crate::auth::viewer::Access), ApiError> {
+    let access = request.authorize(Resource::GridTeam, Action::Update).await?;
+    let id = parse_typed_id(id, NodeType::GridTeamMember, "id")?;
+    let row = grid_team_member::Entity::find_by_id(id)
+        .filter(access.scope_on(grid_team_member::Column::GridId))
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("grid team member"))?;
+    Ok((row, access))
+}
+
+#[Object]
+impl RegionsMutation {
+    /// Adds a member to the service team of a grid in your scope.
+    async fn add_grid_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddGridTeamMemberInput,
+    ) -> ApiResult<GridTeamMember> {
+        let request = RequestData::of(ctx)?;
+        let access = request.authorize(Resource::GridTeam, Action::Create).await?;
+        let name = validate::text("input.name", &input.name, 64)?;
+        let phone = phone("input.phone", &input.phone)?;
+        let duty = validate::optional_text("input.duty", input.duty.as_deref(), 128)?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
+        let duplicate = grid_team_member::Entity::find()
+            .filter(grid_team_member::Column::GridId.eq(grid.id))
+            .filter(grid_team_member::Column::Name.eq(name.as_str()))
+            .filter(grid_team_member::Column::Role.eq(grid_team_member::TeamRole::from(input.role)))
+            .one(&txn)
+            .await
+            .map_err(ApiError::from)?;
+        if duplicate.is_some() {
+            return Err(
+                ApiError::Conflict("this person already has this role in the grid's team".into()).into()
+            );
+        }
+        let row = grid_team_member::ActiveModel {
+            id: NotSet,
+            grid_id: Set(grid.id),
+            role: Set(input.role.into()),
+            name: Set(name),
+            phone: Set(phone),
+            duty: Set(duty),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(ApiError::from)?;
+        let detail = Some(format!("grid {}", grid.code));
+        record_change(&txn, &request.viewer, "addGridTeamMember", Resource::GridTeam, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(GridTeamMember { row })
+    }
+
+    /// Changes a team member's role, name, phone or duties.
+    async fn update_grid_team_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the team member.")] id: ID,
+        input: UpdateGridTeamMemberInput,
+    ) -> ApiResult<GridTeamMember> {
+        let request = RequestData::of(ctx)?;
+        let name = input.name.as_deref().map(|name| validate::text("input.name", name, 64)).transpose()?;
+        let phone = input.phone.as_deref().map(|value| phone("input.phone", value)).transpose()?;
+        let duty = validate::optional_text("input.duty", input.duty.as_deref(), 128)?;
+        if name.is_none() && phone.is_none() && input.role.is_none() && input.duty.is_none() {
+            return Err(ApiError::bad_input("input", "at least one field to change").into());
+        }
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let (row, _) = member_in_scope(request, &txn, &id).await?;
+        let mut changed: grid_team_member::ActiveModel = row.clone().into();
+        if let Some(role) = input.role {
+            changed.role = Set(role.into());
+        }
+        if let Some(name) = name {
+            changed.name = Set(name);
+        }
+        if let Some(phone) = phone {
+            changed.phone = Set(phone);
+        }
+        if input.duty.is_some() {
+            changed.duty = Set(duty);
+        }
+        let row = changed.update(&txn).await.map_err(ApiError::from)?;
+        record_change(&txn, &request.viewer, "updateGridTeamMember", Resource::GridTeam, [row.id], None)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(GridTeamMember { row })
+    }
+
+    /// Removes a member from a grid's team; returns the removed member as they were.
+    async fn remove_grid_team_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the team member.")] id: ID,
+    ) -> ApiResult<GridTeamMember> {
+        let request = RequestData::of(ctx)?;
+        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
+        let (row, _) = member_in_scope(request, &txn, &id).await?;
+        row.clone().delete(&txn).await.map_err(ApiError::from)?;
+        let detail = Some(format!("{} {}", row.role.to_value(), row.name));
+        record_change(&txn, &request.viewer, "removeGridTeamMember", Resource::GridTeam, [row.id], detail)
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(GridTeamMember { row })
+    }
+}
