@@ -278,6 +278,35 @@ where
     })
 }
 
+/// A connection's requested order: a sortable column (ties broken by id), as chosen by an `orderBy` argument.
+pub struct Ordering<E: EntityTrait> {
+    pub column: E::Column,
+    pub descending: bool,
+    pub value_of: fn(&E::Model) -> CursorKey,
+}
+
+/// One page in the requested order, or in id order when none was requested.
+pub async fn fetch_page_in_order<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id_column: E::Column,
+    id_of: fn(&E::Model) -> i64,
+    ordering: Option<Ordering<E>>,
+    page: &PageRequest,
+) -> Result<Page<E::Model>, ApiError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    match ordering {
+        None => fetch_page(db, select, id_column, |row| CursorKey::Int(id_of(row)), page).await,
+        Some(Ordering { column, descending, value_of }) => {
+            let sort = SortSpec { column, descending, value_of, id_column, id_of };
+            fetch_sorted_page(db, select, sort, page).await
+        }
+    }
+}
+
 /// How a child table hangs off its parent: the foreign-key column, the unique integer sort column, and how
 /// to read both from a row.
 pub struct Nesting<E: EntityTrait, P, K> {

@@ -680,3 +680,36 @@ async fn a_young_persons_mentorships_are_reachable_from_the_subject() {
         "care workers do not read the mentoring programme: {refused}"
     );
 }
+
+#[tokio::test]
+async fn care_subjects_page_in_the_requested_order() {
+    let server = shared_demo().await;
+    let query = "query($after: String) { careSubjects(orderBy: { field: REGISTERED_ON, descending: true }, first: 61, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { code registeredOn } } } }";
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut after: Option<String> = None;
+    let mut total = 0;
+    loop {
+        let response = server.gql(Some(&admin()), query, json!({ "after": after })).await;
+        assert_no_errors(&response);
+        let connection = &response["data"]["careSubjects"];
+        total = connection["totalCount"].as_i64().unwrap();
+        for edge in connection["edges"].as_array().unwrap() {
+            seen.push((
+                edge["node"]["registeredOn"].as_str().unwrap().into(),
+                edge["node"]["code"].as_str().unwrap().into(),
+            ));
+        }
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen.len() as i64, total);
+    assert!(seen.windows(2).all(|pair| pair[0].0 >= pair[1].0));
+    let analyst = token_for("a", &["analyst"], "330900");
+    let by_name = server
+        .gql(Some(&analyst), "{ careSubjects(orderBy: { field: NAME }) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_codes(&by_name), ["FORBIDDEN"]);
+}

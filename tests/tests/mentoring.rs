@@ -647,3 +647,49 @@ async fn bad_input_is_refused() {
         assert!(!codes.is_empty() && codes.iter().all(|c| c == "BAD_USER_INPUT"), "{query}: {response}");
     }
 }
+
+#[tokio::test]
+async fn mentors_and_mentorships_page_in_the_requested_order() {
+    let server = shared_demo().await;
+    let pairs = server
+        .gql(Some(&admin()), "{ mentorships(orderBy: { descending: true }, first: 500) { totalCount edges { node { startedOn } } } }", json!({}))
+        .await;
+    assert_no_errors(&pairs);
+    let days: Vec<&str> = pairs["data"]["mentorships"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["startedOn"].as_str().unwrap())
+        .collect();
+    assert!(!days.is_empty());
+    assert!(days.windows(2).all(|pair| pair[0] >= pair[1]), "newest pairings first");
+
+    let mentors = server
+        .gql(
+            Some(&admin()),
+            "{ mentors(orderBy: { field: NAME }, first: 500) { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&mentors);
+    let names: Vec<&str> = mentors["data"]["mentors"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    let db = server.db.connect().await;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name FROM mentor ORDER BY name, id".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let expected: Vec<String> = rows.iter().map(|row| row.try_get_by_index::<String>(0).unwrap()).collect();
+    assert_eq!(names, expected, "the database's own collation decides");
+    let analyst = token_for("a", &["analyst"], "330900");
+    let by_name =
+        server.gql(Some(&analyst), "{ mentors(orderBy: { field: NAME }) { totalCount } }", json!({})).await;
+    assert_eq!(error_codes(&by_name), ["FORBIDDEN"]);
+}

@@ -7,11 +7,38 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::filter::{MentorFilter, MentorshipFilter, mentor_condition, mentorship_condition};
 use super::scope::mentorship_in_scope;
 use super::types::{Mentor, MentorConnection, Mentorship, MentorshipConnection};
-use crate::auth::{Action, Resource};
+use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::request::RequestData;
+
+/// The orderings of a mentor list.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MentorOrderField {
+    /// Mentor code.
+    Code,
+    /// Full name (only for roles that see names in clear).
+    Name,
+}
+
+/// How to order a mentor list.
+#[derive(async_graphql::InputObject, Debug, Clone, Copy)]
+pub struct MentorOrder {
+    /// The field to sort by; ties are broken by registration order.
+    pub field: MentorOrderField,
+    /// Largest first when true.
+    #[graphql(default)]
+    pub descending: bool,
+}
+
+/// How to order a mentorship list: by the day the pairing started, ties by creation order.
+#[derive(async_graphql::InputObject, Debug, Clone, Copy)]
+pub struct MentorshipOrder {
+    /// Newest pairings first when true.
+    #[graphql(default)]
+    pub descending: bool,
+}
 
 /// Root fields of the youth mentoring programme.
 #[derive(Default)]
@@ -25,6 +52,7 @@ impl MentoringQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Conditions on the mentors.")] filter: Option<MentorFilter>,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<MentorOrder>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
@@ -37,8 +65,28 @@ impl MentoringQuery {
         if let Some(filter) = &filter {
             select = select.filter(mentor_condition(&request.db, &access, filter).await?);
         }
+        let ordering = match order_by {
+            None => None,
+            Some(MentorOrder { field: MentorOrderField::Code, descending }) => Some(Ordering {
+                column: mentor::Column::Code,
+                descending,
+                value_of: |row: &mentor::Model| CursorKey::Text(row.code.clone()),
+            }),
+            Some(MentorOrder { field: MentorOrderField::Name, descending }) => {
+                // Sorting by a masked field would reveal what the mask hides.
+                if access.fields < FieldClass::Personal {
+                    return Err(ApiError::Forbidden("ordering by name needs access to names".into()).into());
+                }
+                Some(Ordering {
+                    column: mentor::Column::Name,
+                    descending,
+                    value_of: |row: &mentor::Model| CursorKey::Text(row.name.clone()),
+                })
+            }
+        };
         let page =
-            fetch_page(&request.db, select, mentor::Column::Id, |row| CursorKey::Int(row.id), &page).await?;
+            fetch_page_in_order(&request.db, select, mentor::Column::Id, |row| row.id, ordering, &page)
+                .await?;
         Ok(MentorConnection::from_page(page, |row| Mentor { row, access: access.clone() }))
     }
 
@@ -75,6 +123,7 @@ impl MentoringQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Conditions on the mentorships.")] filter: Option<MentorshipFilter>,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<MentorshipOrder>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
@@ -87,8 +136,13 @@ impl MentoringQuery {
         if let Some(filter) = &filter {
             select = select.filter(mentorship_condition(&request.db, filter).await?);
         }
+        let ordering = order_by.map(|MentorshipOrder { descending }| Ordering {
+            column: mentorship::Column::StartedOn,
+            descending,
+            value_of: |row: &mentorship::Model| CursorKey::Date(row.started_on),
+        });
         let page =
-            fetch_page(&request.db, select, mentorship::Column::Id, |row| CursorKey::Int(row.id), &page)
+            fetch_page_in_order(&request.db, select, mentorship::Column::Id, |row| row.id, ordering, &page)
                 .await?;
         Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
     }

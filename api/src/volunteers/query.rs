@@ -9,7 +9,7 @@ use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, SortSpec, fetch_page, fetch_sorted_page};
+use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::request::RequestData;
 
 /// Root fields of the volunteer domain.
@@ -49,54 +49,37 @@ impl VolunteersQuery {
             let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
             select = select.filter(compile(&request.db, &shorthand, names_visible).await?);
         }
-        let page = match order_by {
-            None => {
-                fetch_page(&request.db, select, volunteer::Column::Id, |row| CursorKey::Int(row.id), &page)
-                    .await?
-            }
-            Some(order) => {
-                let descending = order.descending;
-                let id_of = |row: &volunteer::Model| row.id;
-                match order.field {
-                    VolunteerOrderField::Code => {
-                        let sort = SortSpec {
-                            column: volunteer::Column::Code,
-                            descending,
-                            value_of: |row: &volunteer::Model| CursorKey::Text(row.code.clone()),
-                            id_column: volunteer::Column::Id,
-                            id_of,
-                        };
-                        fetch_sorted_page(&request.db, select, sort, &page).await?
+        let ordering = match order_by {
+            None => None,
+            Some(VolunteerOrder { field, descending }) => Some(match field {
+                VolunteerOrderField::Code => Ordering {
+                    column: volunteer::Column::Code,
+                    descending,
+                    value_of: |row: &volunteer::Model| CursorKey::Text(row.code.clone()),
+                },
+                VolunteerOrderField::RegisteredOn => Ordering {
+                    column: volunteer::Column::RegisteredOn,
+                    descending,
+                    value_of: |row: &volunteer::Model| CursorKey::Date(row.registered_on),
+                },
+                VolunteerOrderField::Name => {
+                    // Sorting by a masked field would reveal what the mask hides.
+                    if !names_visible {
+                        return Err(
+                            ApiError::Forbidden("ordering by name needs access to names".into()).into()
+                        );
                     }
-                    VolunteerOrderField::RegisteredOn => {
-                        let sort = SortSpec {
-                            column: volunteer::Column::RegisteredOn,
-                            descending,
-                            value_of: |row: &volunteer::Model| CursorKey::Date(row.registered_on),
-                            id_column: volunteer::Column::Id,
-                            id_of,
-                        };
-                        fetch_sorted_page(&request.db, select, sort, &page).await?
-                    }
-                    VolunteerOrderField::Name => {
-                        // Sorting by a masked field would reveal what the mask hides.
-                        if !names_visible {
-                            return Err(
-                                ApiError::Forbidden("ordering by name needs access to names".into()).into()
-                            );
-                        }
-                        let sort = SortSpec {
-                            column: volunteer::Column::Name,
-                            descending,
-                            value_of: |row: &volunteer::Model| CursorKey::Text(row.name.clone()),
-                            id_column: volunteer::Column::Id,
-                            id_of,
-                        };
-                        fetch_sorted_page(&request.db, select, sort, &page).await?
+                    Ordering {
+                        column: volunteer::Column::Name,
+                        descending,
+                        value_of: |row: &volunteer::Model| CursorKey::Text(row.name.clone()),
                     }
                 }
-            }
+            }),
         };
+        let page =
+            fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
+                .await?;
         Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
     }
 
