@@ -59,6 +59,19 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Check the legal-aid funds' money ledger.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerAction {
+    /// Recompute every fund's balance from its entries, check that no balance ever went negative, that each
+    /// entry's hash matches its content and each application's repaid amount matches its repayments; exits
+    /// non-zero on any mismatch.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +215,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Audit { action: AuditAction::Verify } => audit_verify(&cli.database).await,
+        Command::Ledger { action: LedgerAction::Verify } => ledger_verify(&cli.database).await,
     }
 }
 
@@ -219,6 +233,33 @@ async fn audit_verify(database: &DatabaseArgs) -> Result<(), String> {
             Err(format!("audit trail broken at event {event_id}: {reason}"))
         }
     }
+}
+
+async fn ledger_verify(database: &DatabaseArgs) -> Result<(), String> {
+    use crate::legal_aid::money::format_fen;
+    let db = crate::db::connect(&database.database_url, 1, None).await.map_err(|err| err.to_string())?;
+    let report = crate::legal_aid::verify::verify(&db).await.map_err(|err| err.to_string())?;
+    db.close().await.map_err(|err| err.to_string())?;
+    for fund in &report.funds {
+        println!(
+            "{}\t{}\t{} entries\tbalance {} yuan\trecomputed {} yuan\tlowest {} yuan\t{}",
+            fund.code,
+            fund.name,
+            fund.entries,
+            format_fen(fund.cached_fen),
+            format_fen(fund.computed_fen),
+            format_fen(fund.lowest_fen),
+            if fund.ok() { "ok" } else { "MISMATCH" }
+        );
+    }
+    if report.ok() {
+        println!("ledger consistent: {} entries, {} applications", report.entries, report.applications);
+        return Ok(());
+    }
+    for problem in report.problems.iter().take(50) {
+        eprintln!("govgraph: ledger: {problem}");
+    }
+    Err(format!("ledger verify failed: {} problem(s) found", report.problems.len()))
 }
 
 async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), sea_orm::DbErr> {

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GOVGRAPH_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Legal-aid disbursements of more than this many fen (1 yuan = 100 fen) must be made by someone other than
+    /// the fund officer who approved them.
+    #[arg(long, env = "GOVGRAPH_DUAL_CONTROL_THRESHOLD_FEN", default_value_t = crate::legal_aid::DEFAULT_DUAL_CONTROL_THRESHOLD_FEN)]
+    pub dual_control_threshold_fen: i64,
+
     #[command(flatten)]
     pub jwt: JwtArgs,
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod legal_aid;
 pub mod loader_batch;
 pub mod mentoring;
 pub mod node;

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::care::types::CareSubject;
 use crate::care::visits::{CareVisit, RiskAssessment};
 use crate::error::{ApiError, ApiResult};
+use crate::legal_aid::types::{LedgerEntry, LegalAidApplication};
 use crate::mentoring::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship};
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
@@ -27,11 +28,13 @@ pub enum NodeType {
     Mentorship,
     MentoringSession,
     MentoringOutcome,
+    LegalAidApplication,
+    LedgerEntry,
 }
 
 impl NodeType {
     /// Every node type; `node(id:)` accepts the IDs of exactly these.
-    pub const ALL: [NodeType; 11] = [
+    pub const ALL: [NodeType; 13] = [
         NodeType::Region,
         NodeType::GridTeamMember,
         NodeType::Volunteer,
@@ -43,6 +46,8 @@ impl NodeType {
         NodeType::Mentorship,
         NodeType::MentoringSession,
         NodeType::MentoringOutcome,
+        NodeType::LegalAidApplication,
+        NodeType::LedgerEntry,
     ];
 
     fn as_str(self) -> &'static str {
@@ -58,6 +63,8 @@ impl NodeType {
             NodeType::Mentorship => "Mentorship",
             NodeType::MentoringSession => "MentoringSession",
             NodeType::MentoringOutcome => "MentoringOutcome",
+            NodeType::LegalAidApplication => "LegalAidApplication",
+            NodeType::LedgerEntry => "LedgerEntry",
         }
     }
 
@@ -76,6 +83,8 @@ impl NodeType {
             NodeType::Mentorship | NodeType::MentoringSession | NodeType::MentoringOutcome => {
                 crate::auth::Resource::Mentorship
             }
+            NodeType::LegalAidApplication => crate::auth::Resource::Application,
+            NodeType::LedgerEntry => crate::auth::Resource::Ledger,
         }
     }
 
@@ -135,6 +144,8 @@ pub enum Node {
     Mentorship(Mentorship),
     MentoringSession(MentoringSession),
     MentoringOutcome(MentoringOutcome),
+    LegalAidApplication(LegalAidApplication),
+    LedgerEntry(LedgerEntry),
 }
 
 /// The `node` root field.
@@ -169,6 +180,10 @@ impl NodeQuery {
             NodeType::MentoringOutcome => {
                 request.mentoring.outcome_by_id(number).await?.map(Node::MentoringOutcome)
             }
+            NodeType::LegalAidApplication => {
+                request.legal_aid.application_by_id(number).await?.map(Node::LegalAidApplication)
+            }
+            NodeType::LedgerEntry => request.legal_aid.entry_by_id(number).await?.map(Node::LedgerEntry),
         })
     }
 }

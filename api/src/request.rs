@@ -10,6 +10,7 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::care::loader::CareLoaders;
 use crate::error::ApiError;
+use crate::legal_aid::loader::LegalAidLoaders;
 use crate::mentoring::loader::MentoringLoaders;
 use crate::regions::loader::RegionLoaders;
 use crate::volunteers::loader::VolunteerLoaders;
@@ -22,6 +23,7 @@ pub struct RequestData {
     pub volunteers: VolunteerLoaders,
     pub care: CareLoaders,
     pub mentoring: MentoringLoaders,
+    pub legal_aid: LegalAidLoaders,
     /// Created on first use: most requests never read the audit trail.
     pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
 }
@@ -34,10 +36,20 @@ impl RequestData {
             volunteers: VolunteerLoaders::new(db.clone(), viewer.clone()),
             care: CareLoaders::new(db.clone(), viewer.clone()),
             mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
+            legal_aid: LegalAidLoaders::new(db.clone(), viewer.clone()),
             audit_records: std::sync::OnceLock::new(),
             viewer,
             db,
         }
+    }
+
+    /// Turns off the loaders' request-long caches, for requests that change data.
+    pub fn disable_caching(&self) {
+        self.regions.set_caching(false);
+        self.volunteers.set_caching(false);
+        self.care.set_caching(false);
+        self.mentoring.set_caching(false);
+        self.legal_aid.set_caching(false);
     }
 
     /// The request data of the current GraphQL request.

@@ -5,10 +5,15 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Object, Schema, Sc
 
 use crate::audit::query::AuditQuery;
 use crate::auth::viewer::Identity;
+use crate::care::mutation::CareMutation;
 use crate::care::query::CareQuery;
 use crate::error::ApiResult;
+use crate::legal_aid::mutation::LegalAidMutation;
+use crate::legal_aid::query::LegalAidQuery;
+use crate::mentoring::mutation::MentoringMutation;
 use crate::mentoring::query::MentoringQuery;
 use crate::node::NodeQuery;
+use crate::regions::mutation::RegionsMutation;
 use crate::regions::query::RegionsQuery;
 use crate::request::RequestData;
 use crate::volunteers::mutation::VolunteersMutation;
@@ -80,12 +85,13 @@ pub struct Query(
     VolunteersQuery,
     CareQuery,
     MentoringQuery,
+    LegalAidQuery,
     AuditQuery,
 );
 
 /// All changes. Each runs in one transaction together with its audit event.
 #[derive(MergedObject, Default)]
-pub struct Mutation(VolunteersMutation);
+pub struct Mutation(RegionsMutation, VolunteersMutation, CareMutation, MentoringMutation, LegalAidMutation);
 
 /// The schema type served at `/graphql`.
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -15,6 +15,7 @@ use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
 use crate::db::StatementCounter;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, log_requests, routes};
+use crate::legal_aid::LegalAidSettings;
 use crate::schema::{ApiSchema, schema_builder};
 
 /// Deepest selection the server executes.
@@ -37,18 +38,34 @@ pub enum StartError {
     Server(std::io::Error),
 }
 
-/// The schema with its data attached, as the server runs it.
+/// The schema with its data attached, as the server runs it, with default legal-aid settings.
 pub fn build_schema(db: &DatabaseConnection) -> ApiSchema {
-    schema_builder().data(db.clone()).limit_depth(MAX_DEPTH).finish()
+    build_schema_with(db, LegalAidSettings::default())
 }
 
-/// The shared state of a server over `db`.
+/// The schema with its data attached and the given legal-aid settings.
+pub fn build_schema_with(db: &DatabaseConnection, legal_aid: LegalAidSettings) -> ApiSchema {
+    schema_builder().data(db.clone()).data(legal_aid).limit_depth(MAX_DEPTH).finish()
+}
+
+/// The shared state of a server over `db`, with default legal-aid settings.
 pub fn app_state(
     db: DatabaseConnection,
     verifier: Arc<TokenVerifier>,
     statements: Arc<StatementCounter>,
 ) -> AppState {
-    AppState { schema: build_schema(&db), db, verifier, metrics: Arc::new(Metrics::default()), statements }
+    app_state_with(db, verifier, statements, LegalAidSettings::default())
+}
+
+/// The shared state of a server over `db` with the given legal-aid settings.
+pub fn app_state_with(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+    legal_aid: LegalAidSettings,
+) -> AppState {
+    let schema = build_schema_with(&db, legal_aid);
+    AppState { schema, db, verifier, metrics: Arc::new(Metrics::default()), statements }
 }
 
 /// The actix application: routes, state and request logging. Tests serve exactly this.
@@ -97,7 +114,8 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         print_demo_header(args, dev_secret.as_deref());
     }
 
-    let state = app_state(db, verifier, statements);
+    let legal_aid = LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen };
+    let state = app_state_with(db, verifier, statements, legal_aid);
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

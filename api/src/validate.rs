@@ -1,8 +1,36 @@
 //! Checks of user input shared by the mutations. Each returns a `BAD_USER_INPUT` error naming the field.
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate, Utc};
+
+use crate::auth::Viewer;
+use crate::auth::viewer::Identity;
 
 use crate::error::ApiError;
+
+/// Today in Zhoushan (China Standard Time, UTC+8, no daylight saving): the day that dates entered by people
+/// refer to. With the UTC date, today's date would count as "in the future" every morning before 08:00.
+pub fn today() -> NaiveDate {
+    (Utc::now() + Duration::hours(8)).date_naive()
+}
+
+/// A date that must not lie after [`today`].
+pub fn not_future(field: &str, day: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if day > today() {
+        return Err(ApiError::bad_input(field, "must not be in the future"));
+    }
+    Ok(day)
+}
+
+/// The name recorded as visitor or assessor: the token's `name` claim, else its subject (at most 64 characters).
+pub fn actor_name(viewer: &Viewer) -> String {
+    let name = match &viewer.identity {
+        Identity::Token { claims, .. } => {
+            claims.name.as_deref().map(str::trim).filter(|name| !name.is_empty())
+        }
+        _ => None,
+    };
+    name.unwrap_or_else(|| viewer.subject()).chars().take(64).collect()
+}
 
 /// The GB 11643-1999 check character of the first 17 digits of an identity card number (ISO 7064 MOD 11-2).
 pub fn id_check_char(first17: &str) -> Option<char> {

@@ -688,12 +688,11 @@ async fn care_subjects_page_in_the_requested_order() {
         totalCount pageInfo { hasNextPage endCursor } edges { node { code registeredOn } } } }";
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut after: Option<String> = None;
-    let mut total = 0;
-    loop {
+    let total = loop {
         let response = server.gql(Some(&admin()), query, json!({ "after": after })).await;
         assert_no_errors(&response);
         let connection = &response["data"]["careSubjects"];
-        total = connection["totalCount"].as_i64().unwrap();
+        let total = connection["totalCount"].as_i64().unwrap();
         for edge in connection["edges"].as_array().unwrap() {
             seen.push((
                 edge["node"]["registeredOn"].as_str().unwrap().into(),
@@ -701,10 +700,10 @@ async fn care_subjects_page_in_the_requested_order() {
             ));
         }
         if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            break;
+            break total;
         }
         after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
+    };
     assert_eq!(seen.len() as i64, total);
     assert!(seen.windows(2).all(|pair| pair[0].0 >= pair[1].0));
     let analyst = token_for("a", &["analyst"], "330900");

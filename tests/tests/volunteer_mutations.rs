@@ -263,3 +263,28 @@ async fn service_batches_are_all_or_nothing() {
     .await;
     assert_eq!(events, 41, "every logged record is named in an audit event");
 }
+
+#[tokio::test]
+async fn later_mutations_in_a_request_see_earlier_ones() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let token = coordinator();
+    let admin = token_for("admin", &["admin"], "330900");
+    let volunteer = server
+        .gql(Some(&admin), r#"{ volunteers(inRegion: "330902", first: 1, filter: { not: { badge: PEACE_ENVOY } }) { edges { node { id badges { badge } } } } }"#, json!({}))
+        .await;
+    let node = &volunteer["data"]["volunteers"]["edges"][0]["node"];
+    let before = node["badges"].as_array().unwrap().len();
+    let id = node["id"].as_str().unwrap();
+    let response = server
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { first: grantBadge(volunteerId: $id, badge: PEACE_ENVOY) { badges { badge } }
+                                  second: setVolunteerStatus(id: $id, status: SUSPENDED, reason: \"休假\") { status badges { badge } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_no_errors(&response);
+    assert_eq!(response["data"]["first"]["badges"].as_array().unwrap().len(), before + 1);
+    assert_eq!(response["data"]["second"]["status"], "SUSPENDED");
+    assert_eq!(response["data"]["second"]["badges"].as_array().unwrap().len(), before + 1);
+}

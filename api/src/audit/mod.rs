@@ -44,16 +44,30 @@ pub async fn record_change<C: sea_orm::ConnectionTrait>(
     ids: impl IntoIterator<Item = i64>,
     detail: Option<String>,
 ) -> Result<(), DbErr> {
+    let records: Vec<(&str, i64)> = ids.into_iter().map(|id| (resource.as_str(), id)).collect();
+    record_change_about(txn, viewer, action, &records, detail).await
+}
+
+/// Appends the audit event of a change that concerns records of several kinds (an assessment and the person
+/// assessed, a session and its mentorship), so that `auditEvents(filter: { about: … })` finds it from any of
+/// them. The event's record type is that of the first record: the one created or changed.
+pub async fn record_change_about<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    viewer: &Viewer,
+    action: &str,
+    records: &[(&str, i64)],
+    detail: Option<String>,
+) -> Result<(), DbErr> {
     let event = NewEvent {
         actor: viewer.subject().to_owned(),
         roles: viewer.role_names(),
         action: action.to_owned(),
-        entity_type: resource.as_str().to_owned(),
+        entity_type: records.first().map(|(kind, _)| (*kind).to_owned()).unwrap_or_default(),
         region_code: viewer.region_code().to_owned(),
         request_id: viewer.request_id.clone(),
         purpose: viewer.purpose.clone(),
         detail,
-        records: ids.into_iter().map(|id| (resource.as_str().to_owned(), id)).collect(),
+        records: records.iter().map(|(kind, id)| ((*kind).to_owned(), *id)).collect(),
     };
     chain::append(txn, event).await.map(|_| ())
 }

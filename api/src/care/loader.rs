@@ -137,6 +137,19 @@ pub struct CareLoaders {
 }
 
 impl CareLoaders {
+    /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
+    /// visible to the fields resolved after it, in the same request.
+    pub fn set_caching(&self, on: bool) {
+        self.by_id.enable_all_cache(on);
+        self.mental.enable_all_cache(on);
+        self.correction.enable_all_cache(on);
+        self.youth.enable_all_cache(on);
+        self.group.enable_all_cache(on);
+        self.last_visit.enable_all_cache(on);
+        self.visits.enable_all_cache(on);
+        self.assessments.enable_all_cache(on);
+    }
+
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let (d, v) = (&db, &viewer);
         Self {
@@ -194,9 +207,9 @@ impl CareLoaders {
 
     /// The mental-health profile of a subject, if any.
     pub async fn mental_health_profile_of(&self, subject_id: i64) -> ApiResult<Option<MentalHealthProfile>> {
-        let access = self.authorize(Resource::MentalHealthProfile).await?.recorded_as("risk_assessment");
+        // The profile is keyed by its subject and recorded as part of the subject's record.
+        let access = self.authorize(Resource::MentalHealthProfile).await?.recorded_as("care_subject");
         let rows = self.mental.load_one(subject_id).await.map_err(loader_error)?.unwrap_or_default();
-        let access = access.recorded_as("care_subject");
         Ok(rows.into_iter().next().map(|row| MentalHealthProfile { row, access }))
     }
 

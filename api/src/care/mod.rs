@@ -10,10 +10,12 @@
 //! - [`visits`]: visits and risk assessments, the subject's two nested connections;
 //! - [`filter`]: `CareSubjectFilter`, compiled into one SQL condition;
 //! - [`loader`]: the request's batched, scoped loaders;
+//! - [`mutation`]: registration, assessments, visits, care groups and release from supervision;
 //! - [`query`]: the root fields.
 
 pub mod filter;
 pub mod loader;
+pub mod mutation;
 pub mod profiles;
 pub mod query;
 pub mod types;

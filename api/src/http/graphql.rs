@@ -14,6 +14,9 @@ use crate::auth::viewer::Identity;
 use crate::auth::{Role, Viewer};
 use crate::request::RequestData;
 
+/// [`operation_type`]'s answer for mutations.
+const OPERATION_MUTATION: usize = 1;
+
 /// Header in which a caller states why they access personal data.
 pub const PURPOSE_HEADER: &str = "x-access-purpose";
 
@@ -54,6 +57,9 @@ async fn execute(state: &AppState, http: &HttpRequest, request: async_graphql::R
     let viewer = Viewer::new(identify(state, http), purpose, request_id);
     let read_log = viewer.read_log.clone();
     let data = RequestData::new(state.db.clone(), viewer);
+    if operation == OPERATION_MUTATION {
+        data.disable_caching();
+    }
     let viewer = data.viewer.clone();
     let mut response = state.schema.execute(request.data(data)).await;
     // Protected data leaves only with its audit event written; if that fails, nothing leaves.

@@ -277,6 +277,19 @@ pub struct MentoringLoaders {
 }
 
 impl MentoringLoaders {
+    /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
+    /// visible to the fields resolved after it, in the same request.
+    pub fn set_caching(&self, on: bool) {
+        self.mentor_by_id.enable_all_cache(on);
+        self.mentorship_by_id.enable_all_cache(on);
+        self.mentee_by_id.enable_all_cache(on);
+        self.active_mentees.enable_all_cache(on);
+        self.mentorships.enable_all_cache(on);
+        self.mentee_mentorships.enable_all_cache(on);
+        self.sessions.enable_all_cache(on);
+        self.outcomes.enable_all_cache(on);
+    }
+
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let source = MentoringSource { db, viewer };
         Self {

@@ -7,6 +7,7 @@
 
 pub mod filter;
 pub mod loader;
+pub mod mutation;
 pub mod query;
 pub mod scope;
 pub mod types;

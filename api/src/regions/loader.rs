@@ -119,6 +119,16 @@ pub struct RegionLoaders {
 }
 
 impl RegionLoaders {
+    /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
+    /// visible to the fields resolved after it, in the same request.
+    pub fn set_caching(&self, on: bool) {
+        self.by_id.enable_all_cache(on);
+        self.by_code.enable_all_cache(on);
+        self.children.enable_all_cache(on);
+        self.team.enable_all_cache(on);
+        self.counts.enable_all_cache(on);
+    }
+
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let source = RegionSource { db, viewer };
         Self {

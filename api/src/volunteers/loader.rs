@@ -53,6 +53,16 @@ pub struct VolunteerLoaders {
 }
 
 impl VolunteerLoaders {
+    /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
+    /// visible to the fields resolved after it, in the same request.
+    pub fn set_caching(&self, on: bool) {
+        self.by_id.enable_all_cache(on);
+        self.service_records.enable_all_cache(on);
+        self.memberships.enable_all_cache(on);
+        self.badges.enable_all_cache(on);
+        self.minutes.enable_all_cache(on);
+    }
+
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let by_id = batched(VolunteerById { db: db.clone(), viewer: viewer.clone() });
         let service_records = batched(ServiceRecordsByVolunteer { db: db.clone(), viewer: viewer.clone() });

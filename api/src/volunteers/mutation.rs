@@ -185,11 +185,8 @@ impl VolunteersMutation {
         let name = validate::text("input.name", &input.name, 64)?;
         let id_number = validate::id_number("input.idNumber", &input.id_number)?;
         let phone = validate::mobile("input.phone", &input.phone)?;
-        let today = Utc::now().date_naive();
-        let registered_on = input.registered_on.unwrap_or(today);
-        if registered_on > today {
-            return Err(ApiError::bad_input("input.registeredOn", "must not be in the future").into());
-        }
+        let registered_on =
+            validate::not_future("input.registeredOn", input.registered_on.unwrap_or_else(validate::today))?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
         let now = Utc::now();
@@ -312,7 +309,7 @@ impl VolunteersMutation {
             team_id: Set(team.id),
             volunteer_id: Set(row.id),
             role: Set(role.unwrap_or(MembershipRole::Member).into()),
-            joined_on: Set(Utc::now().date_naive()),
+            joined_on: Set(validate::today()),
             created_at: Set(Utc::now()),
         }
         .insert(&txn)
@@ -378,7 +375,7 @@ impl VolunteersMutation {
             id: NotSet,
             volunteer_id: Set(row.id),
             badge: Set(badge),
-            granted_on: Set(Utc::now().date_naive()),
+            granted_on: Set(validate::today()),
             created_at: Set(Utc::now()),
         }
         .insert(&txn)
