@@ -25,6 +25,9 @@ struct Outsider {
     subject_name: String,
     visit_id: String,
     mentorship_id: String,
+    application_id: String,
+    application_code: String,
+    applicant_name: String,
 }
 
 async fn outsider(server: &TestServer) -> Outsider {
@@ -38,7 +41,9 @@ async fn outsider(server: &TestServer) -> Outsider {
                      serviceRecords(first: 1) { edges { node { id } } } } } }
                  subjects: careSubjects(filter: { inRegion: "330922", category: SEVERE_MENTAL_DISORDER }, first: 1) {
                      edges { node { id code name visits(first: 1) { edges { node { id } } } } } }
-                 mentorships(filter: { inRegion: "330922" }, first: 1) { edges { node { id } } } }"#,
+                 mentorships(filter: { inRegion: "330922" }, first: 1) { edges { node { id } } }
+                 applications: legalAidApplications(first: 500) {
+                     edges { node { id code applicantName region { code } } } } }"#,
             json!({}),
         )
         .await;
@@ -48,6 +53,13 @@ async fn outsider(server: &TestServer) -> Outsider {
     let volunteer = &data["volunteers"]["edges"][0]["node"];
     let text = |value: &Value| value.as_str().unwrap().to_owned();
     let subject = &data["subjects"]["edges"][0]["node"];
+    let application = data["applications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| &edge["node"])
+        .find(|node| !node["region"]["code"].as_str().unwrap().starts_with(HOME))
+        .unwrap();
     Outsider {
         region_id: text(&data["district"]["id"]),
         grid_code: text(&grid["code"]),
@@ -62,6 +74,9 @@ async fn outsider(server: &TestServer) -> Outsider {
         subject_name: text(&subject["name"]),
         visit_id: text(&subject["visits"]["edges"][0]["node"]["id"]),
         mentorship_id: text(&data["mentorships"]["edges"][0]["node"]["id"]),
+        application_id: text(&application["id"]),
+        application_code: text(&application["code"]),
+        applicant_name: text(&application["applicantName"]),
     }
 }
 
@@ -153,6 +168,16 @@ fn probes(outsider: &Outsider) -> Vec<(&'static str, String, Value)> {
             json!({ "c": OUTSIDE }),
         ),
         (
+            "legal-aid applications by list, filter, id, code, node and fund",
+            "query($c: String, $id: ID!, $code: String!) {
+               all: legalAidApplications(first: 500) { totalCount edges { node { code applicantName region { code } } } }
+               outside: legalAidApplications(filter: { inRegion: $c }) { totalCount edges { node { code } } }
+               byId: legalAidApplication(id: $id) { code } byCode: legalAidApplication(code: $code) { code }
+               node(id: $id) { id } }"
+                .into(),
+            json!({ "c": OUTSIDE, "id": outsider.application_id, "code": outsider.application_code }),
+        ),
+        (
             "audit trail",
             "{ auditEvents(first: 500) { totalCount edges { node { actor regionCode records { entityId } } } } }".into(),
             json!({}),
@@ -186,6 +211,9 @@ async fn no_role_reaches_outside_its_subtree() {
         outsider.subject_name.as_str(),
         outsider.visit_id.as_str(),
         outsider.mentorship_id.as_str(),
+        outsider.application_id.as_str(),
+        outsider.application_code.as_str(),
+        outsider.applicant_name.as_str(),
         "shengsi-officer",
     ];
     let mut checked = 0;

@@ -146,9 +146,10 @@ impl LegalAidApplication {
         self.access.personal(self.row.id, &self.row.applicant_phone, mask::phone)
     }
 
-    /// The case and why help is needed (sensitive: needs a role allowed to read it and a stated purpose).
-    async fn case_summary(&self) -> ApiResult<String> {
-        Ok(self.access.sensitive(self.row.id, self.row.case_summary.clone())?)
+    /// The case and why help is needed (sensitive: null with `FORBIDDEN` unless your role may read it and you
+    /// stated a purpose).
+    async fn case_summary(&self) -> ApiResult<Option<String>> {
+        Ok(Some(self.access.sensitive(self.row.id, self.row.case_summary.clone())?))
     }
 
     /// The amount applied for (and, once approved, to be paid).
