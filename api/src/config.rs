@@ -85,6 +85,10 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub jwt: JwtArgs,
+
+    /// Query limits, time budgets, introspection, suggestions and CORS.
+    #[command(flatten)]
+    pub limits: crate::limits::QueryLimits,
 }
 
 /// Where the development secret of a database is kept: beside the SQLite file, so that `govgraph token` run

@@ -32,7 +32,23 @@ pub async fn connect(
     max_connections: u32,
     counter: Option<Arc<StatementCounter>>,
 ) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, counter, None).await
+}
+
+/// [`connect`] with a PostgreSQL `statement_timeout` on every pooled connection (ignored by SQLite, whose work
+/// the request timeout bounds instead).
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    counter: Option<Arc<StatementCounter>>,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    if let Some(timeout) = statement_timeout
+        && url.starts_with("postgres")
+    {
+        options.statement_timeout(timeout);
+    }
     options
         .max_connections(max_connections.max(1))
         .min_connections(1)

@@ -29,6 +29,7 @@ pub enum CursorKey {
     Int(i64),
     Text(String),
     Date(chrono::NaiveDate),
+    Instant(chrono::DateTime<chrono::Utc>),
     /// A sort value with the row id that breaks ties, for connections ordered by a non-unique column.
     Sorted(Box<CursorKey>, i64),
 }
@@ -44,6 +45,7 @@ impl CursorKey {
             CursorKey::Int(n) => format!("i:{n}"),
             CursorKey::Text(s) => format!("s:{s}"),
             CursorKey::Date(d) => format!("d:{d}"),
+            CursorKey::Instant(t) => format!("t:{}", t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             CursorKey::Sorted(value, id) => format!("o:{id}:{}", value.raw()),
         }
     }
@@ -53,6 +55,7 @@ impl CursorKey {
             ("i", n) => n.parse().ok().map(CursorKey::Int),
             ("s", s) => Some(CursorKey::Text(s.to_owned())),
             ("d", d) => d.parse().ok().map(CursorKey::Date),
+            ("t", t) => chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| CursorKey::Instant(t.to_utc())),
             ("o", rest) => {
                 let (id, value) = rest.split_once(':')?;
                 let value = CursorKey::from_raw(value).filter(|v| !matches!(v, CursorKey::Sorted(..)))?;
@@ -75,6 +78,7 @@ impl CursorKey {
             CursorKey::Int(n) => n.into(),
             CursorKey::Text(s) => s.into(),
             CursorKey::Date(d) => d.into(),
+            CursorKey::Instant(t) => t.into(),
             CursorKey::Sorted(value, _) => value.into_value(),
         }
     }
@@ -536,6 +540,7 @@ mod tests {
             CursorKey::Int(-1),
             CursorKey::Text("330902001".into()),
             CursorKey::Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
+            CursorKey::Instant(chrono::DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap()),
             CursorKey::Sorted(Box::new(CursorKey::Text("王:芳".into())), 7),
         ] {
             assert_eq!(CursorKey::decode(&key.encode(), "after").unwrap(), key);

@@ -16,6 +16,7 @@ use crate::node::NodeQuery;
 use crate::regions::mutation::RegionsMutation;
 use crate::regions::query::RegionsQuery;
 use crate::request::RequestData;
+use crate::statistics::query::StatisticsQuery;
 use crate::volunteers::mutation::VolunteersMutation;
 use crate::volunteers::query::VolunteersQuery;
 
@@ -87,6 +88,7 @@ pub struct Query(
     MentoringQuery,
     LegalAidQuery,
     AuditQuery,
+    StatisticsQuery,
 );
 
 /// All changes. Each runs in one transaction together with its audit event.

@@ -16,6 +16,8 @@ use crate::db::StatementCounter;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, log_requests, routes};
 use crate::legal_aid::LegalAidSettings;
+use crate::limits::QueryLimits;
+use crate::limits::analysis::TypeModel;
 use crate::schema::{ApiSchema, schema_builder};
 
 /// Deepest selection the server executes.
@@ -48,6 +50,21 @@ pub fn build_schema_with(db: &DatabaseConnection, legal_aid: LegalAidSettings) -
     schema_builder().data(db.clone()).data(legal_aid).limit_depth(MAX_DEPTH).finish()
 }
 
+/// The schema as the server runs it under `limits`: suggestions ("did you mean") only in development mode,
+/// async-graphql's own depth limit kept as a backstop behind the pre-pass of [`crate::limits::analysis`].
+pub fn build_schema_limited(
+    db: &DatabaseConnection,
+    legal_aid: LegalAidSettings,
+    limits: &QueryLimits,
+) -> ApiSchema {
+    let mut builder =
+        schema_builder().data(db.clone()).data(legal_aid).limit_depth(MAX_DEPTH.max(limits.max_depth));
+    if !limits.dev_mode {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
 /// The shared state of a server over `db`, with default legal-aid settings.
 pub fn app_state(
     db: DatabaseConnection,
@@ -64,8 +81,28 @@ pub fn app_state_with(
     statements: Arc<StatementCounter>,
     legal_aid: LegalAidSettings,
 ) -> AppState {
-    let schema = build_schema_with(&db, legal_aid);
-    AppState { schema, db, verifier, metrics: Arc::new(Metrics::default()), statements }
+    app_state_with_limits(db, verifier, statements, legal_aid, QueryLimits::default())
+}
+
+/// The shared state of a server over `db` with the given legal-aid settings and query limits.
+pub fn app_state_with_limits(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+    legal_aid: LegalAidSettings,
+    limits: QueryLimits,
+) -> AppState {
+    let schema = build_schema_limited(&db, legal_aid, &limits);
+    let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
+    AppState {
+        schema,
+        db,
+        verifier,
+        metrics: Arc::new(Metrics::default()),
+        statements,
+        limits: Arc::new(limits),
+        model,
+    }
 }
 
 /// The actix application: routes, state and request logging. Tests serve exactly this.
@@ -80,15 +117,23 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new().app_data(web::Data::new(state)).wrap(from_fn(log_requests)).configure(routes)
+    App::new()
+        .app_data(web::Data::new(state))
+        .wrap(from_fn(crate::http::cors::cors))
+        .wrap(from_fn(log_requests))
+        .configure(routes)
 }
 
 /// Runs `govgraph serve`.
 pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), StartError> {
     let statements = Arc::new(StatementCounter::default());
-    let db =
-        crate::db::connect(&database.database_url, database.db_max_connections, Some(statements.clone()))
-            .await?;
+    let db = crate::db::connect_with(
+        &database.database_url,
+        database.db_max_connections,
+        Some(statements.clone()),
+        args.limits.statement_timeout(),
+    )
+    .await?;
     migration::Migrator::up(&db, None).await?;
 
     if args.demo && crate::seed::is_empty(&db).await? {
@@ -115,7 +160,9 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     }
 
     let legal_aid = LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen };
-    let state = app_state_with(db, verifier, statements, legal_aid);
+    let mut limits = args.limits.clone();
+    limits.dev_mode |= args.demo;
+    let state = app_state_with_limits(db, verifier, statements, legal_aid, limits);
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

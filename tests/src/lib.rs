@@ -10,6 +10,7 @@ use std::sync::{Arc, mpsc};
 use govgraph::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use govgraph::config::{JwtArgs, PublicKeyAlgorithm};
 use govgraph::db::StatementCounter;
+use govgraph::limits::QueryLimits;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
@@ -180,6 +181,15 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with another token-verification configuration.
     pub async fn start_with_keys(fixture: Fixture, jwt: JwtArgs) -> TestServer {
+        Self::start_with(fixture, jwt, test_limits()).await
+    }
+
+    /// Like [`TestServer::start`], with other query limits.
+    pub async fn start_with_limits(fixture: Fixture, limits: QueryLimits) -> TestServer {
+        Self::start_with(fixture, hs256_args(), limits).await
+    }
+
+    async fn start_with(fixture: Fixture, jwt: JwtArgs, limits: QueryLimits) -> TestServer {
         let db = TestDb::create().await;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -189,7 +199,7 @@ impl TestServer {
         let counter = statements.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let started = serve_in_this_thread(url, fixture, counter, listener, jwt).await;
+                let started = serve_in_this_thread(url, fixture, counter, listener, jwt, limits).await;
                 match started {
                     Ok(server) => {
                         ready_tx.send(Ok(server.handle())).ok();
@@ -278,6 +288,7 @@ async fn serve_in_this_thread(
     counter: Arc<StatementCounter>,
     listener: TcpListener,
     jwt: JwtArgs,
+    limits: QueryLimits,
 ) -> Result<actix_web::dev::Server, String> {
     let db = govgraph::db::connect(&url, 8, Some(counter.clone())).await.map_err(|e| e.to_string())?;
     migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
@@ -286,7 +297,8 @@ async fn serve_in_this_thread(
         govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
     }
     let verifier = Arc::new(TokenVerifier::from_config(&jwt, None).map_err(|e| e.to_string())?);
-    let state = govgraph::server::app_state(db, verifier, counter);
+    let legal_aid = govgraph::legal_aid::LegalAidSettings::default();
+    let state = govgraph::server::app_state_with_limits(db, verifier, counter, legal_aid, limits);
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
         .workers(2)
         .disable_signals()
@@ -300,6 +312,17 @@ async fn serve_in_this_thread(
 pub async fn shared_demo() -> &'static TestServer {
     static SHARED: tokio::sync::OnceCell<TestServer> = tokio::sync::OnceCell::const_new();
     SHARED.get_or_init(|| TestServer::start(Fixture::Demo(SHARED_SCALE))).await
+}
+
+/// The limits of [`TestServer::start`]: the defaults with cost budgets out of the way, so that the suites of
+/// the domains test their features with the page sizes they need. `tests/limits.rs` tests the budgets.
+pub fn test_limits() -> QueryLimits {
+    QueryLimits {
+        max_complexity: u64::MAX,
+        max_complexity_partner: u64::MAX,
+        max_complexity_analyst: u64::MAX,
+        ..QueryLimits::default()
+    }
 }
 
 /// Scale of the shared demo data.

@@ -344,3 +344,75 @@ async fn computed_totals_match_sql() {
         assert_eq!(node["activeCareSubjectCount"], subjects, "{code}");
     }
 }
+
+#[tokio::test]
+async fn service_records_filter_order_and_scope() {
+    let server = shared_demo().await;
+    let token = admin();
+    let total = |filter: Value| {
+        let token = token.clone();
+        async move {
+            let response = server
+                .gql(
+                    Some(&token),
+                    "query($f: ServiceRecordFilter) { serviceRecords(filter: $f) { totalCount } }",
+                    json!({ "f": filter }),
+                )
+                .await;
+            assert_no_errors(&response);
+            response["data"]["serviceRecords"]["totalCount"].as_i64().unwrap()
+        }
+    };
+    let in_daishan = "SELECT COUNT(*) FROM service_record s JOIN region g ON g.id = s.grid_id WHERE g.path LIKE '/330900/330921/%'";
+    assert_eq!(total(json!({ "inRegion": "330921" })).await, count(server, in_daishan).await);
+    let patrols = format!("{in_daishan} AND s.activity = 'PATROL' AND s.minutes >= 120");
+    assert_eq!(
+        total(json!({ "inRegion": "330921", "activity": "PATROL", "minMinutes": 120 })).await,
+        count(server, &patrols).await
+    );
+    let march = "SELECT COUNT(*) FROM service_record WHERE started_at >= '2026-03-01T00:00:00+00:00' AND started_at < '2026-04-01T00:00:00+00:00'";
+    assert_eq!(
+        total(json!({ "from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z" })).await,
+        count(server, march).await
+    );
+    let everything = count(server, "SELECT COUNT(*) FROM service_record").await;
+    let not_patrol = count(server, "SELECT COUNT(*) FROM service_record WHERE activity <> 'PATROL'").await;
+    assert_eq!(total(json!({ "not": { "activity": "PATROL" } })).await, not_patrol);
+    assert_eq!(
+        total(json!({ "or": [{ "activity": "PATROL" }, { "not": { "activity": "PATROL" } }] })).await,
+        everything
+    );
+
+    let query = "query($after: String) { serviceRecords(orderBy: { field: STARTED_AT, descending: true }, first: 200, after: $after,
+        filter: { inRegion: \"330922\" }) { totalCount pageInfo { hasNextPage endCursor } edges { node { startedAt } } } }";
+    let mut seen: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    let expected = loop {
+        let response = server.gql(Some(&token), query, json!({ "after": after })).await;
+        assert_no_errors(&response);
+        let connection = &response["data"]["serviceRecords"];
+        seen.extend(
+            connection["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["startedAt"].as_str().unwrap().to_owned()),
+        );
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break connection["totalCount"].as_i64().unwrap();
+        }
+        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    };
+    assert_eq!(seen.len() as i64, expected);
+    let parsed: Vec<chrono::DateTime<chrono::Utc>> = seen.iter().map(|t| t.parse().unwrap()).collect();
+    assert!(parsed.windows(2).all(|pair| pair[0] >= pair[1]), "latest first");
+
+    let township = token_for("gw", &["grid_worker"], "330902001");
+    let scoped = server.gql(Some(&township), "{ serviceRecords { totalCount } }", json!({})).await;
+    let in_township = count(server, "SELECT COUNT(*) FROM service_record s JOIN region g ON g.id = s.grid_id WHERE g.code LIKE '330902001%'").await;
+    assert_eq!(scoped["data"]["serviceRecords"]["totalCount"], in_township);
+    let refused = server
+        .gql(Some(&token), "{ serviceRecords(filter: { from: \"2026-03-01T00:00:00Z\", to: \"2026-02-01T00:00:00Z\" }) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "filter.to");
+}

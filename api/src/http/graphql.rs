@@ -1,32 +1,164 @@
-//! `/graphql`: decodes the caller once, attaches the request's data, executes, records metrics.
+//! `/graphql` per the GraphQL-over-HTTP specification: the body is read with a cap (413 before it is read
+//! whole), only JSON (and `application/graphql`) bodies are accepted (415), the response type is negotiated
+//! from `Accept` (`application/graphql-response+json` or `application/json`), mutations are refused over GET
+//! (405), batches are capped, and every operation is measured against the query limits before it runs. Then
+//! the caller is decoded once, the request's data attached, the operation executed within its time budget, its
+//! reads audited, and metrics recorded.
 
 use std::time::Instant;
 
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, ServerError};
+use futures_util::StreamExt;
 
 use super::{AppState, RequestId};
 use crate::auth::jwt::TokenError;
 use crate::auth::viewer::Identity;
 use crate::auth::{Role, Viewer};
+use crate::error::code;
+use crate::limits::analysis::{self, Rejection};
 use crate::request::RequestData;
 
-/// [`operation_type`]'s answer for mutations.
+/// [`operation_index`]'s answer for mutations.
 const OPERATION_MUTATION: usize = 1;
+/// [`operation_index`]'s answer for requests that never ran.
+const OPERATION_INVALID: usize = 3;
 
 /// Header in which a caller states why they access personal data.
 pub const PURPOSE_HEADER: &str = "x-access-purpose";
 
-/// `POST /graphql`.
-pub async fn post(state: web::Data<AppState>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
-    execute(&state, &http, request.into_inner()).await
+/// The GraphQL-over-HTTP response media type.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The response media type the caller accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// `application/graphql-response+json`: request errors get 400.
+    GraphqlResponse,
+    /// `application/json` (legacy): every well-formed request gets 200.
+    Json,
 }
 
-/// `GET /graphql`: GraphiQL for a browser, otherwise a query in the URL.
-pub async fn get(state: web::Data<AppState>, http: HttpRequest, payload: web::Payload) -> HttpResponse {
+impl ResponseType {
+    fn content_type(self) -> &'static str {
+        match self {
+            ResponseType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            ResponseType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the response type from `Accept`: `application/graphql-response+json` when it is accepted at least as
+/// much as `application/json`, otherwise `application/json` (also without `Accept`, or for types we do not
+/// serve).
+pub fn negotiate(http: &HttpRequest) -> ResponseType {
+    let Some(accept) = http.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
+        return ResponseType::Json;
+    };
+    let (mut graphql, mut json) = (0.0f32, 0.0f32);
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|param| param.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+            .next()
+            .unwrap_or(1.0);
+        match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => graphql = graphql.max(quality),
+            "application/json" | "application/*" | "*/*" => json = json.max(quality),
+            _ => {}
+        }
+    }
+    if graphql > 0.0 && graphql >= json { ResponseType::GraphqlResponse } else { ResponseType::Json }
+}
+
+/// One executed (or refused) operation.
+struct Outcome {
+    response: async_graphql::Response,
+    /// The operation never ran (unparseable, invalid, over a limit): no `data` entry, 400 under
+    /// `application/graphql-response+json`.
+    request_error: bool,
+    /// A mutation sent with GET: 405.
+    method_not_allowed: bool,
+}
+
+/// `POST /graphql`.
+pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let response_type = negotiate(&http);
+    let content_type = http
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if content_type != "application/json" && content_type != "application/graphql" {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            response_type,
+            &Rejection::bad_input("the body must be application/json (or application/graphql)"),
+        );
+    }
+    let body = match read_body(&http, payload, state.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let batch = if content_type == "application/graphql" {
+        match String::from_utf8(body.to_vec()) {
+            Ok(query) => BatchRequest::Single(async_graphql::Request::new(query)),
+            Err(_) => {
+                let rejection = Rejection::bad_input("the body is not UTF-8");
+                return http_error(StatusCode::BAD_REQUEST, response_type, &rejection);
+            }
+        }
+    } else {
+        // Decided by the first character: serde would also read an array as one request's fields in order.
+        let is_array = body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[');
+        let parsed = if is_array {
+            serde_json::from_slice::<Vec<async_graphql::Request>>(&body).map(BatchRequest::Batch)
+        } else {
+            serde_json::from_slice::<async_graphql::Request>(&body).map(BatchRequest::Single)
+        };
+        match parsed {
+            Ok(batch) => batch,
+            Err(err) => {
+                let rejection = Rejection::bad_input(format!("the body is not a GraphQL request: {err}"));
+                return http_error(StatusCode::BAD_REQUEST, response_type, &rejection);
+            }
+        }
+    };
+    match batch {
+        BatchRequest::Single(request) => {
+            let outcome = run(&state, &http, request, false).await;
+            respond(response_type, outcome)
+        }
+        BatchRequest::Batch(requests) => {
+            let size = requests.len();
+            if size == 0 || size > state.limits.max_batch {
+                let rejection = if size == 0 {
+                    Rejection::bad_input("the batch is empty")
+                } else {
+                    Rejection::exceeded("batch", count(state.limits.max_batch), count(size))
+                };
+                return http_error(StatusCode::BAD_REQUEST, response_type, &rejection);
+            }
+            let mut bodies = Vec::with_capacity(size);
+            for request in requests {
+                let outcome = run(&state, &http, request, false).await;
+                bodies.push(body_of(outcome));
+            }
+            HttpResponse::Ok()
+                .content_type(response_type.content_type())
+                .body(serde_json::Value::Array(bodies).to_string())
+        }
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query in the URL (never a mutation: 405).
+pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
     let wants_html = http
         .headers()
         .get(header::ACCEPT)
@@ -36,49 +168,259 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest, payload: web::Pa
         let page = GraphiQLSource::build().endpoint("/graphql").title("govgraph").finish();
         return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
     }
-    match GraphQLRequest::from_request(&http, &mut payload.into_inner()).await {
-        Ok(request) => {
-            let response = execute(&state, &http, request.into_inner()).await;
-            actix_web::Responder::respond_to(response, &http).map_into_boxed_body()
-        }
-        Err(err) => HttpResponse::from_error(err),
+    let response_type = negotiate(&http);
+    if http.query_string().len() > state.limits.max_body_bytes {
+        let rejection = Rejection::exceeded(
+            "bytes",
+            count(state.limits.max_body_bytes),
+            count(http.query_string().len()),
+        );
+        return http_error(StatusCode::URI_TOO_LONG, response_type, &rejection);
     }
+    let request = match async_graphql::http::parse_query_string(http.query_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            let rejection = Rejection::bad_input(format!("the URL is not a GraphQL request: {err}"));
+            return http_error(StatusCode::BAD_REQUEST, response_type, &rejection);
+        }
+    };
+    let outcome = run(&state, &http, request, true).await;
+    if outcome.method_not_allowed {
+        let rejection = Rejection::bad_input("mutations must be sent with POST");
+        let mut response = http_error(StatusCode::METHOD_NOT_ALLOWED, response_type, &rejection);
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    respond(response_type, outcome)
 }
 
-async fn execute(state: &AppState, http: &HttpRequest, request: async_graphql::Request) -> GraphQLResponse {
+/// Reads the body, refusing one larger than `limit` bytes with 413: at once when `Content-Length` says so,
+/// otherwise as soon as the bytes read pass the limit.
+async fn read_body(
+    http: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, HttpResponse> {
+    let response_type = negotiate(http);
+    let too_large = |measured: usize| {
+        let rejection = Rejection::exceeded("bytes", count(limit), count(measured));
+        http_error(StatusCode::PAYLOAD_TOO_LARGE, response_type, &rejection)
+    };
+    let declared = http
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if let Some(declared) = declared
+        && declared > limit
+    {
+        return Err(too_large(declared));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| {
+            http_error(
+                StatusCode::BAD_REQUEST,
+                response_type,
+                &Rejection::bad_input(format!("the body could not be read: {err}")),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(body.len() + chunk.len()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Measures one operation against the limits and, when it passes, executes it.
+async fn run(
+    state: &AppState,
+    http: &HttpRequest,
+    request: async_graphql::Request,
+    via_get: bool,
+) -> Outcome {
     let started = Instant::now();
-    let operation = operation_type(&request);
+    let limits = &state.limits;
+    let refuse = |rejection: &Rejection, operation: usize, cost: Option<(u64, u64)>| {
+        state.metrics.record_graphql(operation, started.elapsed(), true);
+        let mut response = async_graphql::Response::from_errors(vec![rejection.to_server_error()]);
+        if let Some((requested, limit)) = cost {
+            response.extensions.insert("cost".into(), cost_value(requested, limit));
+        }
+        Outcome { response, request_error: true, method_not_allowed: false }
+    };
+    if let Err(rejection) = analysis::check_scan(&request.query, limits) {
+        return refuse(&rejection, OPERATION_INVALID, None);
+    }
+    let document = match async_graphql::parser::parse_query(&request.query) {
+        Ok(document) => document,
+        Err(err) => return refuse(&Rejection::bad_input(err.to_string()), OPERATION_INVALID, None),
+    };
+    let analysis = match analysis::analyze(
+        &document,
+        request.operation_name.as_deref(),
+        &request.variables,
+        &state.model,
+        limits,
+    ) {
+        Ok(analysis) => analysis,
+        Err(rejection) => return refuse(&rejection, OPERATION_INVALID, None),
+    };
+    let operation = operation_index(analysis.operation);
+    if via_get && analysis.operation == OperationType::Mutation {
+        let mut outcome = refuse(&Rejection::bad_input("mutations must be sent with POST"), operation, None);
+        outcome.method_not_allowed = true;
+        return outcome;
+    }
+
+    let identity = identify(state, http);
+    let roles: &[Role] = match &identity {
+        Identity::Token { roles, .. } => roles,
+        _ => &[],
+    };
+    let budget = limits.complexity_for(roles);
+    let requested = analysis.measures.cost;
+    if requested > budget {
+        return refuse(
+            &Rejection::exceeded("complexity", budget, requested),
+            operation,
+            Some((requested, budget)),
+        );
+    }
+    let authenticated = matches!(identity, Identity::Token { .. });
+    let mut request = request;
+    if !authenticated && !limits.allow_anonymous_introspection {
+        if analysis.measures.introspection {
+            let rejection = Rejection {
+                code: code::UNAUTHENTICATED,
+                message: "introspection requires authentication".into(),
+                measure: None,
+                limit: None,
+                measured: None,
+            };
+            return refuse(&rejection, operation, Some((requested, budget)));
+        }
+        request = request.disable_introspection();
+    }
+
     let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let purpose = http
         .headers()
         .get(PURPOSE_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(|value| value.trim().chars().take(200).collect::<String>());
-    let viewer = Viewer::new(identify(state, http), purpose, request_id);
+    let viewer = Viewer::new(identity, purpose, request_id);
     let read_log = viewer.read_log.clone();
     let data = RequestData::new(state.db.clone(), viewer);
     if operation == OPERATION_MUTATION {
         data.disable_caching();
     }
     let viewer = data.viewer.clone();
-    let mut response = state.schema.execute(request.data(data)).await;
+    // Running out of time drops the execution: its pending statements are cancelled and an open transaction
+    // rolls back. Nothing was read for the caller, so there is nothing to audit.
+    let executed =
+        tokio::time::timeout(limits.request_timeout(), state.schema.execute(request.data(data))).await;
+    let mut response = match executed {
+        Ok(response) => response,
+        Err(_) => {
+            read_log.take();
+            let timeout = limits.request_timeout_ms;
+            let mut rejection = Rejection::exceeded(
+                "timeoutMs",
+                timeout,
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
+            rejection.message = format!("the request did not finish within its time budget of {timeout} ms");
+            let mut response = async_graphql::Response::from_errors(vec![rejection.to_server_error()]);
+            response.extensions.insert("cost".into(), cost_value(requested, budget));
+            state.metrics.record_graphql(operation, started.elapsed(), true);
+            return Outcome { response, request_error: false, method_not_allowed: false };
+        }
+    };
     // Protected data leaves only with its audit event written; if that fails, nothing leaves.
     if let Some(reads) = read_log.take()
         && let Err(err) = crate::audit::record_reads(&state.db, &viewer, reads).await
     {
         tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
-        response = async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+        response = async_graphql::Response::from_errors(vec![ServerError::new(
             "internal error: the access could not be audited",
             None,
         )]);
         response.errors[0].extensions = Some({
             let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", crate::error::code::INTERNAL);
+            ext.set("code", code::INTERNAL);
             ext
         });
     }
     state.metrics.record_graphql(operation, started.elapsed(), response.is_err());
-    response.into()
+    // Validation errors of async-graphql (unknown fields, wrong argument types) come without a path or a code,
+    // and nothing ran.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| {
+            error.path.is_empty() && error.extensions.as_ref().is_none_or(|ext| ext.get("code").is_none())
+        });
+    if request_error {
+        for error in &mut response.errors {
+            error.extensions.get_or_insert_with(Default::default).set("code", code::BAD_USER_INPUT);
+        }
+    }
+    response.extensions.insert("cost".into(), cost_value(requested, budget));
+    Outcome { response, request_error, method_not_allowed: false }
+}
+
+fn cost_value(requested: u64, limit: u64) -> async_graphql::Value {
+    async_graphql::value!({ "requested": requested, "limit": limit })
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// The JSON of one outcome: without `data` when the operation never ran.
+fn body_of(outcome: Outcome) -> serde_json::Value {
+    let mut body = serde_json::to_value(&outcome.response).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "could not serialize a GraphQL response");
+        serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": code::INTERNAL } }] })
+    });
+    if outcome.request_error
+        && let Some(object) = body.as_object_mut()
+    {
+        object.remove("data");
+    }
+    body
+}
+
+/// The HTTP response of one operation.
+fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
+    let status = if outcome.request_error && response_type == ResponseType::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut builder = HttpResponse::build(status);
+    builder.content_type(response_type.content_type());
+    if let Some(cache_control) = outcome.response.cache_control.value() {
+        builder.insert_header((header::CACHE_CONTROL, cache_control));
+    }
+    for (name, value) in &outcome.response.http_headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            builder.append_header((name, value));
+        }
+    }
+    builder.body(body_of(outcome).to_string())
+}
+
+/// An HTTP-level refusal with a GraphQL error body.
+fn http_error(status: StatusCode, response_type: ResponseType, rejection: &Rejection) -> HttpResponse {
+    let error = serde_json::to_value(rejection.to_server_error()).unwrap_or_default();
+    HttpResponse::build(status)
+        .content_type(response_type.content_type())
+        .body(serde_json::json!({ "errors": [error] }).to_string())
 }
 
 /// The caller behind the `Authorization` header.
@@ -106,22 +448,11 @@ fn identify(state: &AppState, http: &HttpRequest) -> Identity {
     }
 }
 
-/// Index into the metrics' operation types of the operation the request will run.
-fn operation_type(request: &async_graphql::Request) -> usize {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return 3;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation.node.ty),
-        DocumentOperations::Multiple(operations) => match &request.operation_name {
-            Some(name) => operations.get(name.as_str()).map(|operation| operation.node.ty),
-            None => operations.values().next().map(|operation| operation.node.ty),
-        },
-    };
+/// Index into the metrics' operation types.
+fn operation_index(operation: OperationType) -> usize {
     match operation {
-        Some(OperationType::Query) => 0,
-        Some(OperationType::Mutation) => 1,
-        Some(OperationType::Subscription) => 2,
-        None => 3,
+        OperationType::Query => 0,
+        OperationType::Mutation => OPERATION_MUTATION,
+        OperationType::Subscription => 2,
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers), `/healthz`, `/readyz`, `/metrics`,
 //! and one structured log line per request.
 
+pub mod cors;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -17,6 +18,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::TokenVerifier;
 use crate::db::StatementCounter;
+use crate::limits::QueryLimits;
+use crate::limits::analysis::TypeModel;
 use crate::schema::ApiSchema;
 use metrics::Metrics;
 
@@ -28,6 +31,10 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub metrics: Arc<Metrics>,
     pub statements: Arc<StatementCounter>,
+    /// The limits every request is measured against.
+    pub limits: Arc<QueryLimits>,
+    /// The field types the cost model needs, read from the schema.
+    pub model: Arc<TypeModel>,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.

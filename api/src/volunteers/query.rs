@@ -1,13 +1,18 @@
 //! Root fields of the volunteer domain.
 
 use async_graphql::{Context, ID, Object};
-use entities::volunteer;
+use entities::{service_record, volunteer};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField, compile};
+use super::filter::{
+    ServiceRecordFilter, ServiceRecordOrder, ServiceRecordOrderField, VolunteerFilter, VolunteerOrder,
+    VolunteerOrderField,
+};
+use super::service::{ServiceRecord, ServiceRecordConnection};
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::request::RequestData;
@@ -43,11 +48,11 @@ impl VolunteersQuery {
         let names_visible = access.fields >= FieldClass::Personal;
         let mut select = volunteer::Entity::find().filter(access.scope_on(volunteer::Column::RegionId));
         if let Some(filter) = &filter {
-            select = select.filter(compile(&request.db, filter, names_visible).await?);
+            select = select.filter(compile(&request.db, filter, "filter", names_visible).await?);
         }
         if in_region.is_some() || status.is_some() {
             let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
-            select = select.filter(compile(&request.db, &shorthand, names_visible).await?);
+            select = select.filter(compile(&request.db, &shorthand, "filter", names_visible).await?);
         }
         let ordering = match order_by {
             None => None,
@@ -81,6 +86,53 @@ impl VolunteersQuery {
             fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
                 .await?;
         Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
+    }
+
+    /// Service records in your scope (by the grid they took place in), in the order they were logged unless
+    /// `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the records (boolean combinations, time ranges).")] filter: Option<
+            ServiceRecordFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<ServiceRecordOrder>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<ServiceRecordConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::ServiceRecord, Action::Read).await?;
+        let mut select =
+            service_record::Entity::find().filter(access.scope_on(service_record::Column::GridId));
+        if let Some(filter) = &filter {
+            select = select.filter(compile(&request.db, filter, "filter", false).await?);
+        }
+        let ordering = order_by.map(|ServiceRecordOrder { field, descending }| match field {
+            ServiceRecordOrderField::StartedAt => Ordering {
+                column: service_record::Column::StartedAt,
+                descending,
+                value_of: |row: &service_record::Model| CursorKey::Instant(row.started_at),
+            },
+            ServiceRecordOrderField::Minutes => Ordering {
+                column: service_record::Column::Minutes,
+                descending,
+                value_of: |row: &service_record::Model| CursorKey::Int(i64::from(row.minutes)),
+            },
+        });
+        let page = fetch_page_in_order(
+            &request.db,
+            select,
+            service_record::Column::Id,
+            |row| row.id,
+            ordering,
+            &page,
+        )
+        .await?;
+        Ok(ServiceRecordConnection::from_page(page, |row| ServiceRecord { row }))
     }
 
     /// One volunteer by global ID or registration code (give exactly one); null when none is in your scope.

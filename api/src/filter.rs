@@ -1,0 +1,125 @@
+//! Boolean filters (`and` / `or` / `not` over typed fields) compiled into one SQL condition.
+//!
+//! Each domain's filter input implements [`BooleanFilter`]: how to validate its own fields, which region codes
+//! they name, and the condition its fields stand for. [`compile`] does the rest the same way for all: structure
+//! limits, error paths such as `filter.or[2].not.inRegion`, one statement to resolve every region code, and the
+//! boolean tree.
+
+use std::collections::{BTreeSet, HashMap};
+
+use entities::region;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::error::ApiError;
+
+/// How deeply `and`/`or`/`not` may nest.
+pub const MAX_DEPTH: usize = 8;
+/// How many filter objects one filter may hold in all.
+pub const MAX_PARTS: usize = 64;
+
+/// What the field conditions may use.
+pub struct FilterContext {
+    /// Materialized paths of the region codes the filter names (unknown codes are absent).
+    pub paths: HashMap<String, String>,
+    /// Whether the caller sees names in clear (name searches are allowed only then).
+    pub names_visible: bool,
+}
+
+impl FilterContext {
+    /// The path of a region code, if the region exists.
+    pub fn path(&self, code: &str) -> Option<&str> {
+        self.paths.get(code.trim()).map(String::as_str)
+    }
+}
+
+/// A filter input with boolean combinators.
+pub trait BooleanFilter: Sized {
+    /// Filters that must all match.
+    fn all_of(&self) -> &[Self];
+    /// Filters of which one must match (`None` when absent; an empty list matches nothing).
+    fn any_of(&self) -> Option<&[Self]>;
+    /// A filter that must not match.
+    fn none_of(&self) -> Option<&Self>;
+    /// Validates this filter's own fields (not its children); `path` names it in errors. Adds the region codes
+    /// its fields name to `codes`.
+    fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError>;
+    /// The condition this filter's own fields stand for (AND of them).
+    fn fields_condition(&self, context: &FilterContext) -> Condition;
+}
+
+/// A condition that matches nothing.
+pub fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+fn check<F: BooleanFilter>(
+    filter: &F,
+    path: &str,
+    depth: usize,
+    parts: &mut usize,
+    codes: &mut BTreeSet<String>,
+) -> Result<(), ApiError> {
+    *parts += 1;
+    if depth > MAX_DEPTH {
+        return Err(ApiError::bad_input(path, format!("filters may nest at most {MAX_DEPTH} levels deep")));
+    }
+    if *parts > MAX_PARTS {
+        return Err(ApiError::bad_input(path, format!("a filter may hold at most {MAX_PARTS} parts")));
+    }
+    filter.check_fields(path, codes)?;
+    for (index, part) in filter.all_of().iter().enumerate() {
+        check(part, &format!("{path}.and[{index}]"), depth + 1, parts, codes)?;
+    }
+    for (index, part) in filter.any_of().unwrap_or_default().iter().enumerate() {
+        check(part, &format!("{path}.or[{index}]"), depth + 1, parts, codes)?;
+    }
+    if let Some(part) = filter.none_of() {
+        check(part, &format!("{path}.not"), depth + 1, parts, codes)?;
+    }
+    Ok(())
+}
+
+fn condition<F: BooleanFilter>(filter: &F, context: &FilterContext) -> Condition {
+    let mut all = filter.fields_condition(context);
+    for part in filter.all_of() {
+        all = all.add(condition(part, context));
+    }
+    if let Some(parts) = filter.any_of() {
+        if parts.is_empty() {
+            all = all.add(nothing());
+        } else {
+            let any = parts.iter().fold(Condition::any(), |any, part| any.add(condition(part, context)));
+            all = all.add(any);
+        }
+    }
+    if let Some(part) = filter.none_of() {
+        all = all.add(condition(part, context).not());
+    }
+    all
+}
+
+/// Validates `filter` (named `path` in errors) and compiles it: one statement looks up the region codes it names,
+/// whatever its shape.
+pub async fn compile<F: BooleanFilter>(
+    db: &DatabaseConnection,
+    filter: &F,
+    path: &str,
+    names_visible: bool,
+) -> Result<Condition, ApiError> {
+    let mut codes = BTreeSet::new();
+    check(filter, path, 1, &mut 0, &mut codes)?;
+    let codes: BTreeSet<String> = codes.into_iter().map(|code| code.trim().to_owned()).collect();
+    let paths = if codes.is_empty() {
+        HashMap::new()
+    } else {
+        region::Entity::find()
+            .filter(region::Column::Code.is_in(codes))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.code, row.path))
+            .collect()
+    };
+    Ok(condition(filter, &FilterContext { paths, names_visible }))
+}

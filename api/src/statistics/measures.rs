@@ -1,0 +1,476 @@
+//! The measures and how each is computed: one grouped SQL statement per grouping, portable between SQLite and
+//! PostgreSQL, with periods bucketed in Asia/Shanghai (UTC+8, no daylight saving).
+
+use async_graphql::Enum;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
+
+use crate::error::ApiError;
+
+/// What a statistic counts or sums.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StatisticsMeasure {
+    /// Registered volunteers (category: volunteer status; period: registration day).
+    RegisteredVolunteers,
+    /// Volunteers currently active (period: registration day; no category).
+    ActiveVolunteers,
+    /// Service records (category: activity type; period: start of service).
+    ServiceRecords,
+    /// Hours of service (category: activity type; period: start of service).
+    ServiceHours,
+    /// Care subjects (category: care programme; period: registration day). Sensitive.
+    CareSubjects,
+    /// Care subjects (category: current risk level, `UNASSESSED` when none; period: registration day). Sensitive.
+    CareSubjectsByRiskLevel,
+    /// Care subjects (category: status; period: registration day). Sensitive.
+    CareSubjectsByStatus,
+    /// Visits to care subjects (category: kind of visit; period: time of visit). Sensitive.
+    CareVisits,
+    /// Share of active care subjects visited within the last 30 days (category: care programme; no period). Sensitive.
+    VisitedWithin30DaysShare,
+    /// Community-correction subjects received (category: correction type; period: day received). Sensitive.
+    CorrectionsReceived,
+    /// Community-correction subjects released (category: correction type; period: day released). Sensitive.
+    CorrectionsReleased,
+    /// Community-correction subjects under supervision now (category: correction type; no period). Sensitive.
+    CorrectionsUnderSupervision,
+    /// Active mentorships (category: the mentee's care programme; period: start). Sensitive.
+    MentorshipsActive,
+    /// Mentoring outcomes (category: outcome kind; period: day achieved). Sensitive.
+    MentoringOutcomes,
+    /// Legal-aid applications (category: application state; period: submission). Sensitive.
+    LegalAidApplications,
+    /// Legal-aid amounts disbursed, in yuan (category: fund code; period: disbursement). Sensitive.
+    LegalAidDisbursed,
+    /// Legal-aid amounts repaid so far, in yuan (category: fund code; no period). Sensitive.
+    LegalAidRepaid,
+    /// Legal-aid loans still owed, in yuan (category: fund code; no period). Sensitive.
+    LegalAidOutstanding,
+    /// Balances of the legal-aid funds, in yuan, by the fund's own region (category: fund code; no period).
+    FundBalances,
+}
+
+/// What a statistic's values are.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StatisticsUnit {
+    /// A whole number of persons or records.
+    Count,
+    /// Hours with two decimals.
+    Hours,
+    /// Yuan with two decimals.
+    Yuan,
+    /// A share between 0 and 1 with four decimals.
+    Share,
+}
+
+/// Calendar periods, in Asia/Shanghai time.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StatisticsPeriod {
+    /// A day: `2026-03-01`.
+    Day,
+    /// An ISO week: `2026-W09`.
+    Week,
+    /// A month: `2026-03`.
+    Month,
+    /// A quarter: `2026-Q1`.
+    Quarter,
+    /// A year: `2026`.
+    Year,
+}
+
+/// How one measure is computed. `t` is the measure's table, `g` the region row it is attached to.
+pub struct Spec {
+    from: &'static str,
+    filter: &'static str,
+    value: &'static str,
+    persons: &'static str,
+    category: Option<&'static str>,
+    /// The period column and whether it is a timestamp (else a date).
+    period: Option<(&'static str, bool)>,
+    pub unit: StatisticsUnit,
+    /// Counts persons in a sensitive category: disclosure control applies to partners.
+    pub sensitive: bool,
+}
+
+const VOLUNTEERS: &str = "volunteer t JOIN region g ON g.id = t.region_id";
+const SERVICE: &str = "service_record t JOIN region g ON g.id = t.grid_id";
+const SUBJECTS: &str = "care_subject t JOIN region g ON g.id = t.region_id";
+const VISITS: &str =
+    "care_visit t JOIN care_subject s ON s.id = t.subject_id JOIN region g ON g.id = s.region_id";
+const CORRECTIONS: &str =
+    "correction_profile t JOIN care_subject s ON s.id = t.subject_id JOIN region g ON g.id = s.region_id";
+const MENTORSHIPS: &str =
+    "mentorship t JOIN care_subject s ON s.id = t.mentee_id JOIN region g ON g.id = s.region_id";
+const OUTCOMES: &str = "mentoring_outcome t JOIN mentorship m ON m.id = t.mentorship_id \
+     JOIN care_subject s ON s.id = m.mentee_id JOIN region g ON g.id = s.region_id";
+const APPLICATIONS: &str = "legal_aid_application t JOIN legal_aid_fund f ON f.id = t.fund_id \
+     JOIN region g ON g.id = t.region_id";
+const FUNDS: &str = "legal_aid_fund t JOIN region g ON g.id = t.region_id";
+const APPLICANTS: &str = "COUNT(DISTINCT t.applicant_id_number)";
+/// Marks the bound "visited since" timestamp of the share measure.
+const SINCE: &str = "?";
+
+impl StatisticsMeasure {
+    /// How the measure is computed.
+    pub fn spec(self) -> Spec {
+        use StatisticsMeasure as M;
+        use StatisticsUnit::{Count, Hours, Share, Yuan};
+        let spec = |from, filter, value, persons, category, period, unit, sensitive| Spec {
+            from,
+            filter,
+            value,
+            persons,
+            category,
+            period,
+            unit,
+            sensitive,
+        };
+        let registered = Some(("t.registered_on", false));
+        match self {
+            M::RegisteredVolunteers => {
+                spec(VOLUNTEERS, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.status"), registered, Count, false)
+            }
+            M::ActiveVolunteers => spec(
+                VOLUNTEERS,
+                "t.status = 'ACTIVE'",
+                "COUNT(*)",
+                "COUNT(*)",
+                None,
+                registered,
+                Count,
+                false,
+            ),
+            M::ServiceRecords => {
+                let period = Some(("t.started_at", true));
+                spec(SERVICE, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.activity"), period, Count, false)
+            }
+            M::ServiceHours => {
+                let period = Some(("t.started_at", true));
+                spec(SERVICE, "1 = 1", "SUM(t.minutes)", "COUNT(*)", Some("t.activity"), period, Hours, false)
+            }
+            M::CareSubjects => {
+                spec(SUBJECTS, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.category"), registered, Count, true)
+            }
+            M::CareSubjectsByRiskLevel => spec(
+                SUBJECTS,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("COALESCE(CAST(t.current_risk_level AS TEXT), 'UNASSESSED')"),
+                registered,
+                Count,
+                true,
+            ),
+            M::CareSubjectsByStatus => {
+                spec(SUBJECTS, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.status"), registered, Count, true)
+            }
+            M::CareVisits => spec(
+                VISITS,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(DISTINCT t.subject_id)",
+                Some("t.kind"),
+                Some(("t.visited_at", true)),
+                Count,
+                true,
+            ),
+            M::VisitedWithin30DaysShare => spec(
+                SUBJECTS,
+                "t.status = 'ACTIVE'",
+                "SUM(CASE WHEN EXISTS (SELECT 1 FROM care_visit v WHERE v.subject_id = t.id AND v.visited_at >= ?) \
+                 THEN 1 ELSE 0 END)",
+                "COUNT(*)",
+                Some("t.category"),
+                None,
+                Share,
+                true,
+            ),
+            M::CorrectionsReceived => spec(
+                CORRECTIONS,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.correction_type"),
+                Some(("t.received_on", false)),
+                Count,
+                true,
+            ),
+            M::CorrectionsReleased => spec(
+                CORRECTIONS,
+                "t.status = 'RELEASED'",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.correction_type"),
+                Some(("t.released_on", false)),
+                Count,
+                true,
+            ),
+            M::CorrectionsUnderSupervision => spec(
+                CORRECTIONS,
+                "t.status = 'UNDER_SUPERVISION'",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.correction_type"),
+                None,
+                Count,
+                true,
+            ),
+            M::MentorshipsActive => spec(
+                MENTORSHIPS,
+                "t.status = 'ACTIVE'",
+                "COUNT(*)",
+                "COUNT(DISTINCT t.mentee_id)",
+                Some("s.category"),
+                Some(("t.started_on", false)),
+                Count,
+                true,
+            ),
+            M::MentoringOutcomes => spec(
+                OUTCOMES,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(DISTINCT m.mentee_id)",
+                Some("t.kind"),
+                Some(("t.achieved_on", false)),
+                Count,
+                true,
+            ),
+            M::LegalAidApplications => spec(
+                APPLICATIONS,
+                "1 = 1",
+                "COUNT(*)",
+                APPLICANTS,
+                Some("t.state"),
+                Some(("t.submitted_at", true)),
+                Count,
+                true,
+            ),
+            M::LegalAidDisbursed => spec(
+                APPLICATIONS,
+                "t.disbursed_at IS NOT NULL",
+                "SUM(t.amount_fen)",
+                APPLICANTS,
+                Some("f.code"),
+                Some(("t.disbursed_at", true)),
+                Yuan,
+                true,
+            ),
+            M::LegalAidRepaid => spec(
+                APPLICATIONS,
+                "t.repaid_fen > 0",
+                "SUM(t.repaid_fen)",
+                APPLICANTS,
+                Some("f.code"),
+                None,
+                Yuan,
+                true,
+            ),
+            M::LegalAidOutstanding => spec(
+                APPLICATIONS,
+                "t.due_on IS NOT NULL AND t.state IN ('DISBURSED', 'REPAYING')",
+                "SUM(t.amount_fen - t.repaid_fen)",
+                APPLICANTS,
+                Some("f.code"),
+                None,
+                Yuan,
+                true,
+            ),
+            M::FundBalances => {
+                spec(FUNDS, "1 = 1", "SUM(t.balance_fen)", "COUNT(*)", Some("t.code"), None, Yuan, false)
+            }
+        }
+    }
+}
+
+impl Spec {
+    /// Whether the measure has its own categories.
+    pub fn has_category(&self) -> bool {
+        self.category.is_some()
+    }
+
+    /// Whether the measure can be bucketed by period.
+    pub fn has_period(&self) -> bool {
+        self.period.is_some()
+    }
+}
+
+/// One grouping of one measure, as a statement.
+pub struct Grouping<'a> {
+    pub spec: &'a Spec,
+    /// Group by the ancestor at this depth, or not by region.
+    pub region_depth: Option<i16>,
+    pub period: Option<StatisticsPeriod>,
+    pub category: bool,
+    /// Subtree of the rows counted: the caller's scope and `inRegion`, as (low, high) path bounds.
+    pub subtrees: Vec<(String, String)>,
+    /// Inclusive window on the local (Asia/Shanghai) day of the period column.
+    pub window: Option<(NaiveDate, NaiveDate)>,
+    /// Start of the 30-day window of the share measure.
+    pub visited_since: DateTime<Utc>,
+}
+
+/// One row of a grouped statement.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub region_path: Option<String>,
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub period: Option<String>,
+    pub category: Option<String>,
+    pub value: i64,
+    pub persons: i64,
+}
+
+fn local_day(backend: DatabaseBackend, column: &str, timestamp: bool) -> String {
+    match (backend, timestamp) {
+        (DatabaseBackend::Postgres, true) => format!("CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)"),
+        (DatabaseBackend::Postgres, false) => column.to_owned(),
+        (_, true) => format!("date({column}, '+8 hours')"),
+        (_, false) => format!("date({column})"),
+    }
+}
+
+fn period_label(backend: DatabaseBackend, day: &str, period: StatisticsPeriod) -> String {
+    use StatisticsPeriod as P;
+    if backend == DatabaseBackend::Postgres {
+        return match period {
+            P::Day => format!("to_char({day}, 'YYYY-MM-DD')"),
+            // ISO week-numbering year and week, as in `2026-W09`.
+            P::Week => format!("to_char({day}, 'IYYY-\"W\"IW')"),
+            P::Month => format!("to_char({day}, 'YYYY-MM')"),
+            P::Quarter => format!("to_char({day}, 'YYYY-\"Q\"Q')"),
+            P::Year => format!("to_char({day}, 'YYYY')"),
+        };
+    }
+    match period {
+        P::Day => day.to_owned(),
+        // The Monday of the week; turned into the ISO label after the query (see `iso_week`).
+        P::Week => {
+            format!("date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')")
+        }
+        P::Month => format!("strftime('%Y-%m', {day})"),
+        P::Quarter => {
+            format!("strftime('%Y', {day}) || '-Q' || ((CAST(strftime('%m', {day}) AS INTEGER) + 2) / 3)")
+        }
+        P::Year => format!("strftime('%Y', {day})"),
+    }
+}
+
+/// `2026-02-23` (a Monday) → `2026-W09`; other text is returned unchanged.
+fn iso_week(monday: &str) -> String {
+    match NaiveDate::parse_from_str(monday, "%Y-%m-%d") {
+        Ok(day) => day.format("%G-W%V").to_string(),
+        Err(_) => monday.to_owned(),
+    }
+}
+
+impl Grouping<'_> {
+    fn statement(&self, backend: DatabaseBackend) -> Statement {
+        let spec = self.spec;
+        let mut select = Vec::new();
+        let mut group = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        let value = spec.value;
+        if value.contains(SINCE) {
+            values.push(self.visited_since.into());
+        }
+        select.push(format!("CAST({value} AS BIGINT) AS v"));
+        select.push(format!("CAST({} AS BIGINT) AS n", spec.persons));
+        let mut joins = String::new();
+        if let Some(depth) = self.region_depth {
+            joins = "JOIN region a ON a.depth = ? AND g.path >= a.path \
+                     AND g.path < substr(a.path, 1, length(a.path) - 1) || '0'"
+                .to_owned();
+            values.push(depth.into());
+            select.extend([
+                "a.path AS rpath".to_owned(),
+                "a.code AS rcode".to_owned(),
+                "a.name AS rname".to_owned(),
+            ]);
+            group.extend(["a.path", "a.code", "a.name"].map(str::to_owned));
+        }
+        let day = spec.period.map(|(column, timestamp)| local_day(backend, column, timestamp));
+        if let (Some(period), Some(day)) = (self.period, &day) {
+            let label = period_label(backend, day, period);
+            select.push(format!("{label} AS pk"));
+            group.push(label);
+        }
+        if let (true, Some(category)) = (self.category, spec.category) {
+            select.push(format!("{category} AS ck"));
+            group.push(category.to_owned());
+        }
+        let mut conditions = vec![format!("({})", spec.filter)];
+        for (low, high) in &self.subtrees {
+            conditions.push("g.path >= ? AND g.path < ?".to_owned());
+            values.push(low.clone().into());
+            values.push(high.clone().into());
+        }
+        if let (Some((from, to)), Some(day)) = (self.window, &day) {
+            conditions.push(format!("{day} >= ? AND {day} <= ?"));
+            values.push(from.into());
+            values.push(to.into());
+        }
+        let mut sql = format!(
+            "SELECT {} FROM {} {joins} WHERE {}",
+            select.join(", "),
+            spec.from,
+            conditions.join(" AND ")
+        );
+        if !group.is_empty() {
+            sql.push_str(" GROUP BY ");
+            sql.push_str(&group.join(", "));
+        }
+        if backend == DatabaseBackend::Postgres {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            sql = numbered;
+        }
+        Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    /// Runs the grouped statement.
+    pub async fn rows(&self, db: &DatabaseConnection) -> Result<Vec<Row>, ApiError> {
+        let backend = db.get_database_backend();
+        let statement = self.statement(backend);
+        let mut rows = Vec::new();
+        for row in db.query_all_raw(statement).await? {
+            let text = |name: &str, used: bool| -> Result<Option<String>, ApiError> {
+                Ok(if used { row.try_get::<Option<String>>("", name)? } else { None })
+            };
+            let grouped_by_region = self.region_depth.is_some();
+            let mut period = text("pk", self.period.is_some() && self.spec.has_period())?;
+            if backend != DatabaseBackend::Postgres && self.period == Some(StatisticsPeriod::Week) {
+                period = period.as_deref().map(iso_week);
+            }
+            rows.push(Row {
+                region_path: text("rpath", grouped_by_region)?,
+                region_code: text("rcode", grouped_by_region)?,
+                region_name: text("rname", grouped_by_region)?,
+                period,
+                category: text("ck", self.category && self.spec.has_category())?,
+                value: row.try_get::<Option<i64>>("", "v")?.unwrap_or(0),
+                persons: row.try_get::<Option<i64>>("", "n")?.unwrap_or(0),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mondays_become_iso_weeks() {
+        assert_eq!(iso_week("2026-02-23"), "2026-W09");
+        assert_eq!(iso_week("2024-12-30"), "2025-W01");
+    }
+}

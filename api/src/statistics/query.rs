@@ -1,0 +1,311 @@
+//! The `statistics` root field.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::{NaiveDate, TimeDelta, Utc};
+use entities::region;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::StatisticsSettings;
+use super::measures::{Grouping, Row, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
+use super::suppress::{CellKey, Counted, Hierarchy, suppressed};
+use crate::auth::policy::{self, Role};
+use crate::auth::{Action, Resource};
+use crate::error::{ApiError, ApiResult};
+use crate::legal_aid::money::format_fen;
+use crate::regions::types::RegionLevel;
+use crate::request::RequestData;
+
+/// What cells are grouped by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StatisticsDimension {
+    /// The region at `regionLevel` the row belongs to.
+    Region,
+    /// The calendar period (`period`, Asia/Shanghai) of the measure's date.
+    Period,
+    /// The measure's own category (see each measure).
+    Category,
+}
+
+/// One figure of a statistic: the keys it is grouped by, and its value unless suppressed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StatisticsCell {
+    /// Code of the cell's region; null when not grouped by region (a total over regions).
+    pub region_code: Option<String>,
+    /// Name of the cell's region; null when not grouped by region.
+    pub region_name: Option<String>,
+    /// Period label (`2026-03-01`, `2026-W09`, `2026-03`, `2026-Q1`, `2026`); null when not grouped by period.
+    pub period: Option<String>,
+    /// The measure's category value; null when not grouped by category.
+    pub category: Option<String>,
+    /// The value as a decimal string in the result's unit; null when suppressed.
+    pub value: Option<String>,
+    /// Whether the value was withheld by disclosure control.
+    pub suppressed: bool,
+}
+
+/// A statistic: its cells and, on request, its subtotals and total.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StatisticsResult {
+    /// The measure asked for.
+    pub measure: StatisticsMeasure,
+    /// What the values are.
+    pub unit: StatisticsUnit,
+    /// The region level cells are grouped at; null when not grouped by region.
+    pub region_level: Option<RegionLevel>,
+    /// Whether disclosure control (small-cell suppression) was applied to this result.
+    pub disclosure_controlled: bool,
+    /// One cell per combination of the grouping keys that has any rows, ordered by region, period, category.
+    pub cells: Vec<StatisticsCell>,
+    /// With `withTotals`: the grand total and every subtotal (each grouping by a subset of `groupBy`).
+    pub totals: Option<Vec<StatisticsCell>>,
+}
+
+/// The statistics entry point.
+#[derive(Default)]
+pub struct StatisticsQuery;
+
+fn depth_of(path: &str) -> i16 {
+    let parts = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).count();
+    i16::try_from(parts).unwrap_or(i16::MAX) - 1
+}
+
+fn level_at(depth: i16) -> region::RegionLevel {
+    use region::RegionLevel as L;
+    match depth {
+        ..=0 => L::City,
+        1 => L::District,
+        2 => L::Township,
+        3 => L::Community,
+        _ => L::Grid,
+    }
+}
+
+fn format_value(unit: StatisticsUnit, value: i64, persons: i64) -> String {
+    match unit {
+        StatisticsUnit::Count => value.to_string(),
+        StatisticsUnit::Yuan => format_fen(value),
+        StatisticsUnit::Hours => {
+            let hundredths = (i128::from(value) * 100 + 30) / 60;
+            format!("{}.{:02}", hundredths / 100, hundredths % 100)
+        }
+        StatisticsUnit::Share => {
+            if persons == 0 {
+                return "0.0000".into();
+            }
+            let (num, den) = (i128::from(value), i128::from(persons));
+            let ten_thousandths = (num * 10_000 + den / 2) / den;
+            format!("{}.{:04}", ten_thousandths / 10_000, ten_thousandths % 10_000)
+        }
+    }
+}
+
+#[Object]
+impl StatisticsQuery {
+    /// Aggregated figures of one measure in the caller's scope, grouped by any of region (at `regionLevel`),
+    /// period and the measure's category. Partners get only fixed levels and calendar periods, and sensitive
+    /// measures with disclosure control (see the README, "Statistics and disclosure control").
+    #[allow(clippy::too_many_arguments)]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to count or sum.")] measure: StatisticsMeasure,
+        #[graphql(desc = "Dimensions to group cells by; none gives one cell for everything.", default)]
+        group_by: Vec<StatisticsDimension>,
+        #[graphql(
+            desc = "Level of the region dimension; default: one level below the caller's region (partners: at most COMMUNITY for sensitive measures)."
+        )]
+        region_level: Option<RegionLevel>,
+        #[graphql(desc = "Length of the period dimension; default MONTH.")] period: Option<StatisticsPeriod>,
+        #[graphql(desc = "Only this calendar year (Asia/Shanghai) of the measure's date. Not for partners.")]
+        year: Option<i32>,
+        #[graphql(desc = "Only from this local day on (inclusive). Not for partners.")] from: Option<
+            NaiveDate,
+        >,
+        #[graphql(desc = "Only up to this local day (inclusive). Not for partners.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only rows under the region with this code, within your scope. Not for partners.")]
+        in_region: Option<String>,
+        #[graphql(desc = "Also return the grand total and all subtotals.", default = false)]
+        with_totals: bool,
+    ) -> ApiResult<StatisticsResult> {
+        let request = RequestData::of(ctx)?;
+        let settings =
+            ctx.data_opt::<StatisticsSettings>().copied().unwrap_or_else(StatisticsSettings::from_env);
+        let access = request.authorize(Resource::Statistics, Action::Read).await?;
+        let roles = request.viewer.roles();
+        let exact = roles.iter().any(|role| {
+            *role != Role::Partner && policy::decide(&[*role], Resource::Statistics, Action::Read).is_some()
+        });
+        let partner = roles.contains(&Role::Partner) && !exact;
+        let spec = measure.spec();
+        let controlled = partner && spec.sensitive;
+
+        let dims: BTreeSet<StatisticsDimension> = group_by.iter().copied().collect();
+        if dims.contains(&StatisticsDimension::Category) && !spec.has_category() {
+            return Err(ApiError::bad_input("groupBy", "this measure has no categories").into());
+        }
+        if dims.contains(&StatisticsDimension::Period) && !spec.has_period() {
+            return Err(
+                ApiError::bad_input("groupBy", "this measure has no period: it is a current figure").into()
+            );
+        }
+        if (year.is_some() || from.is_some() || to.is_some()) && !spec.has_period() {
+            return Err(ApiError::bad_input("year", "this measure has no date to restrict").into());
+        }
+        if partner && (from.is_some() || to.is_some() || year.is_some()) {
+            return Err(ApiError::Forbidden(
+                "partners may not restrict dates (`from`, `to`, `year`): group by `period` instead".into(),
+            )
+            .into());
+        }
+        if partner && in_region.is_some() {
+            return Err(ApiError::Forbidden(
+                "partners get figures for their whole region only; group by region instead of `inRegion`"
+                    .into(),
+            )
+            .into());
+        }
+
+        let scope =
+            access.scope.clone().ok_or_else(|| ApiError::Forbidden("statistics need a token".into()))?;
+        let scope_depth = depth_of(&scope.path);
+        let level: region::RegionLevel = match region_level {
+            Some(level) => level.into(),
+            None => {
+                let deepest = if controlled { 3 } else { 4 };
+                level_at((scope_depth + 1).min(deepest))
+            }
+        };
+        if level.depth() < scope_depth {
+            return Err(ApiError::bad_input("regionLevel", "above the region your token is scoped to").into());
+        }
+        if controlled && level == region::RegionLevel::Grid {
+            return Err(ApiError::Forbidden(
+                "partners may not group sensitive measures below the community level".into(),
+            )
+            .into());
+        }
+
+        let mut subtrees = vec![region::subtree_bounds(&scope.path)];
+        if let Some(code) = &in_region {
+            let found = region::Entity::find()
+                .filter(region::Column::Code.eq(code.as_str()))
+                .filter(access.scope_on_region())
+                .one(&request.db)
+                .await
+                .map_err(ApiError::from)?;
+            let Some(found) = found else {
+                return Err(ApiError::bad_input("inRegion", "no region with this code in your scope").into());
+            };
+            subtrees.push(region::subtree_bounds(&found.path));
+        }
+        let mut window = match (from, to) {
+            (None, None) => None,
+            (from, to) => Some((from.unwrap_or(NaiveDate::MIN), to.unwrap_or(NaiveDate::MAX))),
+        };
+        if let Some(year) = year {
+            let start = NaiveDate::from_ymd_opt(year, 1, 1);
+            let end = NaiveDate::from_ymd_opt(year, 12, 31);
+            let (Some(start), Some(end)) = (start, end) else {
+                return Err(ApiError::bad_input("year", "not a calendar year").into());
+            };
+            window = Some(match window {
+                Some((from, to)) => (from.max(start), to.min(end)),
+                None => (start, end),
+            });
+        }
+        let period_length = period.unwrap_or(StatisticsPeriod::Month);
+        let today = Utc::now().date_naive();
+        let visited_since = (today - TimeDelta::days(29)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+
+        // Every subset of the dimensions; the full set first. Partners' margins are computed even when not
+        // returned, because another query could return them.
+        let dims: Vec<StatisticsDimension> = dims.into_iter().collect();
+        let mut subsets: Vec<Vec<StatisticsDimension>> = Vec::new();
+        let wanted_subsets = if with_totals || controlled { 1usize << dims.len() } else { 1 };
+        for mask in (0..(1usize << dims.len())).rev().take(wanted_subsets) {
+            subsets.push(
+                dims.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, d)| *d).collect(),
+            );
+        }
+        let mut groups: Vec<Vec<Row>> = Vec::new();
+        for subset in &subsets {
+            let grouping = Grouping {
+                spec: &spec,
+                region_depth: subset.contains(&StatisticsDimension::Region).then(|| level.depth()),
+                period: subset.contains(&StatisticsDimension::Period).then_some(period_length),
+                category: subset.contains(&StatisticsDimension::Category),
+                subtrees: subtrees.clone(),
+                window,
+                visited_since,
+            };
+            let mut rows = grouping.rows(&request.db).await?;
+            rows.sort_by(|a, b| {
+                (&a.region_code, &a.period, &a.category).cmp(&(&b.region_code, &b.period, &b.category))
+            });
+            groups.push(rows);
+        }
+
+        let all: Vec<&Row> = groups.iter().flatten().collect();
+        let hidden = if controlled {
+            let counted: Vec<Counted> = all
+                .iter()
+                .map(|row| Counted {
+                    key: CellKey {
+                        region: row.region_path.clone(),
+                        period: row.period.clone(),
+                        category: row.category.clone(),
+                    },
+                    persons: row.persons,
+                })
+                .collect();
+            let hierarchy =
+                Hierarchy { region_parents: level.depth() > scope_depth + 1, period: Some(period_length) };
+            suppressed(&counted, settings.min_cell, hierarchy)
+        } else {
+            vec![false; all.len()]
+        };
+        let mut cells: Vec<StatisticsCell> = all
+            .iter()
+            .zip(hidden)
+            .map(|(row, hidden)| StatisticsCell {
+                region_code: row.region_code.clone(),
+                region_name: row.region_name.clone(),
+                period: row.period.clone(),
+                category: row.category.clone(),
+                value: (!hidden).then(|| format_value(spec.unit, row.value, row.persons)),
+                suppressed: hidden,
+            })
+            .collect();
+        let margins = cells.split_off(groups.first().map(Vec::len).unwrap_or(0));
+        Ok(StatisticsResult {
+            measure,
+            unit: spec.unit,
+            region_level: dims.contains(&StatisticsDimension::Region).then(|| level.into()),
+            disclosure_controlled: controlled,
+            cells,
+            totals: with_totals.then_some(margins),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_formatted_in_their_unit() {
+        assert_eq!(format_value(StatisticsUnit::Hours, 90, 0), "1.50");
+        assert_eq!(format_value(StatisticsUnit::Hours, 1, 0), "0.02");
+        assert_eq!(format_value(StatisticsUnit::Yuan, 123_456, 0), "1234.56");
+        assert_eq!(format_value(StatisticsUnit::Share, 2, 3), "0.6667");
+        assert_eq!(format_value(StatisticsUnit::Count, 7, 7), "7");
+    }
+
+    #[test]
+    fn depths_of_paths() {
+        assert_eq!(depth_of("/330900/"), 0);
+        assert_eq!(depth_of("/330900/330902/330902001/"), 2);
+    }
+}

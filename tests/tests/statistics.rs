@@ -1,0 +1,628 @@
+//! The `statistics` entry point: every measure against SQL and the row-level connections, every dimension
+//! (region level, Asia/Shanghai period, category), scope, and partners' disclosure control — including a
+//! constructed table where naive primary suppression would leak through a subtotal.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, shared_demo, token_for};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+fn admin() -> String {
+    token_for("admin-1", &["admin"], "330900")
+}
+
+const FIELDS: &str = "measure unit regionLevel disclosureControlled
+  cells { regionCode regionName period category value suppressed }
+  totals { regionCode regionName period category value suppressed }";
+
+async fn raw(server: &TestServer, token: &str, args: &str) -> Value {
+    let query = format!("{{ statistics({args}) {{ {FIELDS} }} }}");
+    server.gql(Some(token), &query, json!({})).await
+}
+
+async fn stats(server: &TestServer, token: &str, args: &str) -> Value {
+    let response = raw(server, token, args).await;
+    assert_no_errors(&response);
+    response["data"]["statistics"].clone()
+}
+
+fn cells(result: &Value) -> Vec<Value> {
+    result["cells"].as_array().cloned().unwrap_or_default()
+}
+
+fn totals(result: &Value) -> Vec<Value> {
+    result["totals"].as_array().cloned().unwrap_or_default()
+}
+
+/// Cells keyed by `field` → value string.
+fn by(result: &Value, field: &str) -> BTreeMap<String, String> {
+    cells(result)
+        .iter()
+        .map(|cell| (cell[field].as_str().unwrap().to_owned(), cell["value"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn int_sum(cells: &[Value]) -> i64 {
+    cells.iter().map(|cell| cell["value"].as_str().unwrap().parse::<i64>().unwrap()).sum()
+}
+
+async fn the_total(server: &TestServer, token: &str, measure: &str) -> String {
+    let result = stats(server, token, &format!("measure: {measure}")).await;
+    let cells = cells(&result);
+    assert_eq!(cells.len(), 1, "{result:#}");
+    cells[0]["value"].as_str().unwrap().to_owned()
+}
+
+async fn sql_pairs(server: &TestServer, sql: &str) -> BTreeMap<String, i64> {
+    let db = server.db.connect().await;
+    let rows =
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.unwrap();
+    rows.iter()
+        .map(|row| (row.try_get_by_index::<String>(0).unwrap(), row.try_get_by_index::<i64>(1).unwrap()))
+        .collect()
+}
+
+async fn sql_count(server: &TestServer, sql: &str) -> i64 {
+    let db = server.db.connect().await;
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn hours(minutes: i64) -> String {
+    let hundredths = (minutes * 100 + 30) / 60;
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// A measure, the SQL giving its figures by category, and how a figure is written.
+type Case = (&'static str, &'static str, fn(i64) -> String);
+
+#[tokio::test]
+async fn every_measure_by_category_equals_sql() {
+    let server = shared_demo().await;
+    let token = admin();
+    let count = |n: i64| n.to_string();
+    let cases: [Case; 17] = [
+        ("REGISTERED_VOLUNTEERS", "SELECT status, COUNT(*) FROM volunteer GROUP BY status", |n| {
+            n.to_string()
+        }),
+        ("SERVICE_RECORDS", "SELECT activity, COUNT(*) FROM service_record GROUP BY activity", |n| {
+            n.to_string()
+        }),
+        (
+            "SERVICE_HOURS",
+            "SELECT activity, CAST(SUM(minutes) AS BIGINT) FROM service_record GROUP BY activity",
+            hours,
+        ),
+        ("CARE_SUBJECTS", "SELECT category, COUNT(*) FROM care_subject GROUP BY category", |n| n.to_string()),
+        ("CARE_SUBJECTS_BY_STATUS", "SELECT status, COUNT(*) FROM care_subject GROUP BY status", |n| {
+            n.to_string()
+        }),
+        (
+            "CARE_SUBJECTS_BY_RISK_LEVEL",
+            "SELECT COALESCE(CAST(current_risk_level AS TEXT), 'UNASSESSED'), COUNT(*) FROM care_subject \
+             GROUP BY COALESCE(CAST(current_risk_level AS TEXT), 'UNASSESSED')",
+            |n| n.to_string(),
+        ),
+        ("CARE_VISITS", "SELECT kind, COUNT(*) FROM care_visit GROUP BY kind", |n| n.to_string()),
+        (
+            "CORRECTIONS_RECEIVED",
+            "SELECT correction_type, COUNT(*) FROM correction_profile GROUP BY correction_type",
+            |n| n.to_string(),
+        ),
+        (
+            "CORRECTIONS_RELEASED",
+            "SELECT correction_type, COUNT(*) FROM correction_profile WHERE status = 'RELEASED' \
+             GROUP BY correction_type",
+            |n| n.to_string(),
+        ),
+        (
+            "CORRECTIONS_UNDER_SUPERVISION",
+            "SELECT correction_type, COUNT(*) FROM correction_profile WHERE status = 'UNDER_SUPERVISION' \
+             GROUP BY correction_type",
+            |n| n.to_string(),
+        ),
+        (
+            "MENTORSHIPS_ACTIVE",
+            "SELECT s.category, COUNT(*) FROM mentorship m JOIN care_subject s ON s.id = m.mentee_id \
+             WHERE m.status = 'ACTIVE' GROUP BY s.category",
+            |n| n.to_string(),
+        ),
+        ("MENTORING_OUTCOMES", "SELECT kind, COUNT(*) FROM mentoring_outcome GROUP BY kind", |n| {
+            n.to_string()
+        }),
+        ("LEGAL_AID_APPLICATIONS", "SELECT state, COUNT(*) FROM legal_aid_application GROUP BY state", |n| {
+            n.to_string()
+        }),
+        (
+            "LEGAL_AID_DISBURSED",
+            "SELECT f.code, CAST(SUM(a.amount_fen) AS BIGINT) FROM legal_aid_application a \
+             JOIN legal_aid_fund f ON f.id = a.fund_id WHERE a.disbursed_at IS NOT NULL GROUP BY f.code",
+            yuan,
+        ),
+        (
+            "LEGAL_AID_REPAID",
+            "SELECT f.code, CAST(SUM(a.repaid_fen) AS BIGINT) FROM legal_aid_application a \
+             JOIN legal_aid_fund f ON f.id = a.fund_id WHERE a.repaid_fen > 0 GROUP BY f.code",
+            yuan,
+        ),
+        (
+            "LEGAL_AID_OUTSTANDING",
+            "SELECT f.code, CAST(SUM(a.amount_fen - a.repaid_fen) AS BIGINT) FROM legal_aid_application a \
+             JOIN legal_aid_fund f ON f.id = a.fund_id WHERE a.due_on IS NOT NULL \
+             AND a.state IN ('DISBURSED', 'REPAYING') GROUP BY f.code",
+            yuan,
+        ),
+        ("FUND_BALANCES", "SELECT code, balance_fen FROM legal_aid_fund", yuan),
+    ];
+    for (measure, sql, format) in cases {
+        let expected: BTreeMap<String, String> =
+            sql_pairs(server, sql).await.into_iter().map(|(k, v)| (k, format(v))).collect();
+        assert!(!expected.is_empty(), "{measure}: the demo data has rows");
+        let result = stats(server, &token, &format!("measure: {measure}, groupBy: [CATEGORY]")).await;
+        assert_eq!(result["disclosureControlled"], false);
+        assert_eq!(by(&result, "category"), expected, "{measure}");
+    }
+    assert_eq!(
+        the_total(server, &token, "ACTIVE_VOLUNTEERS").await,
+        count(sql_count(server, "SELECT COUNT(*) FROM volunteer WHERE status = 'ACTIVE'").await,)
+    );
+    // Measures without categories or periods say so.
+    let response = raw(server, &token, "measure: ACTIVE_VOLUNTEERS, groupBy: [CATEGORY]").await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+    let response = raw(server, &token, "measure: FUND_BALANCES, groupBy: [PERIOD]").await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+}
+
+async fn total_count(server: &TestServer, token: &str, field: &str, filter: &str) -> i64 {
+    let response = server
+        .gql(Some(token), &format!("{{ {field}(filter: {filter}) {{ totalCount }} }}"), json!({}))
+        .await;
+    assert_no_errors(&response);
+    response["data"][field]["totalCount"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn statistics_equal_the_row_level_connections() {
+    let server = shared_demo().await;
+    let token = admin();
+    let care = stats(server, &token, "measure: CARE_SUBJECTS, groupBy: [CATEGORY]").await;
+    for (category, value) in by(&care, "category") {
+        let rows = total_count(server, &token, "careSubjects", &format!("{{ category: {category} }}")).await;
+        assert_eq!(value, rows.to_string(), "{category}");
+    }
+    let status = stats(server, &token, "measure: CARE_SUBJECTS_BY_STATUS, groupBy: [CATEGORY]").await;
+    for (value_of, value) in by(&status, "category") {
+        let rows = total_count(server, &token, "careSubjects", &format!("{{ status: {value_of} }}")).await;
+        assert_eq!(value, rows.to_string(), "{value_of}");
+    }
+    let volunteers = total_count(server, &token, "volunteers", "{}").await;
+    assert_eq!(the_total(server, &token, "REGISTERED_VOLUNTEERS").await, volunteers.to_string());
+    let active = total_count(server, &token, "volunteers", "{ status: ACTIVE }").await;
+    assert_eq!(the_total(server, &token, "ACTIVE_VOLUNTEERS").await, active.to_string());
+    let mentorships = total_count(server, &token, "mentorships", "{ status: ACTIVE }").await;
+    assert_eq!(the_total(server, &token, "MENTORSHIPS_ACTIVE").await, mentorships.to_string());
+    let applications = stats(server, &token, "measure: LEGAL_AID_APPLICATIONS, groupBy: [CATEGORY]").await;
+    for (state, value) in by(&applications, "category") {
+        let rows =
+            total_count(server, &token, "legalAidApplications", &format!("{{ state: {state} }}")).await;
+        assert_eq!(value, rows.to_string(), "{state}");
+    }
+    // The share of active subjects visited within 30 days is 1 - notVisitedForDays: 30 over the active ones.
+    let active_subjects = total_count(server, &token, "careSubjects", "{ status: ACTIVE }").await;
+    let not_visited =
+        total_count(server, &token, "careSubjects", "{ status: ACTIVE, notVisitedForDays: 30 }").await;
+    let visited = active_subjects - not_visited;
+    let expected = (visited * 10_000 + active_subjects / 2) / active_subjects;
+    let share = the_total(server, &token, "VISITED_WITHIN_30_DAYS_SHARE").await;
+    assert_eq!(share, format!("{}.{:04}", expected / 10_000, expected % 10_000));
+    // The same filter on both sides: one district.
+    let district = "330902";
+    let rows = total_count(server, &token, "careSubjects", &format!("{{ inRegion: \"{district}\" }}")).await;
+    let result = stats(server, &token, &format!("measure: CARE_SUBJECTS, inRegion: \"{district}\"")).await;
+    assert_eq!(cells(&result)[0]["value"], rows.to_string());
+}
+
+#[tokio::test]
+async fn region_levels_partition_the_total() {
+    let server = shared_demo().await;
+    let token = admin();
+    let total: i64 = the_total(server, &token, "REGISTERED_VOLUNTEERS").await.parse().unwrap();
+    for level in ["DISTRICT", "TOWNSHIP", "COMMUNITY", "GRID"] {
+        let result = stats(
+            server,
+            &token,
+            &format!(
+                "measure: REGISTERED_VOLUNTEERS, groupBy: [REGION], regionLevel: {level}, withTotals: true"
+            ),
+        )
+        .await;
+        assert_eq!(result["regionLevel"], level);
+        assert_eq!(int_sum(&cells(&result)), total, "{level}");
+        let codes: BTreeSet<String> = sql_pairs(
+            server,
+            &format!("SELECT code, CAST(depth AS BIGINT) FROM region WHERE level = '{level}'"),
+        )
+        .await
+        .into_keys()
+        .collect();
+        for cell in cells(&result) {
+            assert!(codes.contains(cell["regionCode"].as_str().unwrap()), "{level}: {cell}");
+            assert!(cell["regionName"].is_string());
+        }
+        let totals = totals(&result);
+        assert_eq!(totals.len(), 1);
+        assert_eq!(totals[0]["regionCode"], Value::Null);
+        assert_eq!(totals[0]["value"], total.to_string());
+    }
+    let per_grid = sql_pairs(
+        server,
+        "SELECT g.code, COUNT(*) FROM volunteer v JOIN region g ON g.id = v.region_id GROUP BY g.code",
+    )
+    .await;
+    let result =
+        stats(server, &token, "measure: REGISTERED_VOLUNTEERS, groupBy: [REGION], regionLevel: GRID").await;
+    let got: BTreeMap<String, i64> =
+        by(&result, "regionCode").into_iter().map(|(k, v)| (k, v.parse().unwrap())).collect();
+    assert_eq!(got, per_grid);
+    // Two dimensions with totals: every subtotal is the sum of its cells.
+    let result = stats(
+        server,
+        &token,
+        "measure: SERVICE_RECORDS, groupBy: [REGION, CATEGORY], regionLevel: DISTRICT, withTotals: true",
+    )
+    .await;
+    let totals = totals(&result);
+    for subtotal in &totals {
+        let matching: Vec<Value> = cells(&result)
+            .into_iter()
+            .filter(|cell| {
+                ["regionCode", "category"].iter().all(|f| subtotal[*f].is_null() || subtotal[*f] == cell[*f])
+            })
+            .collect();
+        assert_eq!(subtotal["value"], int_sum(&matching).to_string(), "{subtotal}");
+    }
+    assert!(totals.len() > 7, "grand total, by district and by activity");
+}
+
+#[tokio::test]
+async fn periods_are_calendar_periods_in_shanghai_time() {
+    let server = shared_demo().await;
+    let token = admin();
+    let db = server.db.connect().await;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT started_at FROM service_record",
+        ))
+        .await
+        .unwrap();
+    let starts: Vec<DateTime<Utc>> =
+        rows.iter().map(|row| row.try_get::<DateTime<Utc>>("", "started_at").unwrap()).collect();
+    assert!(!starts.is_empty());
+    for (period, format) in
+        [("DAY", "%Y-%m-%d"), ("WEEK", "%G-W%V"), ("MONTH", "%Y-%m"), ("QUARTER", "Q"), ("YEAR", "%Y")]
+    {
+        let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+        for start in &starts {
+            let local = start.naive_utc() + Duration::hours(8);
+            let label = if format == "Q" {
+                format!(
+                    "{}-Q{}",
+                    local.format("%Y"),
+                    local.format("%m").to_string().parse::<u32>().unwrap().div_ceil(3)
+                )
+            } else {
+                local.format(format).to_string()
+            };
+            *expected.entry(label).or_default() += 1;
+        }
+        let result =
+            stats(server, &token, &format!("measure: SERVICE_RECORDS, groupBy: [PERIOD], period: {period}"))
+                .await;
+        let got: BTreeMap<String, i64> =
+            by(&result, "period").into_iter().map(|(k, v)| (k, v.parse().unwrap())).collect();
+        assert_eq!(got, expected, "{period}");
+    }
+    // A date column needs no time zone; a year and a free range restrict the same rows.
+    let expected = sql_pairs(
+        server,
+        "SELECT substr(CAST(registered_on AS TEXT), 1, 7), COUNT(*) FROM care_subject \
+         GROUP BY substr(CAST(registered_on AS TEXT), 1, 7)",
+    )
+    .await;
+    let result = stats(server, &token, "measure: CARE_SUBJECTS, groupBy: [PERIOD], period: MONTH").await;
+    let got: BTreeMap<String, i64> =
+        by(&result, "period").into_iter().map(|(k, v)| (k, v.parse().unwrap())).collect();
+    assert_eq!(got, expected);
+    let year = got.keys().next_back().unwrap()[..4].to_owned();
+    let in_year: i64 = got.iter().filter(|(k, _)| k.starts_with(&year)).map(|(_, v)| v).sum();
+    let by_year = stats(server, &token, &format!("measure: CARE_SUBJECTS, year: {year}")).await;
+    assert_eq!(cells(&by_year)[0]["value"], in_year.to_string());
+    let range = stats(
+        server,
+        &token,
+        &format!("measure: CARE_SUBJECTS, from: \"{year}-01-01\", to: \"{year}-12-31\""),
+    )
+    .await;
+    assert_eq!(cells(&range)[0]["value"], in_year.to_string());
+}
+
+#[tokio::test]
+async fn a_township_token_sees_only_its_cells() {
+    let server = shared_demo().await;
+    let township = sql_pairs(
+        server,
+        "SELECT t.code, COUNT(*) FROM care_subject s JOIN region g ON g.id = s.region_id \
+         JOIN region t ON t.level = 'TOWNSHIP' AND g.code LIKE t.code || '%' GROUP BY t.code",
+    )
+    .await
+    .into_iter()
+    .max_by_key(|(_, n)| *n)
+    .unwrap()
+    .0;
+    let token = token_for("analyst-1", &["analyst"], &township);
+    let result = stats(server, &token, "measure: CARE_SUBJECTS, groupBy: [REGION], withTotals: true").await;
+    assert_eq!(result["regionLevel"], "COMMUNITY", "default: one level below the token's region");
+    assert_eq!(result["disclosureControlled"], false);
+    for cell in cells(&result) {
+        assert!(cell["regionCode"].as_str().unwrap().starts_with(&township), "{cell}");
+    }
+    let rows = total_count(server, &token, "careSubjects", "{}").await;
+    assert_eq!(int_sum(&cells(&result)), rows);
+    assert_eq!(totals(&result)[0]["value"], rows.to_string());
+    let response =
+        raw(server, &token, "measure: CARE_SUBJECTS, groupBy: [REGION], regionLevel: DISTRICT").await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+    let response = raw(server, &token, "measure: CARE_SUBJECTS, inRegion: \"330903\"").await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+    let response = server.gql(None, "{ statistics(measure: CARE_SUBJECTS) { unit } }", json!({})).await;
+    assert_eq!(error_codes(&response), ["UNAUTHENTICATED"]);
+    let auditor = token_for("auditor-1", &["auditor"], "330900");
+    assert_eq!(error_codes(&raw(server, &auditor, "measure: CARE_SUBJECTS").await), ["FORBIDDEN"]);
+}
+
+/// No equation the partner can form (a returned margin, or a total another query returns) has exactly one
+/// suppressed member among several, and no visible cell of a sensitive count counts 1..4 persons.
+fn assert_protected(result: &Value) {
+    let mut all = cells(result);
+    all.extend(totals(result));
+    for cell in &all {
+        if let Some(value) = cell["value"].as_str() {
+            let n: i64 = value.parse().unwrap();
+            assert!(n == 0 || n >= 5, "a small cell is visible: {cell}");
+        }
+    }
+    let dims = ["regionCode", "period", "category"];
+    let shape = |cell: &Value| dims.map(|d| !cell[d].is_null());
+    for dim in dims {
+        let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+        for cell in all.iter().filter(|cell| !cell[dim].is_null()) {
+            let key = format!(
+                "{:?}{}",
+                shape(cell),
+                dims.map(|d| if d == dim { String::new() } else { cell[d].to_string() }).join("|")
+            );
+            groups.entry(key).or_default().push(cell);
+        }
+        for members in groups.values() {
+            // A lone member equals its margin, which then counts as few persons and is suppressed as well.
+            let hidden = members.iter().filter(|cell| cell["suppressed"] == true).count();
+            assert!(hidden != 1 || members.len() == 1, "one suppressed cell among {members:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn partners_get_fixed_dimensions_and_protected_cells() {
+    let server = shared_demo().await;
+    let partner = token_for("partner-1", &["partner"], "330900");
+    for args in [
+        "measure: CARE_SUBJECTS, from: \"2025-01-01\", to: \"2025-06-30\"",
+        "measure: CARE_SUBJECTS, year: 2025",
+        "measure: CARE_SUBJECTS, inRegion: \"330902\"",
+        "measure: CARE_SUBJECTS, groupBy: [REGION], regionLevel: GRID",
+        "measure: CORRECTIONS_RECEIVED, groupBy: [REGION], regionLevel: GRID",
+    ] {
+        assert_eq!(error_codes(&raw(server, &partner, args).await), ["FORBIDDEN"], "{args}");
+    }
+    // Non-sensitive measures: grid level, exact.
+    let args = "measure: REGISTERED_VOLUNTEERS, groupBy: [REGION], regionLevel: GRID";
+    let exact = stats(server, &admin(), args).await;
+    let seen = stats(server, &partner, args).await;
+    assert_eq!(seen["disclosureControlled"], false);
+    assert_eq!(seen["cells"], exact["cells"]);
+    // Sensitive measures: every grouping the partner may ask for is protected, and asked twice, or through
+    // another grouping, the same cells are suppressed.
+    for (measure, group_by, extra) in [
+        ("CARE_SUBJECTS", "[REGION, CATEGORY]", "regionLevel: COMMUNITY"),
+        ("CORRECTIONS_RECEIVED", "[REGION, PERIOD]", "regionLevel: TOWNSHIP, period: YEAR"),
+        ("MENTORING_OUTCOMES", "[REGION, CATEGORY]", "regionLevel: TOWNSHIP"),
+        ("LEGAL_AID_APPLICATIONS", "[REGION, CATEGORY]", "regionLevel: DISTRICT"),
+    ] {
+        let args = format!("measure: {measure}, groupBy: {group_by}, {extra}, withTotals: true");
+        let result = stats(server, &partner, &args).await;
+        assert_eq!(result["disclosureControlled"], true);
+        assert_protected(&result);
+        assert!(
+            cells(&result).iter().any(|cell| cell["suppressed"] == true),
+            "{measure}: something is small"
+        );
+        assert_eq!(stats(server, &partner, &args).await, result, "{measure}: the same answer twice");
+        let regions_only =
+            stats(server, &partner, &format!("measure: {measure}, groupBy: [REGION], {extra}")).await;
+        let margins: Vec<Value> = totals(&result)
+            .into_iter()
+            .filter(|t| !t["regionCode"].is_null() && t["period"].is_null() && t["category"].is_null())
+            .collect();
+        assert_eq!(cells(&regions_only), margins, "{measure}: a subtotal is the same cell in its own query");
+    }
+}
+
+async fn execute(db: &sea_orm::DatabaseConnection, sql: &str) {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.unwrap();
+}
+
+/// District 330901 with townships T1 (communities A, B) and T2 (community C), one grid each, and care subjects:
+/// A: 2 mental-health + 10 corrections, B: 6 + 7, C: 9 + 9.
+async fn constructed() -> TestServer {
+    let server = TestServer::start(Fixture::Empty).await;
+    let db = server.db.connect().await;
+    let at = "'2026-01-15T00:00:00+00:00'";
+    let regions = [
+        (1, "330900", "CITY", None, "/330900/"),
+        (2, "330901", "DISTRICT", Some(1), "/330900/330901/"),
+        (3, "330901001", "TOWNSHIP", Some(2), "/330900/330901/330901001/"),
+        (4, "330901002", "TOWNSHIP", Some(2), "/330900/330901/330901002/"),
+        (5, "330901001001", "COMMUNITY", Some(3), "/330900/330901/330901001/330901001001/"),
+        (6, "330901001002", "COMMUNITY", Some(3), "/330900/330901/330901001/330901001002/"),
+        (7, "330901002001", "COMMUNITY", Some(4), "/330900/330901/330901002/330901002001/"),
+        (8, "330901001001001", "GRID", Some(5), "/330900/330901/330901001/330901001001/330901001001001/"),
+        (9, "330901001002001", "GRID", Some(6), "/330900/330901/330901001/330901001002/330901001002001/"),
+        (10, "330901002001001", "GRID", Some(7), "/330900/330901/330901002/330901002001/330901002001001/"),
+    ];
+    for (id, code, level, parent, path) in regions {
+        let parent = parent.map_or("NULL".to_owned(), |p: i32| p.to_string());
+        let depth = path.matches('/').count() - 2;
+        execute(
+            &db,
+            &format!(
+                "INSERT INTO region (id, code, name, level, parent_id, path, depth, created_at) \
+                 VALUES ({id}, '{code}', 'R{code}', '{level}', {parent}, '{path}', {depth}, {at})"
+            ),
+        )
+        .await;
+    }
+    let mut id = 0;
+    for (grid, mental, corrections) in [(8, 2, 10), (9, 6, 7), (10, 9, 9)] {
+        for (category, n) in [("SEVERE_MENTAL_DISORDER", mental), ("COMMUNITY_CORRECTION", corrections)] {
+            for _ in 0..n {
+                id += 1;
+                execute(
+                    &db,
+                    &format!(
+                        "INSERT INTO care_subject (id, code, category, name, gender, id_number, birth_date, phone, \
+                         address, region_id, status, current_risk_level, registered_on, created_at, updated_at) \
+                         VALUES ({id}, 'CS{id:07}', '{category}', 'N{id}', 'M', 'ID{id:016}', '1980-01-01', NULL, \
+                         'addr', {grid}, 'ACTIVE', NULL, '2026-01-15', {at}, {at})"
+                    ),
+                )
+                .await;
+            }
+        }
+    }
+    server
+}
+
+fn cell_value<'a>(result: &'a Value, region: &str, category: &str) -> &'a Value {
+    let found = result["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cell| cell["regionCode"] == region && cell["category"] == category)
+        .unwrap();
+    &found["value"]
+}
+
+fn margin(result: &Value, region: Option<&str>, category: Option<&str>) -> i64 {
+    let found = totals(result)
+        .into_iter()
+        .find(|t| {
+            t["regionCode"].as_str() == region && t["category"].as_str() == category && t["period"].is_null()
+        })
+        .unwrap();
+    found["value"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn secondary_suppression_closes_the_subtotal_leak() {
+    let server = constructed().await;
+    let (a, b) = ("330901001001", "330901001002");
+    let (smd, cc) = ("SEVERE_MENTAL_DISORDER", "COMMUNITY_CORRECTION");
+    let args =
+        "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY], regionLevel: COMMUNITY, withTotals: true";
+    // Exact for the analyst.
+    let analyst = token_for("analyst-1", &["analyst"], "330901001");
+    let exact = stats(&server, &analyst, args).await;
+    assert_eq!(cell_value(&exact, a, smd), "2");
+    assert_eq!(cell_value(&exact, a, cc), "10");
+
+    // Another role that reads statistics lifts the control; `partner` alone does not.
+    let mixed = token_for("partner-0", &["partner", "grid_worker"], "330901001");
+    assert_eq!(cell_value(&stats(&server, &mixed, args).await, a, smd), "2");
+    let partner = token_for("partner-1", &["partner"], "330901001");
+    let result = stats(&server, &partner, args).await;
+    assert_protected(&result);
+    // Naive primary suppression would hide only A/mental (2) and show A/corrections (10) next to A's total 12.
+    for (region, category) in [(a, smd), (a, cc), (b, smd), (b, cc)] {
+        assert_eq!(cell_value(&result, region, category), &Value::Null, "{region} {category}");
+    }
+    let (row_a, row_b) = (margin(&result, Some(a), None), margin(&result, Some(b), None));
+    let (col_smd, col_cc) = (margin(&result, None, Some(smd)), margin(&result, None, Some(cc)));
+    assert_eq!((row_a, row_b, col_smd, col_cc, margin(&result, None, None)), (12, 13, 8, 17, 25));
+    // Every non-empty cell holds at least one person: more than one table fits what the partner sees.
+    let mut solutions = BTreeSet::new();
+    for x in 1..row_a {
+        let (y, z) = (row_a - x, col_smd - x);
+        let w = row_b - z;
+        if y >= 1 && z >= 1 && w >= 1 && y + w == col_cc {
+            solutions.insert(x);
+        }
+    }
+    assert!(solutions.len() > 1, "the hidden cells are determined: {solutions:?}");
+    assert!(solutions.contains(&2));
+
+    // The district partner differencing community figures against township figures learns no more.
+    let district = token_for("partner-2", &["partner"], "330901");
+    let communities = stats(&server, &district, args).await;
+    assert_protected(&communities);
+    assert_eq!(cell_value(&communities, a, smd), &Value::Null);
+    assert_eq!(cell_value(&communities, a, cc), &Value::Null);
+    let townships = stats(
+        &server,
+        &district,
+        "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY], regionLevel: TOWNSHIP, withTotals: true",
+    )
+    .await;
+    assert_eq!(cell_value(&townships, "330901001", smd), "8");
+    assert_eq!(cell_value(&townships, "330901001", cc), "17");
+    // Community C is large and stays visible.
+    assert_eq!(cell_value(&communities, "330901002001", smd), "9");
+    // Asking for a small group by difference is refused.
+    for args in ["measure: CARE_SUBJECTS, year: 2026", "measure: CARE_SUBJECTS, inRegion: \"330901001001\""] {
+        assert_eq!(error_codes(&raw(&server, &district, args).await), ["FORBIDDEN"]);
+    }
+}
+
+#[tokio::test]
+async fn the_reports_figures_come_out_of_the_demo_data() {
+    let server = TestServer::start(Fixture::Demo(1.0)).await;
+    let token = admin();
+    assert_eq!(sql_count(&server, "SELECT COUNT(*) FROM region WHERE level = 'GRID'").await, 2_143);
+    let volunteers: i64 = the_total(&server, &token, "REGISTERED_VOLUNTEERS").await.parse().unwrap();
+    assert!(volunteers >= 22_000, "{volunteers}");
+    let by_grid =
+        stats(&server, &token, "measure: REGISTERED_VOLUNTEERS, groupBy: [REGION], regionLevel: GRID").await;
+    assert!(cells(&by_grid).len() <= 2_143);
+    assert_eq!(int_sum(&cells(&by_grid)), volunteers);
+    assert_eq!(the_total(&server, &token, "CORRECTIONS_RECEIVED").await, "3718");
+    assert_eq!(the_total(&server, &token, "CORRECTIONS_RELEASED").await, "3144");
+    let outcomes = stats(&server, &token, "measure: MENTORING_OUTCOMES, groupBy: [CATEGORY]").await;
+    let outcomes: BTreeMap<String, i64> =
+        by(&outcomes, "category").into_iter().map(|(k, v)| (k, v.parse().unwrap())).collect();
+    assert!(outcomes["EMPLOYMENT"] >= 270, "{outcomes:?}");
+    assert_eq!(outcomes["BACK_TO_SCHOOL"], 12);
+    assert!(outcomes["BEHAVIOURAL_INTERVENTION"] >= 80, "{outcomes:?}");
+    assert!(outcomes["SKILLS_TRAINING"] >= 300, "{outcomes:?}");
+    assert!(outcomes["FAMILY_ASSISTANCE"] >= 200, "{outcomes:?}");
+}
