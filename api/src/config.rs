@@ -83,6 +83,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GOVGRAPH_DUAL_CONTROL_THRESHOLD_FEN", default_value_t = crate::legal_aid::DEFAULT_DUAL_CONTROL_THRESHOLD_FEN)]
     pub dual_control_threshold_fen: i64,
 
+    /// Partners see no statistics cell counting 1 to N-1 persons in a sensitive category (N ≥ 2), and enough
+    /// further cells are hidden that none of them can be recovered from what is shown.
+    #[arg(long, env = "GOVGRAPH_STATS_MIN_CELL", default_value_t = crate::statistics::DEFAULT_MIN_CELL,
+          value_parser = clap::value_parser!(i64).range(2..))]
+    pub stats_min_cell: i64,
+
     #[command(flatten)]
     pub jwt: JwtArgs,
 

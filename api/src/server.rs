@@ -19,6 +19,7 @@ use crate::legal_aid::LegalAidSettings;
 use crate::limits::QueryLimits;
 use crate::limits::analysis::TypeModel;
 use crate::schema::{ApiSchema, schema_builder};
+use crate::statistics::StatisticsSettings;
 
 /// Deepest selection the server executes.
 pub const MAX_DEPTH: usize = 16;
@@ -40,59 +41,49 @@ pub enum StartError {
     Server(std::io::Error),
 }
 
-/// The schema with its data attached, as the server runs it, with default legal-aid settings.
-pub fn build_schema(db: &DatabaseConnection) -> ApiSchema {
-    build_schema_with(db, LegalAidSettings::default())
-}
-
-/// The schema with its data attached and the given legal-aid settings.
-pub fn build_schema_with(db: &DatabaseConnection, legal_aid: LegalAidSettings) -> ApiSchema {
-    schema_builder().data(db.clone()).data(legal_aid).limit_depth(MAX_DEPTH).finish()
+/// The domains' settings, attached to the schema as data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DomainSettings {
+    pub legal_aid: LegalAidSettings,
+    pub statistics: StatisticsSettings,
 }
 
 /// The schema as the server runs it under `limits`: suggestions ("did you mean") only in development mode,
 /// async-graphql's own depth limit kept as a backstop behind the pre-pass of [`crate::limits::analysis`].
 pub fn build_schema_limited(
     db: &DatabaseConnection,
-    legal_aid: LegalAidSettings,
+    settings: DomainSettings,
     limits: &QueryLimits,
 ) -> ApiSchema {
-    let mut builder =
-        schema_builder().data(db.clone()).data(legal_aid).limit_depth(MAX_DEPTH.max(limits.max_depth));
+    let mut builder = schema_builder()
+        .data(db.clone())
+        .data(settings.legal_aid)
+        .data(settings.statistics)
+        .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
         builder = builder.disable_suggestions();
     }
     builder.finish()
 }
 
-/// The shared state of a server over `db`, with default legal-aid settings.
+/// The shared state of a server over `db` with default settings and limits.
 pub fn app_state(
     db: DatabaseConnection,
     verifier: Arc<TokenVerifier>,
     statements: Arc<StatementCounter>,
 ) -> AppState {
-    app_state_with(db, verifier, statements, LegalAidSettings::default())
+    app_state_with_limits(db, verifier, statements, DomainSettings::default(), QueryLimits::default())
 }
 
-/// The shared state of a server over `db` with the given legal-aid settings.
-pub fn app_state_with(
-    db: DatabaseConnection,
-    verifier: Arc<TokenVerifier>,
-    statements: Arc<StatementCounter>,
-    legal_aid: LegalAidSettings,
-) -> AppState {
-    app_state_with_limits(db, verifier, statements, legal_aid, QueryLimits::default())
-}
-
-/// The shared state of a server over `db` with the given legal-aid settings and query limits.
+/// The shared state of a server over `db` with the given settings and query limits.
 pub fn app_state_with_limits(
     db: DatabaseConnection,
     verifier: Arc<TokenVerifier>,
     statements: Arc<StatementCounter>,
-    legal_aid: LegalAidSettings,
+    settings: DomainSettings,
     limits: QueryLimits,
 ) -> AppState {
-    let schema = build_schema_limited(&db, legal_aid, &limits);
+    let schema = build_schema_limited(&db, settings, &limits);
     let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
     AppState {
         schema,
@@ -159,10 +150,13 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         print_demo_header(args, dev_secret.as_deref());
     }
 
-    let legal_aid = LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen };
+    let settings = DomainSettings {
+        legal_aid: LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen },
+        statistics: StatisticsSettings { min_cell: args.stats_min_cell },
+    };
     let mut limits = args.limits.clone();
     limits.dev_mode |= args.demo;
-    let state = app_state_with_limits(db, verifier, statements, legal_aid, limits);
+    let state = app_state_with_limits(db, verifier, statements, settings, limits);
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

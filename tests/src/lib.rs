@@ -297,8 +297,8 @@ async fn serve_in_this_thread(
         govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
     }
     let verifier = Arc::new(TokenVerifier::from_config(&jwt, None).map_err(|e| e.to_string())?);
-    let legal_aid = govgraph::legal_aid::LegalAidSettings::default();
-    let state = govgraph::server::app_state_with_limits(db, verifier, counter, legal_aid, limits);
+    let settings = govgraph::server::DomainSettings::default();
+    let state = govgraph::server::app_state_with_limits(db, verifier, counter, settings, limits);
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
         .workers(2)
         .disable_signals()

@@ -130,8 +130,7 @@ impl StatisticsQuery {
         with_totals: bool,
     ) -> ApiResult<StatisticsResult> {
         let request = RequestData::of(ctx)?;
-        let settings =
-            ctx.data_opt::<StatisticsSettings>().copied().unwrap_or_else(StatisticsSettings::from_env);
+        let settings = ctx.data_opt::<StatisticsSettings>().copied().unwrap_or_default();
         let access = request.authorize(Resource::Statistics, Action::Read).await?;
         let roles = request.viewer.roles();
         let exact = roles.iter().any(|role| {
