@@ -178,6 +178,15 @@ fn probes(outsider: &Outsider) -> Vec<(&'static str, String, Value)> {
             json!({ "c": OUTSIDE, "id": outsider.application_id, "code": outsider.application_code }),
         ),
         (
+            "statistics down to the grid",
+            "{ people: statistics(measure: CARE_SUBJECTS, groupBy: [REGION], regionLevel: GRID, withTotals: true) {
+                   cells { regionCode regionName value suppressed } totals { value } }
+               hours: statistics(measure: SERVICE_HOURS, groupBy: [REGION, CATEGORY], regionLevel: GRID) {
+                   cells { regionCode value } } }"
+                .into(),
+            json!({}),
+        ),
+        (
             "audit trail",
             "{ auditEvents(first: 500) { totalCount edges { node { actor regionCode records { entityId } } } } }".into(),
             json!({}),
