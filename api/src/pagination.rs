@@ -6,6 +6,7 @@ use async_graphql::connection::PageInfo;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Frame, FrameType, Func, Query, SelectStatement,
@@ -406,6 +407,36 @@ where
         );
     }
     Ok(pages)
+}
+
+/// Loads nested pages: the keys are grouped by their arguments, and each group's pages come from one statement.
+pub async fn load_nested_pages<A, E, P, K>(
+    db: &DatabaseConnection,
+    keys: &[NestedKey<A>],
+    page_of: impl Fn(&A) -> &PageRequest,
+    select_for: impl Fn(&A) -> Select<E>,
+    nesting: impl Fn() -> Nesting<E, P, K>,
+) -> Result<HashMap<NestedKey<A>, Page<E::Model>>, ApiError>
+where
+    A: Clone + Eq + Hash,
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    P: Fn(&E::Model) -> i64,
+    K: Fn(&E::Model) -> i64,
+{
+    let mut by_args: HashMap<&A, Vec<i64>> = HashMap::new();
+    for key in keys {
+        by_args.entry(&key.args).or_default().push(key.parent);
+    }
+    let mut loaded = HashMap::new();
+    for (args, parents) in by_args {
+        let mut pages = fetch_nested_pages(db, select_for(args), nesting(), &parents, page_of(args)).await?;
+        for parent in parents {
+            let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+            loaded.insert(NestedKey { parent, args: args.clone() }, page);
+        }
+    }
+    Ok(loaded)
 }
 
 impl<M> Page<M> {

@@ -17,7 +17,7 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, global_id};
-use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, load_nested_pages};
 use crate::request::RequestData;
 
 /// What kind of contact a visit was.
@@ -139,15 +139,6 @@ pub struct AssessmentArgs {
     pub page: PageRequest,
 }
 
-/// Groups nested keys by their arguments: siblings asked for with the same arguments share one statement.
-fn by_args<A: Eq + std::hash::Hash>(keys: &[NestedKey<A>]) -> HashMap<&A, Vec<i64>> {
-    let mut grouped: HashMap<&A, Vec<i64>> = HashMap::new();
-    for key in keys {
-        grouped.entry(&key.args).or_default().push(key.parent);
-    }
-    grouped
-}
-
 /// Visits by subject, a page per subject, in the caller's scope.
 pub struct VisitsBySubject {
     pub db: DatabaseConnection,
@@ -163,8 +154,7 @@ impl Loader<NestedKey<VisitArgs>> for VisitsBySubject {
         keys: &[NestedKey<VisitArgs>],
     ) -> Result<HashMap<NestedKey<VisitArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Visit, Action::Read).await?;
-        let mut loaded = HashMap::new();
-        for (args, parents) in by_args(keys) {
+        let select_for = |args: &VisitArgs| {
             let mut select = care_visit::Entity::find()
                 .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
             if let Some(from) = args.from {
@@ -176,21 +166,15 @@ impl Loader<NestedKey<VisitArgs>> for VisitsBySubject {
             if let Some(kind) = args.kind {
                 select = select.filter(care_visit::Column::Kind.eq(care_visit::VisitKind::from(kind)));
             }
-            let nesting = Nesting {
-                parent: care_visit::Column::SubjectId,
-                key: care_visit::Column::Id,
-                parent_of: |row: &care_visit::Model| row.subject_id,
-                key_of: |row: &care_visit::Model| row.id,
-            };
-            let mut pages = fetch_nested_pages(&self.db, select, nesting, &parents, &args.page)
-                .await
-                .map_err(ApiError::from)?;
-            for parent in parents {
-                let page = pages.remove(&parent).unwrap_or_else(Page::empty);
-                loaded.insert(NestedKey { parent, args: args.clone() }, page);
-            }
-        }
-        Ok(loaded)
+            select
+        };
+        let nesting = || Nesting {
+            parent: care_visit::Column::SubjectId,
+            key: care_visit::Column::Id,
+            parent_of: |row: &care_visit::Model| row.subject_id,
+            key_of: |row: &care_visit::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
     }
 }
 
@@ -209,24 +193,16 @@ impl Loader<NestedKey<AssessmentArgs>> for AssessmentsBySubject {
         keys: &[NestedKey<AssessmentArgs>],
     ) -> Result<HashMap<NestedKey<AssessmentArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::MentalHealthProfile, Action::Read).await?;
-        let mut loaded = HashMap::new();
-        for (args, parents) in by_args(keys) {
-            let select = risk_assessment::Entity::find()
-                .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
-            let nesting = Nesting {
-                parent: risk_assessment::Column::SubjectId,
-                key: risk_assessment::Column::Id,
-                parent_of: |row: &risk_assessment::Model| row.subject_id,
-                key_of: |row: &risk_assessment::Model| row.id,
-            };
-            let mut pages = fetch_nested_pages(&self.db, select, nesting, &parents, &args.page)
-                .await
-                .map_err(ApiError::from)?;
-            for parent in parents {
-                let page = pages.remove(&parent).unwrap_or_else(Page::empty);
-                loaded.insert(NestedKey { parent, args: args.clone() }, page);
-            }
-        }
-        Ok(loaded)
+        let select_for = |_: &AssessmentArgs| {
+            risk_assessment::Entity::find()
+                .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+        };
+        let nesting = || Nesting {
+            parent: risk_assessment::Column::SubjectId,
+            key: risk_assessment::Column::Id,
+            parent_of: |row: &risk_assessment::Model| row.subject_id,
+            key_of: |row: &risk_assessment::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
     }
 }

@@ -13,7 +13,7 @@ use super::types::{LedgerEntry, LedgerEntryConnection, LegalAidApplication};
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
-use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, load_nested_pages};
 use crate::request::loader_error;
 
 /// Funds by id, among those the caller may see.
@@ -75,28 +75,15 @@ impl Loader<NestedKey<PageRequest>> for EntriesByApplication {
         keys: &[NestedKey<PageRequest>],
     ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Ledger, Action::Read).await?;
-        let mut by_page: HashMap<&PageRequest, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_page.entry(&key.args).or_default().push(key.parent);
-        }
-        let mut loaded = HashMap::new();
-        for (page, parents) in by_page {
-            let select = ledger_entry::Entity::find().filter(scope::entries(access.scope.as_deref()));
-            let nesting = Nesting {
-                parent: ledger_entry::Column::ApplicationId,
-                key: ledger_entry::Column::Id,
-                parent_of: |row: &ledger_entry::Model| row.application_id.unwrap_or_default(),
-                key_of: |row: &ledger_entry::Model| row.id,
-            };
-            let mut pages = fetch_nested_pages(&self.db, select, nesting, &parents, page)
-                .await
-                .map_err(ApiError::from)?;
-            for parent in parents {
-                let found = pages.remove(&parent).unwrap_or_else(Page::empty);
-                loaded.insert(NestedKey { parent, args: page.clone() }, found);
-            }
-        }
-        Ok(loaded)
+        let select_for =
+            |_: &PageRequest| ledger_entry::Entity::find().filter(scope::entries(access.scope.as_deref()));
+        let nesting = || Nesting {
+            parent: ledger_entry::Column::ApplicationId,
+            key: ledger_entry::Column::Id,
+            parent_of: |row: &ledger_entry::Model| row.application_id.unwrap_or_default(),
+            key_of: |row: &ledger_entry::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |page| page, select_for, nesting).await?)
     }
 }
 

@@ -10,9 +10,7 @@ use async_graphql::dataloader::Loader;
 use entities::care_subject::{self, CareCategory};
 use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::scope::{mentorship_in_scope, outcome_in_scope, session_in_scope};
 use super::types::{
@@ -22,7 +20,7 @@ use super::types::{
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
-use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, load_nested_pages};
 use crate::request::loader_error;
 
 /// The arguments of a mentor's nested `mentorships` field, as a loader key.
@@ -138,36 +136,6 @@ impl Loader<i64> for ActiveMenteeCounts {
     }
 }
 
-/// Loads nested pages: the keys are grouped by their arguments, and each group's pages come from one statement.
-async fn load_nested<A, E, P, K>(
-    db: &DatabaseConnection,
-    keys: &[NestedKey<A>],
-    page_of: impl Fn(&A) -> &PageRequest,
-    select_for: impl Fn(&A) -> Select<E>,
-    nesting: impl Fn() -> Nesting<E, P, K>,
-) -> Result<HashMap<NestedKey<A>, Page<E::Model>>, ApiError>
-where
-    A: Clone + Eq + Hash,
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-    P: Fn(&E::Model) -> i64,
-    K: Fn(&E::Model) -> i64,
-{
-    let mut by_args: HashMap<&A, Vec<i64>> = HashMap::new();
-    for key in keys {
-        by_args.entry(&key.args).or_default().push(key.parent);
-    }
-    let mut loaded = HashMap::new();
-    for (args, parents) in by_args {
-        let mut pages = fetch_nested_pages(db, select_for(args), nesting(), &parents, page_of(args)).await?;
-        for parent in parents {
-            let page = pages.remove(&parent).unwrap_or_else(Page::empty);
-            loaded.insert(NestedKey { parent, args: args.clone() }, page);
-        }
-    }
-    Ok(loaded)
-}
-
 /// Pages of mentorships per mentor (`by_mentee == false`) or per mentee, in one statement per argument set.
 async fn mentorship_pages(
     source: &MentoringSource,
@@ -188,7 +156,7 @@ async fn mentorship_pages(
         parent_of: move |row: &mentorship::Model| if by_mentee { row.mentee_id } else { row.mentor_id },
         key_of: |row: &mentorship::Model| row.id,
     };
-    Ok(load_nested(&source.db, keys, |args| &args.page, select_for, nesting).await?)
+    Ok(load_nested_pages(&source.db, keys, |args| &args.page, select_for, nesting).await?)
 }
 
 impl Loader<NestedKey<MentorshipArgs>> for MentorshipsByMentor {
@@ -232,7 +200,7 @@ impl Loader<NestedKey<PageRequest>> for SessionsByMentorship {
             parent_of: |row: &mentoring_session::Model| row.mentorship_id,
             key_of: |row: &mentoring_session::Model| row.id,
         };
-        Ok(load_nested(&self.0.db, keys, |page| page, select_for, nesting).await?)
+        Ok(load_nested_pages(&self.0.db, keys, |page| page, select_for, nesting).await?)
     }
 }
 
@@ -259,7 +227,7 @@ impl Loader<NestedKey<OutcomeArgs>> for OutcomesByMentorship {
             parent_of: |row: &mentoring_outcome::Model| row.mentorship_id,
             key_of: |row: &mentoring_outcome::Model| row.id,
         };
-        Ok(load_nested(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)
+        Ok(load_nested_pages(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)
     }
 }
 

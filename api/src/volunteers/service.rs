@@ -13,7 +13,7 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, global_id};
-use crate::pagination::{NestedKey, Nesting, Page, PageRequest, fetch_nested_pages};
+use crate::pagination::{NestedKey, Nesting, Page, PageRequest, load_nested_pages};
 use crate::regions::types::Region;
 use crate::request::RequestData;
 use crate::volunteers::types::Volunteer;
@@ -108,12 +108,7 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
         keys: &[NestedKey<ServiceRecordArgs>],
     ) -> Result<HashMap<NestedKey<ServiceRecordArgs>, Self::Value>, Self::Error> {
         let access: Access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
-        let mut by_args: HashMap<&ServiceRecordArgs, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_args.entry(&key.args).or_default().push(key.parent);
-        }
-        let mut loaded = HashMap::new();
-        for (args, parents) in by_args {
+        let select_for = |args: &ServiceRecordArgs| {
             let mut select =
                 service_record::Entity::find().filter(access.scope_on(service_record::Column::GridId));
             if let Some(from) = args.from {
@@ -127,21 +122,15 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
                     service_record::Column::Activity.eq(service_record::ActivityType::from(activity)),
                 );
             }
-            let nesting = Nesting {
-                parent: service_record::Column::VolunteerId,
-                key: service_record::Column::Id,
-                parent_of: |row: &service_record::Model| row.volunteer_id,
-                key_of: |row: &service_record::Model| row.id,
-            };
-            let mut pages = fetch_nested_pages(&self.db, select, nesting, &parents, &args.page)
-                .await
-                .map_err(ApiError::from)?;
-            for parent in parents {
-                let page = pages.remove(&parent).unwrap_or_else(Page::empty);
-                loaded.insert(NestedKey { parent, args: args.clone() }, page);
-            }
-        }
-        Ok(loaded)
+            select
+        };
+        let nesting = || Nesting {
+            parent: service_record::Column::VolunteerId,
+            key: service_record::Column::Id,
+            parent_of: |row: &service_record::Model| row.volunteer_id,
+            key_of: |row: &service_record::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
     }
 }
 
