@@ -64,6 +64,18 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// Check the statistics' rollups.
+    Stats {
+        #[command(subcommand)]
+        action: StatsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsAction {
+    /// Recompute the service rollup (records and minutes per region, local day and activity) from the service
+    /// records and compare it cell by cell; exits non-zero naming the cells that differ.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +228,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Audit { action: AuditAction::Verify } => audit_verify(&cli.database).await,
         Command::Ledger { action: LedgerAction::Verify } => ledger_verify(&cli.database).await,
+        Command::Stats { action: StatsAction::Verify } => stats_verify(&cli.database).await,
     }
 }
 
@@ -260,6 +273,32 @@ async fn ledger_verify(database: &DatabaseArgs) -> Result<(), String> {
         eprintln!("govgraph: ledger: {problem}");
     }
     Err(format!("ledger verify failed: {} problem(s) found", report.problems.len()))
+}
+
+/// Most differing cells printed; the count covers them all.
+const MAX_REPORTED_CELLS: usize = 50;
+
+async fn stats_verify(database: &DatabaseArgs) -> Result<(), String> {
+    let db = crate::db::connect(&database.database_url, 1, None).await.map_err(|err| err.to_string())?;
+    let report = crate::statistics::rollup::verify(&db).await.map_err(|err| err.to_string())?;
+    db.close().await.map_err(|err| err.to_string())?;
+    if report.ok() {
+        println!(
+            "service rollup consistent: {} cells summarise {} service records",
+            report.cells, report.records
+        );
+        return Ok(());
+    }
+    for difference in report.differences.iter().take(MAX_REPORTED_CELLS) {
+        eprintln!("govgraph: service rollup: {difference}");
+    }
+    if report.differences.len() > MAX_REPORTED_CELLS {
+        eprintln!("govgraph: service rollup: … and {} more", report.differences.len() - MAX_REPORTED_CELLS);
+    }
+    Err(format!(
+        "stats verify failed: {} service rollup cell(s) differ from the service records",
+        report.differences.len()
+    ))
 }
 
 async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), sea_orm::DbErr> {

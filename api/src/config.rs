@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// Query limits, time budgets, introspection, suggestions and CORS.
     #[command(flatten)]
     pub limits: crate::limits::QueryLimits,
+
+    /// Rate limits, persisted queries and the Redis they share (boxed: the other commands stay small).
+    #[command(flatten)]
+    pub traffic: Box<crate::http::traffic::TrafficArgs>,
 }
 
 /// Where the development secret of a database is kept: beside the SQLite file, so that `govgraph token` run

@@ -14,6 +14,10 @@ pub mod code {
     pub const INSUFFICIENT_FUNDS: &str = "INSUFFICIENT_FUNDS";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const INTERNAL: &str = "INTERNAL";
+    /// A persisted query's hash is unknown: send the query text with it (Apollo's automatic persisted queries).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// Over the caller's rate limit (HTTP 429, with `extensions.retryAfterSeconds`).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 /// An error a resolver answers with.

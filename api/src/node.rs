@@ -12,6 +12,7 @@ use crate::mentoring::types::{Mentor, MentoringOutcome, MentoringSession, Mentor
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
 use crate::volunteers::service::ServiceRecord;
+use crate::volunteers::teams::VolunteerTeam;
 use crate::volunteers::types::Volunteer;
 
 /// The object types that `node(id:)` can return.
@@ -30,11 +31,12 @@ pub enum NodeType {
     MentoringOutcome,
     LegalAidApplication,
     LedgerEntry,
+    VolunteerTeam,
 }
 
 impl NodeType {
     /// Every node type; `node(id:)` accepts the IDs of exactly these.
-    pub const ALL: [NodeType; 13] = [
+    pub const ALL: [NodeType; 14] = [
         NodeType::Region,
         NodeType::GridTeamMember,
         NodeType::Volunteer,
@@ -48,6 +50,7 @@ impl NodeType {
         NodeType::MentoringOutcome,
         NodeType::LegalAidApplication,
         NodeType::LedgerEntry,
+        NodeType::VolunteerTeam,
     ];
 
     fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl NodeType {
             NodeType::MentoringOutcome => "MentoringOutcome",
             NodeType::LegalAidApplication => "LegalAidApplication",
             NodeType::LedgerEntry => "LedgerEntry",
+            NodeType::VolunteerTeam => "VolunteerTeam",
         }
     }
 
@@ -85,6 +89,8 @@ impl NodeType {
             }
             NodeType::LegalAidApplication => crate::auth::Resource::Application,
             NodeType::LedgerEntry => crate::auth::Resource::Ledger,
+            // A team is read with the right to read volunteers.
+            NodeType::VolunteerTeam => crate::auth::Resource::Volunteer,
         }
     }
 
@@ -96,6 +102,7 @@ impl NodeType {
             NodeType::RiskAssessment => "risk_assessment",
             NodeType::MentoringSession => "mentoring_session",
             NodeType::MentoringOutcome => "mentoring_outcome",
+            NodeType::VolunteerTeam => "volunteer_team",
             other => other.resource().as_str(),
         }
     }
@@ -146,6 +153,7 @@ pub enum Node {
     MentoringOutcome(MentoringOutcome),
     LegalAidApplication(LegalAidApplication),
     LedgerEntry(LedgerEntry),
+    VolunteerTeam(VolunteerTeam),
 }
 
 /// The `node` root field.
@@ -184,6 +192,7 @@ impl NodeQuery {
                 request.legal_aid.application_by_id(number).await?.map(Node::LegalAidApplication)
             }
             NodeType::LedgerEntry => request.legal_aid.entry_by_id(number).await?.map(Node::LedgerEntry),
+            NodeType::VolunteerTeam => request.volunteers.team_by_id(number).await?.map(Node::VolunteerTeam),
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
 use crate::db::StatementCounter;
 use crate::http::metrics::Metrics;
+use crate::http::traffic::{Traffic, TrafficError};
 use crate::http::{AppState, log_requests, routes};
 use crate::legal_aid::LegalAidSettings;
 use crate::limits::QueryLimits;
@@ -39,6 +40,8 @@ pub enum StartError {
     Bind { addr: String, source: std::io::Error },
     #[error("server: {0}")]
     Server(std::io::Error),
+    #[error(transparent)]
+    Traffic(#[from] TrafficError),
 }
 
 /// The domains' settings, attached to the schema as data.
@@ -75,13 +78,27 @@ pub fn app_state(
     app_state_with_limits(db, verifier, statements, DomainSettings::default(), QueryLimits::default())
 }
 
-/// The shared state of a server over `db` with the given settings and query limits.
+/// The shared state of a server over `db` with the given settings and query limits, without rate limits or an
+/// allow-list.
 pub fn app_state_with_limits(
     db: DatabaseConnection,
     verifier: Arc<TokenVerifier>,
     statements: Arc<StatementCounter>,
     settings: DomainSettings,
     limits: QueryLimits,
+) -> AppState {
+    app_state_with_traffic(db, verifier, statements, settings, limits, Traffic::unlimited())
+}
+
+/// The shared state of a server over `db` with the given settings, query limits, rate limits and persisted
+/// queries.
+pub fn app_state_with_traffic(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+    settings: DomainSettings,
+    limits: QueryLimits,
+    traffic: Traffic,
 ) -> AppState {
     let schema = build_schema_limited(&db, settings, &limits);
     let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
@@ -93,6 +110,7 @@ pub fn app_state_with_limits(
         statements,
         limits: Arc::new(limits),
         model,
+        traffic: Arc::new(traffic),
     }
 }
 
@@ -117,6 +135,8 @@ pub fn app(
 
 /// Runs `govgraph serve`.
 pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), StartError> {
+    // A bad allow-list or Redis URL stops the start before any database work.
+    let traffic = Traffic::from_args(&args.traffic)?;
     let statements = Arc::new(StatementCounter::default());
     let db = crate::db::connect_with(
         &database.database_url,
@@ -156,7 +176,13 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     };
     let mut limits = args.limits.clone();
     limits.dev_mode |= args.demo;
-    let state = app_state_with_limits(db, verifier, statements, settings, limits);
+    tracing::info!("{}", traffic.describe());
+    if let Some(shared) = &traffic.shared
+        && let Err(err) = shared.ping().await
+    {
+        tracing::warn!(error = %err, "Redis does not answer yet: rate limits fail open until it does");
+    }
+    let state = app_state_with_traffic(db, verifier, statements, settings, limits, traffic);
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

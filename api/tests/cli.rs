@@ -191,3 +191,32 @@ async fn audit_verify_reports_through_its_exit_status() {
     assert!(String::from_utf8_lossy(&broken.stderr).contains("broken at event 3"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn stats_verify_reports_through_its_exit_status() {
+    let dir = scratch_dir("stats");
+    let url = sqlite_url(&dir);
+    seed(&url);
+    let intact = govgraph(&url).args(["stats", "verify"]).output().unwrap();
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("service rollup consistent"));
+
+    {
+        let db = govgraph::db::connect(&url, 1, None).await.unwrap();
+        db.execute_unprepared(
+            "UPDATE service_rollup SET minutes = minutes + 1 WHERE region_id = \
+             (SELECT id FROM region WHERE code = '330900') AND day = (SELECT MIN(day) FROM service_rollup) \
+             AND activity = (SELECT MIN(activity) FROM service_rollup WHERE day = \
+             (SELECT MIN(day) FROM service_rollup))",
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    let broken = govgraph(&url).args(["stats", "verify"]).output().unwrap();
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(stderr.contains("stats verify failed: 1 service rollup cell(s) differ"), "{stderr}");
+    assert!(stderr.contains("region 330900 day "), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -22,6 +22,7 @@ pub mod mentorship;
 pub mod region;
 pub mod risk_assessment;
 pub mod service_record;
+pub mod service_rollup;
 pub mod volunteer;
 pub mod volunteer_badge;
 pub mod volunteer_team;
@@ -48,6 +49,7 @@ pub mod prelude {
     pub use crate::region::Entity as Region;
     pub use crate::risk_assessment::Entity as RiskAssessment;
     pub use crate::service_record::Entity as ServiceRecord;
+    pub use crate::service_rollup::Entity as ServiceRollup;
     pub use crate::volunteer::Entity as Volunteer;
     pub use crate::volunteer_badge::Entity as VolunteerBadge;
     pub use crate::volunteer_team::Entity as VolunteerTeam;

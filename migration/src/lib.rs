@@ -19,6 +19,7 @@ mod m20261129_000004_create_mentoring;
 mod m20261129_000005_create_legal_aid;
 mod m20261129_000006_create_audit;
 mod m20261129_000007_unique_identities;
+mod m20261129_000008_service_rollup;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_create_legal_aid::Migration),
             Box::new(m20261129_000006_create_audit::Migration),
             Box::new(m20261129_000007_unique_identities::Migration),
+            Box::new(m20261129_000008_service_rollup::Migration),
         ]
     }
 }

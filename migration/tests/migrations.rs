@@ -10,7 +10,7 @@ use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBacken
 use migration::{Migrator, MigratorTrait};
 
 /// Every table the migrations create, in alphabetical order.
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 24] = [
     "audit_event",
     "audit_event_record",
     "care_group_member",
@@ -29,6 +29,7 @@ const TABLES: [&str; 23] = [
     "region",
     "risk_assessment",
     "service_record",
+    "service_rollup",
     "volunteer",
     "volunteer_badge",
     "volunteer_team",

@@ -10,6 +10,7 @@ use std::sync::{Arc, mpsc};
 use govgraph::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use govgraph::config::{JwtArgs, PublicKeyAlgorithm};
 use govgraph::db::StatementCounter;
+use govgraph::http::traffic::{Traffic, TrafficArgs};
 use govgraph::limits::QueryLimits;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
@@ -181,15 +182,26 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with another token-verification configuration.
     pub async fn start_with_keys(fixture: Fixture, jwt: JwtArgs) -> TestServer {
-        Self::start_with(fixture, jwt, test_limits()).await
+        Self::start_with(fixture, jwt, test_limits(), None).await
     }
 
     /// Like [`TestServer::start`], with other query limits.
     pub async fn start_with_limits(fixture: Fixture, limits: QueryLimits) -> TestServer {
-        Self::start_with(fixture, hs256_args(), limits).await
+        Self::start_with(fixture, hs256_args(), limits, None).await
     }
 
-    async fn start_with(fixture: Fixture, jwt: JwtArgs, limits: QueryLimits) -> TestServer {
+    /// Like [`TestServer::start`], with rate limits, persisted queries and Redis configured by `traffic` (the
+    /// other constructors serve without rate limits or an allow-list).
+    pub async fn start_with_traffic(fixture: Fixture, traffic: TrafficArgs) -> TestServer {
+        Self::start_with(fixture, hs256_args(), test_limits(), Some(traffic)).await
+    }
+
+    async fn start_with(
+        fixture: Fixture,
+        jwt: JwtArgs,
+        limits: QueryLimits,
+        traffic: Option<TrafficArgs>,
+    ) -> TestServer {
         let db = TestDb::create().await;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -199,7 +211,8 @@ impl TestServer {
         let counter = statements.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let started = serve_in_this_thread(url, fixture, counter, listener, jwt, limits).await;
+                let started =
+                    serve_in_this_thread(url, fixture, counter, listener, jwt, limits, traffic).await;
                 match started {
                     Ok(server) => {
                         ready_tx.send(Ok(server.handle())).ok();
@@ -289,6 +302,7 @@ async fn serve_in_this_thread(
     listener: TcpListener,
     jwt: JwtArgs,
     limits: QueryLimits,
+    traffic: Option<TrafficArgs>,
 ) -> Result<actix_web::dev::Server, String> {
     let db = govgraph::db::connect(&url, 8, Some(counter.clone())).await.map_err(|e| e.to_string())?;
     migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
@@ -298,7 +312,13 @@ async fn serve_in_this_thread(
     }
     let verifier = Arc::new(TokenVerifier::from_config(&jwt, None).map_err(|e| e.to_string())?);
     let settings = govgraph::server::DomainSettings::default();
-    let state = govgraph::server::app_state_with_limits(db, verifier, counter, settings, limits);
+    let state = match traffic {
+        None => govgraph::server::app_state_with_limits(db, verifier, counter, settings, limits),
+        Some(traffic) => {
+            let traffic = Traffic::from_args(&traffic).map_err(|e| e.to_string())?;
+            govgraph::server::app_state_with_traffic(db, verifier, counter, settings, limits, traffic)
+        }
+    };
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
         .workers(2)
         .disable_signals()

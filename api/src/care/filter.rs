@@ -27,7 +27,7 @@ const LIKE_ESCAPE: char = '!';
 
 /// Conditions on care subjects. The fields of one filter combine with AND; `and`, `or` and `not` combine
 /// whole filters.
-#[derive(InputObject, Default, Debug, Clone)]
+#[derive(InputObject, Default, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CareSubjectFilter {
     /// Only subjects whose grid lies in the region with this code (any level); unknown codes match nothing.
     pub in_region: Option<String>,

@@ -15,7 +15,8 @@ use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
-use super::types::CareSubject;
+use super::region_subjects::{RegionSubjectArgs, SubjectsByRegion};
+use super::types::{CareSubject, CareSubjectConnection};
 use super::visits::{
     AssessmentArgs, AssessmentsBySubject, CareVisit, CareVisitConnection, RiskAssessment,
     RiskAssessmentConnection, VisitArgs, VisitsBySubject,
@@ -134,6 +135,7 @@ pub struct CareLoaders {
     last_visit: RequestLoader<LastVisitBySubject>,
     visits: RequestLoader<VisitsBySubject>,
     assessments: RequestLoader<AssessmentsBySubject>,
+    region_subjects: RequestLoader<SubjectsByRegion>,
 }
 
 impl CareLoaders {
@@ -148,6 +150,7 @@ impl CareLoaders {
         self.last_visit.enable_all_cache(on);
         self.visits.enable_all_cache(on);
         self.assessments.enable_all_cache(on);
+        self.region_subjects.enable_all_cache(on);
     }
 
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
@@ -189,6 +192,7 @@ impl CareLoaders {
             last_visit: batched(LastVisitBySubject { db: d.clone(), viewer: v.clone() }),
             visits: batched(VisitsBySubject { db: d.clone(), viewer: v.clone() }),
             assessments: batched(AssessmentsBySubject { db: d.clone(), viewer: v.clone() }),
+            region_subjects: batched(SubjectsByRegion { db: d.clone(), viewer: v.clone() }),
             db,
             viewer,
         }
@@ -259,6 +263,20 @@ impl CareLoaders {
         let page = self.assessments.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
         let access = access.recorded_as("risk_assessment");
         Ok(RiskAssessmentConnection::from_page(page, |row| RiskAssessment { row, access: access.clone() }))
+    }
+
+    /// One page of the care subjects whose grid lies under a region, batched with the other regions of the
+    /// request.
+    pub async fn subjects_of_region(
+        &self,
+        region_id: i64,
+        args: RegionSubjectArgs,
+    ) -> ApiResult<CareSubjectConnection> {
+        let access = self.authorize(Resource::CareSubject).await?;
+        let key = NestedKey { parent: region_id, args };
+        let page =
+            self.region_subjects.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(CareSubjectConnection::from_page(page, |row| CareSubject { row, access: access.clone() }))
     }
 
     /// A visit by id; `None` when absent or out of scope.

@@ -9,14 +9,18 @@
 //! - [`profiles`]: the category profiles and the care group;
 //! - [`visits`]: visits and risk assessments, the subject's two nested connections;
 //! - [`filter`]: `CareSubjectFilter`, compiled into one SQL condition;
+//! - [`lists`]: the filters and orderings of the top-level visit and risk-assessment lists;
+//! - [`region_subjects`]: `Region.careSubjects`, a page of subjects per region in one statement;
 //! - [`loader`]: the request's batched, scoped loaders;
 //! - [`mutation`]: registration, assessments, visits, care groups and release from supervision;
 //! - [`query`]: the root fields.
 
 pub mod filter;
+pub mod lists;
 pub mod loader;
 pub mod mutation;
 pub mod profiles;
 pub mod query;
+pub mod region_subjects;
 pub mod types;
 pub mod visits;

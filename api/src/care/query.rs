@@ -2,19 +2,25 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
-use entities::care_subject;
+use entities::{care_subject, care_visit, risk_assessment};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::filter::{CareSubjectFilter, prepare};
+use super::lists::{CareVisitFilter, CareVisitOrder, RiskAssessmentFilter, RiskAssessmentOrder};
+use super::loader::subjects_in_scope;
 use super::types::{CareSubject, CareSubjectConnection};
+use super::visits::{CareVisit, CareVisitConnection, RiskAssessment, RiskAssessmentConnection};
+use crate::auth::mask;
+use crate::auth::viewer::Access;
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::request::RequestData;
 
 /// The orderings of a care-subject list.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CareSubjectOrderField {
     /// Case code.
     Code,
@@ -25,13 +31,82 @@ pub enum CareSubjectOrderField {
 }
 
 /// How to order a care-subject list.
-#[derive(async_graphql::InputObject, Debug, Clone, Copy)]
+#[derive(async_graphql::InputObject, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CareSubjectOrder {
     /// The field to sort by; ties are broken by registration order.
     pub field: CareSubjectOrderField,
     /// Largest first when true.
     #[graphql(default)]
     pub descending: bool,
+}
+
+/// The ordering `order_by` asks for; ordering by name needs names in clear (`FORBIDDEN` otherwise).
+pub fn subject_ordering(
+    order_by: Option<CareSubjectOrder>,
+    access: &Access,
+) -> Result<Option<Ordering<care_subject::Entity>>, ApiError> {
+    let Some(CareSubjectOrder { field, descending }) = order_by else {
+        return Ok(None);
+    };
+    Ok(Some(match field {
+        CareSubjectOrderField::Code => Ordering {
+            column: care_subject::Column::Code,
+            descending,
+            value_of: |row: &care_subject::Model| CursorKey::Text(row.code.clone()),
+        },
+        CareSubjectOrderField::RegisteredOn => Ordering {
+            column: care_subject::Column::RegisteredOn,
+            descending,
+            value_of: |row: &care_subject::Model| CursorKey::Date(row.registered_on),
+        },
+        CareSubjectOrderField::Name => {
+            // Sorting by a masked field would reveal what the mask hides.
+            if access.fields < FieldClass::Personal {
+                return Err(ApiError::Forbidden("ordering by name needs access to names".into()));
+            }
+            Ordering {
+                column: care_subject::Column::Name,
+                descending,
+                value_of: |row: &care_subject::Model| CursorKey::Text(row.name.clone()),
+            }
+        }
+    }))
+}
+
+/// Validates a care-subject filter; one that filters by visits needs the right to read visits.
+pub async fn check_subject_filter(request: &RequestData, filter: &CareSubjectFilter) -> Result<(), ApiError> {
+    if prepare(filter)?.reads_visits {
+        // Filtering by visits reveals something about them: the caller must be allowed to read them.
+        request.authorize(Resource::Visit, Action::Read).await?;
+    }
+    Ok(())
+}
+
+/// The SQL condition of a care-subject filter, for a caller with `access` to care subjects.
+pub async fn subject_condition(
+    db: &sea_orm::DatabaseConnection,
+    access: &Access,
+    filter: &CareSubjectFilter,
+) -> Result<sea_orm::Condition, ApiError> {
+    let names_in_clear = access.fields >= FieldClass::Personal;
+    let today = Utc::now().date_naive();
+    prepare(filter)?.compile(db, names_in_clear, today).await
+}
+
+/// Refuses a filter on the (sensitive) risk level unless the caller could read the level itself.
+fn check_level_filter(access: &Access) -> Result<(), ApiError> {
+    if access.fields < FieldClass::Sensitive {
+        return Err(ApiError::Forbidden(
+            "the risk level is sensitive and your roles do not allow filtering by it".into(),
+        ));
+    }
+    if !access.has_purpose {
+        return Err(ApiError::Forbidden(
+            "filtering by the risk level requires a stated purpose: send the `X-Access-Purpose` header"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Root fields of the care domain.
@@ -60,43 +135,10 @@ impl CareQuery {
         let access = request.authorize(Resource::CareSubject, Action::Read).await?;
         let mut select = care_subject::Entity::find().filter(access.scope_on(care_subject::Column::RegionId));
         if let Some(filter) = &filter {
-            let prepared = prepare(filter)?;
-            if prepared.reads_visits {
-                // Filtering by visits reveals something about them: the caller must be allowed to read them.
-                request.authorize(Resource::Visit, Action::Read).await?;
-            }
-            let names_in_clear = access.fields >= FieldClass::Personal;
-            let today = Utc::now().date_naive();
-            select = select.filter(prepared.compile(&request.db, names_in_clear, today).await?);
+            check_subject_filter(request, filter).await?;
+            select = select.filter(subject_condition(&request.db, &access, filter).await?);
         }
-        let ordering = match order_by {
-            None => None,
-            Some(CareSubjectOrder { field, descending }) => Some(match field {
-                CareSubjectOrderField::Code => Ordering {
-                    column: care_subject::Column::Code,
-                    descending,
-                    value_of: |row: &care_subject::Model| CursorKey::Text(row.code.clone()),
-                },
-                CareSubjectOrderField::RegisteredOn => Ordering {
-                    column: care_subject::Column::RegisteredOn,
-                    descending,
-                    value_of: |row: &care_subject::Model| CursorKey::Date(row.registered_on),
-                },
-                CareSubjectOrderField::Name => {
-                    // Sorting by a masked field would reveal what the mask hides.
-                    if access.fields < FieldClass::Personal {
-                        return Err(
-                            ApiError::Forbidden("ordering by name needs access to names".into()).into()
-                        );
-                    }
-                    Ordering {
-                        column: care_subject::Column::Name,
-                        descending,
-                        value_of: |row: &care_subject::Model| CursorKey::Text(row.name.clone()),
-                    }
-                }
-            }),
-        };
+        let ordering = subject_ordering(order_by, &access)?;
         let page =
             fetch_page_in_order(&request.db, select, care_subject::Column::Id, |row| row.id, ordering, &page)
                 .await?;
@@ -128,5 +170,129 @@ impl CareQuery {
             }
             _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
         }
+    }
+
+    /// Visits to people under care in your scope, in recorded order (by id) unless `orderBy` says otherwise;
+    /// `FORBIDDEN` for roles that may not read visits.
+    #[allow(clippy::too_many_arguments)]
+    async fn care_visits(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the visits; all of them when absent.")] filter: Option<
+            CareVisitFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<CareVisitOrder>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<CareVisitConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Visit, Action::Read).await?;
+        let names_in_clear = access.fields >= FieldClass::Personal;
+        let mut select = care_visit::Entity::find()
+            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
+        let mut searches_visitor = false;
+        if let Some(filter) = &filter {
+            searches_visitor = filter.uses_visitor();
+            if searches_visitor && !names_in_clear {
+                // Searching a masked name would confirm what the mask hides.
+                return Err(ApiError::Forbidden("searching by visitor needs access to names".into()).into());
+            }
+            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+        }
+        let ordering = order_by.map(|CareVisitOrder { descending }| Ordering {
+            column: care_visit::Column::VisitedAt,
+            descending,
+            value_of: |row: &care_visit::Model| CursorKey::Instant(row.visited_at),
+        });
+        let page =
+            fetch_page_in_order(&request.db, select, care_visit::Column::Id, |row| row.id, ordering, &page)
+                .await?;
+        if searches_visitor {
+            // The visitors of the rows returned were matched against a name: a read of that name.
+            for (_, row) in &page.rows {
+                access.personal(row.id, &row.visitor, mask::name);
+            }
+        }
+        Ok(CareVisitConnection::from_page(page, |row| CareVisit { row, access: access.clone() }))
+    }
+
+    /// One visit by global ID; null when the person visited is not in your scope.
+    async fn care_visit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: ID,
+    ) -> ApiResult<Option<CareVisit>> {
+        let id = parse_typed_id(&id, NodeType::CareVisit, "id")?;
+        RequestData::of(ctx)?.care.visit_by_id(id).await
+    }
+
+    /// Risk assessments of people in your scope, in recorded order (by id) unless `orderBy` says otherwise;
+    /// `FORBIDDEN` for roles that may not read mental-health records.
+    #[allow(clippy::too_many_arguments)]
+    async fn risk_assessments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the assessments; all of them when absent.")] filter: Option<
+            RiskAssessmentFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<
+            RiskAssessmentOrder,
+        >,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<RiskAssessmentConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request
+            .authorize(Resource::MentalHealthProfile, Action::Read)
+            .await?
+            .recorded_as("risk_assessment");
+        let names_in_clear = access.fields >= FieldClass::Personal;
+        let mut select = risk_assessment::Entity::find()
+            .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
+        let mut filters_level = false;
+        if let Some(filter) = &filter {
+            filters_level = filter.uses_level();
+            if filters_level {
+                check_level_filter(&access)?;
+            }
+            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+        }
+        let ordering = order_by.map(|RiskAssessmentOrder { descending }| Ordering {
+            column: risk_assessment::Column::AssessedOn,
+            descending,
+            value_of: |row: &risk_assessment::Model| CursorKey::Date(row.assessed_on),
+        });
+        let page = fetch_page_in_order(
+            &request.db,
+            select,
+            risk_assessment::Column::Id,
+            |row| row.id,
+            ordering,
+            &page,
+        )
+        .await?;
+        if filters_level {
+            // Each row returned was matched against its risk level: a read of that sensitive field.
+            for (_, row) in &page.rows {
+                access.sensitive(row.id, ())?;
+            }
+        }
+        Ok(RiskAssessmentConnection::from_page(page, |row| RiskAssessment { row, access: access.clone() }))
+    }
+
+    /// One risk assessment by global ID; null when the person assessed is not in your scope.
+    async fn risk_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: ID,
+    ) -> ApiResult<Option<RiskAssessment>> {
+        let id = parse_typed_id(&id, NodeType::RiskAssessment, "id")?;
+        RequestData::of(ctx)?.care.assessment_by_id(id).await
     }
 }

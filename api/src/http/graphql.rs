@@ -1,9 +1,10 @@
 //! `/graphql` per the GraphQL-over-HTTP specification: the body is read with a cap (413 before it is read
 //! whole), only JSON (and `application/graphql`) bodies are accepted (415), the response type is negotiated
 //! from `Accept` (`application/graphql-response+json` or `application/json`), mutations are refused over GET
-//! (405), batches are capped, and every operation is measured against the query limits before it runs. Then
-//! the caller is decoded once, the request's data attached, the operation executed within its time budget, its
-//! reads audited, and metrics recorded.
+//! (405), batches are capped. The caller is decoded once and held to its rate limit (429). Each operation's
+//! persisted query is resolved ([`super::persisted`]), partners are held to the allow-list, and the text is
+//! measured against the query limits before it runs. Then the request's data is attached, the operation
+//! executed within its time budget, its reads audited, and metrics recorded.
 
 use std::time::Instant;
 
@@ -14,6 +15,8 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ServerError};
 use futures_util::StreamExt;
 
+use super::persisted;
+use super::rate_limit::Decision;
 use super::{AppState, RequestId};
 use crate::auth::jwt::TokenError;
 use crate::auth::viewer::Identity;
@@ -83,6 +86,8 @@ struct Outcome {
     request_error: bool,
     /// A mutation sent with GET: 405.
     method_not_allowed: bool,
+    /// Must not be cached (an unknown persisted query: the client registers it next).
+    no_store: bool,
 }
 
 /// `POST /graphql`.
@@ -130,9 +135,17 @@ pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::P
             }
         }
     };
+    let identity = identify(&state, &http);
+    let operations = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(requests) => requests.len(),
+    };
+    if let Some(refused) = throttle(&state, &http, &identity, operations, response_type).await {
+        return refused;
+    }
     match batch {
         BatchRequest::Single(request) => {
-            let outcome = run(&state, &http, request, false).await;
+            let outcome = run(&state, &http, &identity, request, false).await;
             respond(response_type, outcome)
         }
         BatchRequest::Batch(requests) => {
@@ -147,7 +160,7 @@ pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::P
             }
             let mut bodies = Vec::with_capacity(size);
             for request in requests {
-                let outcome = run(&state, &http, request, false).await;
+                let outcome = run(&state, &http, &identity, request, false).await;
                 bodies.push(body_of(outcome));
             }
             HttpResponse::Ok()
@@ -184,7 +197,11 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
             return http_error(StatusCode::BAD_REQUEST, response_type, &rejection);
         }
     };
-    let outcome = run(&state, &http, request, true).await;
+    let identity = identify(&state, &http);
+    if let Some(refused) = throttle(&state, &http, &identity, 1, response_type).await {
+        return refused;
+    }
+    let outcome = run(&state, &http, &identity, request, true).await;
     if outcome.method_not_allowed {
         let rejection = Rejection::bad_input("mutations must be sent with POST");
         let mut response = http_error(StatusCode::METHOD_NOT_ALLOWED, response_type, &rejection);
@@ -233,10 +250,49 @@ async fn read_body(
     Ok(body)
 }
 
-/// Measures one operation against the limits and, when it passes, executes it.
+/// Takes `operations` from the caller's rate-limit bucket; the 429 response when it is empty.
+async fn throttle(
+    state: &AppState,
+    http: &HttpRequest,
+    identity: &Identity,
+    operations: usize,
+    response_type: ResponseType,
+) -> Option<HttpResponse> {
+    let limiter = &state.traffic.limiter;
+    let caller = limiter.caller(identity, http);
+    let (decision, failed_open) = limiter.check(&caller, operations).await;
+    if failed_open {
+        state.metrics.record_rate_limit_failed_open();
+    }
+    let Decision::Limited { retry_after_seconds } = decision else {
+        return None;
+    };
+    state.metrics.record_rate_limited(caller.is_token());
+    let mut error = ServerError::new(
+        format!("rate limit exceeded: too many requests, retry in {retry_after_seconds} s"),
+        None,
+    );
+    error.extensions = Some({
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", code::RATE_LIMITED);
+        ext.set("retryAfterSeconds", retry_after_seconds);
+        ext
+    });
+    let error = serde_json::to_value(error).unwrap_or_default();
+    Some(
+        HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+            .content_type(response_type.content_type())
+            .insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(serde_json::json!({ "errors": [error] }).to_string()),
+    )
+}
+
+/// Resolves one operation's persisted query, measures it against the limits and, when it passes, executes it.
 async fn run(
     state: &AppState,
     http: &HttpRequest,
+    identity: &Identity,
     request: async_graphql::Request,
     via_get: bool,
 ) -> Outcome {
@@ -248,8 +304,22 @@ async fn run(
         if let Some((requested, limit)) = cost {
             response.extensions.insert("cost".into(), cost_value(requested, limit));
         }
-        Outcome { response, request_error: true, method_not_allowed: false }
+        Outcome { response, request_error: true, method_not_allowed: false, no_store: false }
     };
+    let mut request = request;
+    let store = &state.traffic.persisted;
+    let resolution = match store.resolve(&mut request).await {
+        Ok(resolution) => resolution,
+        Err(rejection) => {
+            let mut outcome = refuse(&rejection, OPERATION_INVALID, None);
+            outcome.no_store = rejection.code == code::PERSISTED_QUERY_NOT_FOUND;
+            return outcome;
+        }
+    };
+    let partner = matches!(identity, Identity::Token { roles, .. } if roles.contains(&Role::Partner));
+    if partner && store.partner_allow_list_only() && !resolution.allow_listed {
+        return refuse(&persisted::partner_refused(), OPERATION_INVALID, None);
+    }
     if let Err(rejection) = analysis::check_scan(&request.query, limits) {
         return refuse(&rejection, OPERATION_INVALID, None);
     }
@@ -274,8 +344,7 @@ async fn run(
         return outcome;
     }
 
-    let identity = identify(state, http);
-    let roles: &[Role] = match &identity {
+    let roles: &[Role] = match identity {
         Identity::Token { roles, .. } => roles,
         _ => &[],
     };
@@ -289,7 +358,6 @@ async fn run(
         );
     }
     let authenticated = matches!(identity, Identity::Token { .. });
-    let mut request = request;
     if !authenticated && !limits.allow_anonymous_introspection {
         if analysis.measures.introspection {
             let rejection = Rejection {
@@ -304,13 +372,17 @@ async fn run(
         request = request.disable_introspection();
     }
 
+    if let Some(hash) = &resolution.register {
+        store.register(hash, &request.query).await;
+    }
+
     let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let purpose = http
         .headers()
         .get(PURPOSE_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(|value| value.trim().chars().take(200).collect::<String>());
-    let viewer = Viewer::new(identity, purpose, request_id);
+    let viewer = Viewer::new(identity.clone(), purpose, request_id);
     let read_log = viewer.read_log.clone();
     let data = RequestData::new(state.db.clone(), viewer);
     if operation == OPERATION_MUTATION {
@@ -335,7 +407,7 @@ async fn run(
             let mut response = async_graphql::Response::from_errors(vec![rejection.to_server_error()]);
             response.extensions.insert("cost".into(), cost_value(requested, budget));
             state.metrics.record_graphql(operation, started.elapsed(), true);
-            return Outcome { response, request_error: false, method_not_allowed: false };
+            return Outcome { response, request_error: false, method_not_allowed: false, no_store: false };
         }
     };
     // Protected data leaves only with its audit event written; if that fails, nothing leaves.
@@ -367,7 +439,7 @@ async fn run(
         }
     }
     response.extensions.insert("cost".into(), cost_value(requested, budget));
-    Outcome { response, request_error, method_not_allowed: false }
+    Outcome { response, request_error, method_not_allowed: false, no_store: false }
 }
 
 fn cost_value(requested: u64, limit: u64) -> async_graphql::Value {
@@ -401,7 +473,9 @@ fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
     };
     let mut builder = HttpResponse::build(status);
     builder.content_type(response_type.content_type());
-    if let Some(cache_control) = outcome.response.cache_control.value() {
+    if outcome.no_store {
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+    } else if let Some(cache_control) = outcome.response.cache_control.value() {
         builder.insert_header((header::CACHE_CONTROL, cache_control));
     }
     for (name, value) in &outcome.response.http_headers {

@@ -1,5 +1,6 @@
 //! Prometheus metrics in the text exposition format: request counts and latency per GraphQL operation type,
-//! HTTP responses by status, database pool gauges and SQL statement counters.
+//! HTTP responses by status, requests refused by the rate limits, database pool gauges and SQL statement
+//! counters.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -44,6 +45,10 @@ pub struct Metrics {
     http: Mutex<BTreeMap<(String, u16), u64>>,
     graphql: [Histogram; OPERATION_TYPES.len()],
     graphql_errors: [AtomicU64; OPERATION_TYPES.len()],
+    /// Requests refused by the rate limits: token callers, anonymous callers.
+    rate_limited: [AtomicU64; 2],
+    /// Requests let through uncounted because the rate limits' Redis could not be reached.
+    rate_limit_failed_open: AtomicU64,
 }
 
 impl Metrics {
@@ -65,6 +70,16 @@ impl Metrics {
         if had_errors {
             self.graphql_errors[index].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts one request refused by the rate limits.
+    pub fn record_rate_limited(&self, token: bool) {
+        self.rate_limited[usize::from(!token)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one request let through because the rate limits' Redis could not be reached.
+    pub fn record_rate_limit_failed_open(&self) {
+        self.rate_limit_failed_open.fetch_add(1, Ordering::Relaxed);
     }
 
     fn render(&self, db: &DatabaseConnection, statements: &crate::db::StatementCounter) -> String {
@@ -97,6 +112,26 @@ impl Metrics {
                 errors.load(Ordering::Relaxed)
             );
         }
+        let _ =
+            writeln!(out, "# HELP govgraph_rate_limited_total Requests refused by the rate limits (429).");
+        let _ = writeln!(out, "# TYPE govgraph_rate_limited_total counter");
+        for (caller, count) in ["token", "anonymous"].iter().zip(&self.rate_limited) {
+            let _ = writeln!(
+                out,
+                "govgraph_rate_limited_total{{caller=\"{caller}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP govgraph_rate_limit_failed_open_total Requests let through uncounted because Redis was unreachable."
+        );
+        let _ = writeln!(out, "# TYPE govgraph_rate_limit_failed_open_total counter");
+        let _ = writeln!(
+            out,
+            "govgraph_rate_limit_failed_open_total {}",
+            self.rate_limit_failed_open.load(Ordering::Relaxed)
+        );
         let _ =
             writeln!(out, "# HELP govgraph_graphql_duration_seconds Time to execute a GraphQL operation.");
         let _ = writeln!(out, "# TYPE govgraph_graphql_duration_seconds histogram");

@@ -1,10 +1,14 @@
-//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers), `/healthz`, `/readyz`, `/metrics`,
-//! and one structured log line per request.
+//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers, rate limits and persisted queries),
+//! `/healthz`, `/readyz`, `/metrics`, and one structured log line per request.
 
 pub mod cors;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod persisted;
+pub mod rate_limit;
+pub mod shared_store;
+pub mod traffic;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +39,8 @@ pub struct AppState {
     pub limits: Arc<QueryLimits>,
     /// The field types the cost model needs, read from the schema.
     pub model: Arc<TypeModel>,
+    /// Rate limits and persisted queries.
+    pub traffic: Arc<traffic::Traffic>,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.

@@ -6,6 +6,7 @@
 //! mentor is attached.
 
 pub mod filter;
+pub mod lists;
 pub mod loader;
 pub mod mutation;
 pub mod query;

@@ -1,14 +1,21 @@
 //! Root fields of the mentoring domain.
 
 use async_graphql::{Context, ID, Object};
-use entities::{mentor, mentorship};
+use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::filter::{MentorFilter, MentorshipFilter, mentor_condition, mentorship_condition};
-use super::scope::mentorship_in_scope;
-use super::types::{Mentor, MentorConnection, Mentorship, MentorshipConnection};
+use super::lists::{
+    MentoringOutcomeFilter, MentoringOutcomeOrder, MentoringSessionFilter, MentoringSessionOrder,
+};
+use super::scope::{mentorship_in_scope, outcome_in_scope, session_in_scope};
+use super::types::{
+    Mentor, MentorConnection, MentoringOutcome, MentoringOutcomeConnection, MentoringSession,
+    MentoringSessionConnection, Mentorship, MentorshipConnection,
+};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::request::RequestData;
@@ -156,5 +163,115 @@ impl MentoringQuery {
         let request = RequestData::of(ctx)?;
         let id = parse_typed_id(&id, NodeType::Mentorship, "id")?;
         request.mentoring.mentorship_by_id(id).await
+    }
+
+    /// Meetings of mentorships whose young person lives in your scope, in recorded order (by id) unless
+    /// `orderBy` says otherwise; `FORBIDDEN` for roles that may not read mentorships.
+    #[allow(clippy::too_many_arguments)]
+    async fn mentoring_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the sessions; all of them when absent.")] filter: Option<
+            MentoringSessionFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<
+            MentoringSessionOrder,
+        >,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<MentoringSessionConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Mentorship, Action::Read).await?;
+        let mut select = mentoring_session::Entity::find().filter(session_in_scope(&access));
+        if let Some(filter) = &filter {
+            let names_in_clear = access.fields >= FieldClass::Personal;
+            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+        }
+        let ordering = order_by.map(|MentoringSessionOrder { descending }| Ordering {
+            column: mentoring_session::Column::HeldOn,
+            descending,
+            value_of: |row: &mentoring_session::Model| CursorKey::Date(row.held_on),
+        });
+        let page = fetch_page_in_order(
+            &request.db,
+            select,
+            mentoring_session::Column::Id,
+            |row| row.id,
+            ordering,
+            &page,
+        )
+        .await?;
+        Ok(MentoringSessionConnection::from_page(page, |row| MentoringSession {
+            row,
+            access: access.clone(),
+        }))
+    }
+
+    /// One mentoring session by global ID; null when its young person is not in your scope.
+    async fn mentoring_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: ID,
+    ) -> ApiResult<Option<MentoringSession>> {
+        let id = parse_typed_id(&id, NodeType::MentoringSession, "id")?;
+        RequestData::of(ctx)?.mentoring.session_by_id(id).await
+    }
+
+    /// Achievements of mentorships whose young person lives in your scope, in recorded order (by id) unless
+    /// `orderBy` says otherwise; `FORBIDDEN` for roles that may not read mentorships.
+    #[allow(clippy::too_many_arguments)]
+    async fn mentoring_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the outcomes; all of them when absent.")] filter: Option<
+            MentoringOutcomeFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<
+            MentoringOutcomeOrder,
+        >,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<MentoringOutcomeConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Mentorship, Action::Read).await?;
+        let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
+        if let Some(filter) = &filter {
+            let names_in_clear = access.fields >= FieldClass::Personal;
+            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+        }
+        let ordering = order_by.map(|MentoringOutcomeOrder { descending }| Ordering {
+            column: mentoring_outcome::Column::AchievedOn,
+            descending,
+            value_of: |row: &mentoring_outcome::Model| CursorKey::Date(row.achieved_on),
+        });
+        let page = fetch_page_in_order(
+            &request.db,
+            select,
+            mentoring_outcome::Column::Id,
+            |row| row.id,
+            ordering,
+            &page,
+        )
+        .await?;
+        Ok(MentoringOutcomeConnection::from_page(page, |row| MentoringOutcome {
+            row,
+            access: access.clone(),
+        }))
+    }
+
+    /// One mentoring outcome by global ID; null when its young person is not in your scope.
+    async fn mentoring_outcome(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: ID,
+    ) -> ApiResult<Option<MentoringOutcome>> {
+        let id = parse_typed_id(&id, NodeType::MentoringOutcome, "id")?;
+        RequestData::of(ctx)?.mentoring.outcome_by_id(id).await
     }
 }

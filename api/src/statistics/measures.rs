@@ -1,5 +1,10 @@
 //! The measures and how each is computed: one grouped SQL statement per grouping, portable between SQLite and
 //! PostgreSQL, with periods bucketed in Asia/Shanghai (UTC+8, no daylight saving).
+//!
+//! Service records and hours are read from the service rollup (see [`super::rollup`]), which holds one row per
+//! region of every level, local day and activity: a grouping reads the rows of one region level only — the level
+//! grouped by, or the level of the deepest subtree it is restricted to if that is deeper — so every region,
+//! period, category and window the statistics accept can be answered from it.
 
 use async_graphql::Enum;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -90,10 +95,12 @@ pub struct Spec {
     pub unit: StatisticsUnit,
     /// Counts persons in a sensitive category: disclosure control applies to partners.
     pub sensitive: bool,
+    /// `t` is the service rollup, with one row per region of every level: only one level may be read.
+    rollup: bool,
 }
 
 const VOLUNTEERS: &str = "volunteer t JOIN region g ON g.id = t.region_id";
-const SERVICE: &str = "service_record t JOIN region g ON g.id = t.grid_id";
+const ROLLUP: &str = "service_rollup t JOIN region g ON g.id = t.region_id";
 const SUBJECTS: &str = "care_subject t JOIN region g ON g.id = t.region_id";
 const VISITS: &str =
     "care_visit t JOIN care_subject s ON s.id = t.subject_id JOIN region g ON g.id = s.region_id";
@@ -124,6 +131,7 @@ impl StatisticsMeasure {
             period,
             unit,
             sensitive,
+            rollup: false,
         };
         let registered = Some(("t.registered_on", false));
         match self {
@@ -141,12 +149,20 @@ impl StatisticsMeasure {
                 false,
             ),
             M::ServiceRecords => {
-                let period = Some(("t.started_at", true));
-                spec(SERVICE, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.activity"), period, Count, false)
+                let period = Some(("t.day", false));
+                let value = "SUM(t.records)";
+                Spec {
+                    rollup: true,
+                    ..spec(ROLLUP, "1 = 1", value, value, Some("t.activity"), period, Count, false)
+                }
             }
             M::ServiceHours => {
-                let period = Some(("t.started_at", true));
-                spec(SERVICE, "1 = 1", "SUM(t.minutes)", "COUNT(*)", Some("t.activity"), period, Hours, false)
+                let period = Some(("t.day", false));
+                let (value, persons) = ("SUM(t.minutes)", "SUM(t.records)");
+                Spec {
+                    rollup: true,
+                    ..spec(ROLLUP, "1 = 1", value, persons, Some("t.activity"), period, Hours, false)
+                }
             }
             M::CareSubjects => {
                 spec(SUBJECTS, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.category"), registered, Count, true)
@@ -356,6 +372,55 @@ fn period_label(backend: DatabaseBackend, day: &str, period: StatisticsPeriod) -
     }
 }
 
+/// Depth of a materialized path: `/330900/` is 0.
+fn path_depth(path: &str) -> i16 {
+    let parts = path.split('/').filter(|part| !part.is_empty()).count();
+    i16::try_from(parts).unwrap_or(i16::MAX) - 1
+}
+
+/// A subtree bound as an SQL string literal, when it consists of code characters only (else `None`: bind it).
+///
+/// Statements are prepared and cached per connection, and after a few executions PostgreSQL may switch to a
+/// generic plan that cannot know how much of the region tree a bound path selects: for a city-wide figure it
+/// then walks the rows region by region instead of hashing them, several times slower. With the bounds and
+/// levels in the statement, each grouping is planned for its own subtree.
+fn path_literal(path: &str) -> Option<String> {
+    path.chars().all(|c| c.is_ascii_alphanumeric() || c == '/').then(|| format!("'{path}'"))
+}
+
+/// Replaces `?` placeholders by PostgreSQL's numbered `$1`, `$2`, …; SQLite's SQL is returned unchanged.
+pub(crate) fn numbered(backend: DatabaseBackend, sql: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut numbered = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            numbered.push_str(&format!("${n}"));
+        } else {
+            numbered.push(ch);
+        }
+    }
+    numbered
+}
+
+/// The length shared by every region path at `depth`, or `None` when they differ (or there are none).
+async fn path_length_at(db: &DatabaseConnection, depth: i16) -> Result<Option<i64>, ApiError> {
+    let backend = db.get_database_backend();
+    let sql = numbered(
+        backend,
+        "SELECT CAST(MIN(length(path)) AS BIGINT) AS shortest, CAST(MAX(length(path)) AS BIGINT) AS longest \
+         FROM region WHERE depth = ?",
+    );
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [depth.into()])).await?;
+    let Some(row) = row else { return Ok(None) };
+    let shortest = row.try_get::<Option<i64>>("", "shortest")?;
+    let longest = row.try_get::<Option<i64>>("", "longest")?;
+    Ok(shortest.filter(|shortest| Some(*shortest) == longest))
+}
+
 /// `2026-02-23` (a Monday) → `2026-W09`; other text is returned unchanged.
 fn iso_week(monday: &str) -> String {
     match NaiveDate::parse_from_str(monday, "%Y-%m-%d") {
@@ -365,7 +430,8 @@ fn iso_week(monday: &str) -> String {
 }
 
 impl Grouping<'_> {
-    fn statement(&self, backend: DatabaseBackend) -> Statement {
+    /// `ancestor_path_length`: the one length of every path at `region_depth`, when they share one.
+    fn statement(&self, backend: DatabaseBackend, ancestor_path_length: Option<i64>) -> Statement {
         let spec = self.spec;
         let mut select = Vec::new();
         let mut group = Vec::new();
@@ -378,10 +444,25 @@ impl Grouping<'_> {
         select.push(format!("CAST({} AS BIGINT) AS n", spec.persons));
         let mut joins = String::new();
         if let Some(depth) = self.region_depth {
-            joins = "JOIN region a ON a.depth = ? AND g.path >= a.path \
+            // On PostgreSQL region levels and subtree bounds are written into the statement (see
+            // `path_literal`); SQLite plans each statement anew and is left with its parameters.
+            let level = if backend == DatabaseBackend::Postgres {
+                depth.to_string()
+            } else {
+                values.push(depth.into());
+                "?".to_owned()
+            };
+            joins = match ancestor_path_length {
+                // The ancestor's path is a prefix of known length: one index lookup per region, where the range
+                // join below costs SQLite a scan of the region table per row.
+                Some(length) => {
+                    format!("JOIN region a ON a.depth = {level} AND a.path = substr(g.path, 1, {length})")
+                }
+                None => format!(
+                    "JOIN region a ON a.depth = {level} AND g.path >= a.path \
                      AND g.path < substr(a.path, 1, length(a.path) - 1) || '0'"
-                .to_owned();
-            values.push(depth.into());
+                ),
+            };
             select.extend([
                 "a.path AS rpath".to_owned(),
                 "a.code AS rcode".to_owned(),
@@ -401,9 +482,24 @@ impl Grouping<'_> {
         }
         let mut conditions = vec![format!("({})", spec.filter)];
         for (low, high) in &self.subtrees {
-            conditions.push("g.path >= ? AND g.path < ?".to_owned());
-            values.push(low.clone().into());
-            values.push(high.clone().into());
+            let literals = (backend == DatabaseBackend::Postgres)
+                .then(|| path_literal(low).zip(path_literal(high)))
+                .flatten();
+            match literals {
+                Some((low, high)) => conditions.push(format!("g.path >= {low} AND g.path < {high}")),
+                None => {
+                    conditions.push("g.path >= ? AND g.path < ?".to_owned());
+                    values.push(low.clone().into());
+                    values.push(high.clone().into());
+                }
+            }
+        }
+        if spec.rollup {
+            // Each record is counted once, in the row of its ancestor at this level, which lies inside every
+            // subtree (the subtrees' roots are no deeper) and under the region it is grouped by.
+            let deepest_root = self.subtrees.iter().map(|(low, _)| path_depth(low)).max().unwrap_or(0);
+            let level = self.region_depth.unwrap_or(0).max(deepest_root).max(0);
+            conditions.push(format!("g.depth = {level}"));
         }
         if let (Some((from, to)), Some(day)) = (self.window, &day) {
             conditions.push(format!("{day} >= ? AND {day} <= ?"));
@@ -420,26 +516,17 @@ impl Grouping<'_> {
             sql.push_str(" GROUP BY ");
             sql.push_str(&group.join(", "));
         }
-        if backend == DatabaseBackend::Postgres {
-            let mut numbered = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    numbered.push_str(&format!("${n}"));
-                } else {
-                    numbered.push(ch);
-                }
-            }
-            sql = numbered;
-        }
-        Statement::from_sql_and_values(backend, sql, values)
+        Statement::from_sql_and_values(backend, numbered(backend, &sql), values)
     }
 
     /// Runs the grouped statement.
     pub async fn rows(&self, db: &DatabaseConnection) -> Result<Vec<Row>, ApiError> {
         let backend = db.get_database_backend();
-        let statement = self.statement(backend);
+        let ancestor_path_length = match self.region_depth {
+            Some(depth) => path_length_at(db, depth).await?,
+            None => None,
+        };
+        let statement = self.statement(backend, ancestor_path_length);
         let mut rows = Vec::new();
         for row in db.query_all_raw(statement).await? {
             let text = |name: &str, used: bool| -> Result<Option<String>, ApiError> {
@@ -472,5 +559,15 @@ mod tests {
     fn mondays_become_iso_weeks() {
         assert_eq!(iso_week("2026-02-23"), "2026-W09");
         assert_eq!(iso_week("2024-12-30"), "2025-W01");
+    }
+
+    #[test]
+    fn paths_have_depths_and_placeholders_are_numbered() {
+        assert_eq!(path_depth("/330900/"), 0);
+        assert_eq!(path_depth("/330900/330902/330902001/"), 2);
+        assert_eq!(numbered(DatabaseBackend::Postgres, "a = ? AND b < ?"), "a = $1 AND b < $2");
+        assert_eq!(numbered(DatabaseBackend::Sqlite, "a = ?"), "a = ?");
+        assert_eq!(path_literal("/330900/3309020").as_deref(), Some("'/330900/3309020'"));
+        assert_eq!(path_literal("/330900/' OR 1=1 --"), None);
     }
 }

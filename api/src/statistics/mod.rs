@@ -4,6 +4,7 @@
 
 pub mod measures;
 pub mod query;
+pub mod rollup;
 pub mod suppress;
 
 /// Smallest number of persons a partner may see in one cell of a sensitive measure, unless configured.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use async_graphql::{Enum, InputObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{service_record, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::service::ActivityType;
@@ -58,7 +58,7 @@ pub struct VolunteerFilter {
 }
 
 /// The orderings of a volunteer list.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum VolunteerOrderField {
     /// Registration code (the default, the same as registration order).
     Code,
@@ -69,7 +69,7 @@ pub enum VolunteerOrderField {
 }
 
 /// How to order a volunteer list.
-#[derive(InputObject, Debug, Clone, Copy)]
+#[derive(InputObject, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VolunteerOrder {
     /// The field to sort by; ties are broken by registration order.
     pub field: VolunteerOrderField,
@@ -295,4 +295,131 @@ pub struct ServiceRecordOrder {
     /// Largest (latest) first when true.
     #[graphql(default)]
     pub descending: bool,
+}
+
+/// `column LIKE '%text%'`, with `%`, `_` and the escape character in `text` matched literally.
+pub fn contains_text<C: ColumnTrait>(column: C, text: &str) -> Condition {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Condition::all().add(Expr::col(column.as_column_ref()).like(LikeExpr::new(pattern).escape('!')))
+}
+
+/// Validates a free-text search: 1 to 64 characters, not only blanks.
+pub fn check_search(search: Option<&str>, field: impl FnOnce() -> String) -> Result<(), ApiError> {
+    match search {
+        Some(text) if text.trim().is_empty() || text.chars().count() > 64 => {
+            Err(ApiError::bad_input(field(), "1 to 64 characters"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Conditions on volunteer teams. The fields of one filter combine with AND; `and`, `or` and `not` combine whole
+/// filters. Region codes that do not exist match nothing.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct VolunteerTeamFilter {
+    /// Only teams that belong to the region with this code or to a region below it.
+    pub in_region: Option<String>,
+    /// Teams whose name contains this text, or whose code starts with it (1 to 64 characters).
+    pub search: Option<String>,
+    /// Only teams matching every one of these filters.
+    pub and: Option<Vec<VolunteerTeamFilter>>,
+    /// Only teams matching at least one of these filters (an empty list matches nothing).
+    pub or: Option<Vec<VolunteerTeamFilter>>,
+    /// Only teams not matching this filter.
+    pub not: Option<Box<VolunteerTeamFilter>>,
+}
+
+impl BooleanFilter for VolunteerTeamFilter {
+    fn all_of(&self) -> &[Self] {
+        self.and.as_deref().unwrap_or_default()
+    }
+
+    fn any_of(&self) -> Option<&[Self]> {
+        self.or.as_deref()
+    }
+
+    fn none_of(&self) -> Option<&Self> {
+        self.not.as_deref()
+    }
+
+    fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError> {
+        check_search(self.search.as_deref(), || format!("{path}.search"))?;
+        if let Some(code) = &self.in_region {
+            codes.insert(code.clone());
+        }
+        Ok(())
+    }
+
+    fn fields_condition(&self, context: &FilterContext) -> Condition {
+        let mut all = Condition::all();
+        if let Some(code) = &self.in_region {
+            all = all.add(match context.path(code) {
+                Some(path) => in_subtree(volunteer_team::Column::RegionId, path),
+                None => nothing(),
+            });
+        }
+        if let Some(search) = &self.search {
+            let text = search.trim();
+            all = all.add(
+                Condition::any()
+                    .add(volunteer_team::Column::Code.starts_with(text.to_uppercase()))
+                    .add(contains_text(volunteer_team::Column::Name, text)),
+            );
+        }
+        all
+    }
+}
+
+/// The orderings of a volunteer-team list.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum VolunteerTeamOrderField {
+    /// Team code.
+    Code,
+    /// Team name.
+    Name,
+    /// Number of members in your scope (`memberCount`).
+    MemberCount,
+}
+
+/// How to order a volunteer-team list.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct VolunteerTeamOrder {
+    /// The field to sort by; ties are broken by the order teams were registered.
+    pub field: VolunteerTeamOrderField,
+    /// Largest first when true.
+    #[graphql(default)]
+    pub descending: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Query, SqliteQueryBuilder};
+
+    use super::*;
+
+    #[test]
+    fn text_search_matches_wildcards_literally() {
+        let sql = Query::select()
+            .column(volunteer_team::Column::Code)
+            .from(volunteer_team::Entity)
+            .cond_where(contains_text(volunteer_team::Column::Name, "100%_!"))
+            .to_string(SqliteQueryBuilder);
+        assert!(sql.contains(r"LIKE '%100!%!_!!%' ESCAPE '!'"), "{sql}");
+    }
+
+    #[test]
+    fn searches_are_bounded() {
+        assert!(check_search(Some("渔嫂"), || "search".into()).is_ok());
+        assert!(check_search(None, || "search".into()).is_ok());
+        assert!(check_search(Some("  "), || "search".into()).is_err());
+        assert!(check_search(Some(&"x".repeat(65)), || "search".into()).is_err());
+    }
 }

@@ -4,14 +4,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entities::{service_record, volunteer};
+use entities::{service_record, volunteer, volunteer_team};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::nested::{VolunteerListArgs, VolunteersByParent};
 
 use super::service::{
     Period, ServiceMinutesByVolunteer, ServiceRecord, ServiceRecordArgs, ServiceRecordConnection,
     ServiceRecordsByVolunteer,
 };
-use super::teams::{Badge, BadgesByVolunteer, MembershipsByVolunteer, TeamMembership};
+use super::teams::{
+    Badge, BadgesByVolunteer, MemberCountsByTeam, MembershipsByVolunteer, TeamMembership, VolunteerTeam,
+};
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -50,6 +54,8 @@ pub struct VolunteerLoaders {
     memberships: RequestLoader<MembershipsByVolunteer>,
     badges: RequestLoader<BadgesByVolunteer>,
     minutes: RequestLoader<ServiceMinutesByVolunteer>,
+    by_parent: RequestLoader<VolunteersByParent>,
+    member_counts: RequestLoader<MemberCountsByTeam>,
 }
 
 impl VolunteerLoaders {
@@ -61,6 +67,8 @@ impl VolunteerLoaders {
         self.memberships.enable_all_cache(on);
         self.badges.enable_all_cache(on);
         self.minutes.enable_all_cache(on);
+        self.by_parent.enable_all_cache(on);
+        self.member_counts.enable_all_cache(on);
     }
 
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
@@ -69,7 +77,9 @@ impl VolunteerLoaders {
         let memberships = batched(MembershipsByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let badges = batched(BadgesByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let minutes = batched(ServiceMinutesByVolunteer { db: db.clone(), viewer: viewer.clone() });
-        Self { db, viewer, by_id, service_records, memberships, badges, minutes }
+        let by_parent = batched(VolunteersByParent { db: db.clone(), viewer: viewer.clone() });
+        let member_counts = batched(MemberCountsByTeam { db: db.clone(), viewer: viewer.clone() });
+        Self { db, viewer, by_id, service_records, memberships, badges, minutes, by_parent, member_counts }
     }
 
     /// A volunteer by id; `None` when absent or out of scope.
@@ -118,5 +128,46 @@ impl VolunteerLoaders {
             .await
             .map_err(ApiError::from)?;
         Ok(row.map(|row| ServiceRecord { row }))
+    }
+
+    /// One page of the volunteers under a region or in a team (in your scope), batched with the pages of the
+    /// other parents asked for with the same arguments.
+    pub async fn volunteers_under(
+        &self,
+        parent_id: i64,
+        args: VolunteerListArgs,
+    ) -> ApiResult<Page<volunteer::Model>> {
+        let key = NestedKey { parent: parent_id, args };
+        match self.by_parent.load_one(key).await.map_err(loader_error)? {
+            Some(Ok(page)) => Ok(page),
+            Some(Err(err)) => Err(loader_error(err)),
+            None => Ok(Page::empty()),
+        }
+    }
+
+    /// Members of a team in your scope.
+    pub async fn member_count_of(&self, team_id: i64) -> ApiResult<i64> {
+        Ok(self.member_counts.load_one(team_id).await.map_err(loader_error)?.unwrap_or(0))
+    }
+
+    /// A volunteer team by id; `None` when absent or when its region is outside your scope.
+    pub async fn team_by_id(&self, id: i64) -> ApiResult<Option<VolunteerTeam>> {
+        self.team_where(volunteer_team::Column::Id.eq(id)).await
+    }
+
+    /// A volunteer team by code; `None` when absent or when its region is outside your scope.
+    pub async fn team_by_code(&self, code: &str) -> ApiResult<Option<VolunteerTeam>> {
+        self.team_where(volunteer_team::Column::Code.eq(code.trim())).await
+    }
+
+    async fn team_where(&self, condition: sea_orm::sea_query::Expr) -> ApiResult<Option<VolunteerTeam>> {
+        let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
+        let row = volunteer_team::Entity::find()
+            .filter(condition)
+            .filter(access.scope_on(volunteer_team::Column::RegionId))
+            .one(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(|row| VolunteerTeam { row }))
     }
 }

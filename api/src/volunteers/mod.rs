@@ -1,8 +1,10 @@
 //! Registered peace volunteers.
 
 pub mod filter;
+pub mod keyset;
 pub mod loader;
 pub mod mutation;
+pub mod nested;
 pub mod query;
 pub mod service;
 pub mod teams;

@@ -138,7 +138,7 @@ async fn insert_service<C: ConnectionTrait>(
     inputs: &[LogServiceInput],
     field_of: impl Fn(usize) -> String,
 ) -> Result<Vec<i64>, ApiError> {
-    let mut ids = Vec::with_capacity(inputs.len());
+    let mut logged = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.iter().enumerate() {
         let field = field_of(index);
         let ValidService { volunteer_id, activity, started_at, minutes, note } =
@@ -166,9 +166,11 @@ async fn insert_service<C: ConnectionTrait>(
         }
         .insert(txn)
         .await?;
-        ids.push(inserted.id);
+        logged.push(inserted);
     }
-    Ok(ids)
+    // The statistics' rollup of service records changes with them, in the same transaction.
+    crate::statistics::rollup::add_service(txn, &logged).await?;
+    Ok(logged.iter().map(|row| row.id).collect())
 }
 
 #[Object]

@@ -1,20 +1,24 @@
 //! Root fields of the volunteer domain.
 
 use async_graphql::{Context, ID, Object};
-use entities::{service_record, volunteer};
+use entities::{service_record, volunteer, volunteer_team};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::filter::{
     ServiceRecordFilter, ServiceRecordOrder, ServiceRecordOrderField, VolunteerFilter, VolunteerOrder,
-    VolunteerOrderField,
+    VolunteerTeamFilter, VolunteerTeamOrder, VolunteerTeamOrderField,
 };
+use super::keyset::{ExprOrdering, fetch_page_by_expr, read_int, read_text};
+use super::nested::volunteer_ordering;
 use super::service::{ServiceRecord, ServiceRecordConnection};
+use super::teams::{VolunteerTeam, VolunteerTeamConnection, member_count_expr};
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
+use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page, fetch_page_in_order};
 use crate::request::RequestData;
 
 /// Root fields of the volunteer domain.
@@ -54,34 +58,7 @@ impl VolunteersQuery {
             let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
             select = select.filter(compile(&request.db, &shorthand, "filter", names_visible).await?);
         }
-        let ordering = match order_by {
-            None => None,
-            Some(VolunteerOrder { field, descending }) => Some(match field {
-                VolunteerOrderField::Code => Ordering {
-                    column: volunteer::Column::Code,
-                    descending,
-                    value_of: |row: &volunteer::Model| CursorKey::Text(row.code.clone()),
-                },
-                VolunteerOrderField::RegisteredOn => Ordering {
-                    column: volunteer::Column::RegisteredOn,
-                    descending,
-                    value_of: |row: &volunteer::Model| CursorKey::Date(row.registered_on),
-                },
-                VolunteerOrderField::Name => {
-                    // Sorting by a masked field would reveal what the mask hides.
-                    if !names_visible {
-                        return Err(
-                            ApiError::Forbidden("ordering by name needs access to names".into()).into()
-                        );
-                    }
-                    Ordering {
-                        column: volunteer::Column::Name,
-                        descending,
-                        value_of: |row: &volunteer::Model| CursorKey::Text(row.name.clone()),
-                    }
-                }
-            }),
-        };
+        let ordering = volunteer_ordering(order_by, names_visible)?;
         let page =
             fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
                 .await?;
@@ -158,6 +135,77 @@ impl VolunteersQuery {
                     .map_err(ApiError::from)?;
                 Ok(row.map(|row| Volunteer { row, access }))
             }
+            _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
+        }
+    }
+
+    /// Volunteer teams whose region lies in your scope, in the order they were registered unless `orderBy` says
+    /// otherwise. The teams are public information; reading them needs the right to read volunteers.
+    #[allow(clippy::too_many_arguments)]
+    async fn volunteer_teams(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the teams (region, text, boolean combinations).")] filter: Option<
+            VolunteerTeamFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<VolunteerTeamOrder>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<VolunteerTeamConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?;
+        let access = request.authorize(Resource::Volunteer, Action::Read).await?;
+        let mut select =
+            volunteer_team::Entity::find().filter(access.scope_on(volunteer_team::Column::RegionId));
+        if let Some(filter) = &filter {
+            // Team names are public: searching them reveals nothing.
+            select = select.filter(compile(&request.db, filter, "filter", true).await?);
+        }
+        let page = match order_by {
+            None => {
+                let key_of = |row: &volunteer_team::Model| CursorKey::Int(row.id);
+                fetch_page(&request.db, select, volunteer_team::Column::Id, key_of, &page).await?
+            }
+            Some(VolunteerTeamOrder { field, descending }) => {
+                let ordering = match field {
+                    VolunteerTeamOrderField::Code => ExprOrdering {
+                        expr: Expr::col((volunteer_team::Entity, volunteer_team::Column::Code)),
+                        descending,
+                        read: read_text,
+                    },
+                    VolunteerTeamOrderField::Name => ExprOrdering {
+                        expr: Expr::col((volunteer_team::Entity, volunteer_team::Column::Name)),
+                        descending,
+                        read: read_text,
+                    },
+                    VolunteerTeamOrderField::MemberCount => {
+                        ExprOrdering { expr: member_count_expr(&access), descending, read: read_int }
+                    }
+                };
+                let id_of = |row: &volunteer_team::Model| row.id;
+                fetch_page_by_expr(&request.db, select, ordering, volunteer_team::Column::Id, id_of, &page)
+                    .await?
+            }
+        };
+        Ok(VolunteerTeamConnection::from_page(page, |row| VolunteerTeam { row }))
+    }
+
+    /// One volunteer team by global ID or code (give exactly one); null when none is in your scope.
+    async fn volunteer_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID.")] id: Option<ID>,
+        #[graphql(desc = "Team code, e.g. VT037.")] code: Option<String>,
+    ) -> ApiResult<Option<VolunteerTeam>> {
+        let request = RequestData::of(ctx)?;
+        match (id, code) {
+            (Some(id), None) => {
+                let id = parse_typed_id(&id, NodeType::VolunteerTeam, "id")?;
+                request.volunteers.team_by_id(id).await
+            }
+            (None, Some(code)) => request.volunteers.team_by_code(&code).await,
             _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
         }
     }

@@ -1,18 +1,24 @@
-//! Volunteer teams and badges: the types, and the loaders behind `Volunteer.teams` and `Volunteer.badges`.
+//! Volunteer teams and badges: the types, and the loaders behind `Volunteer.teams`, `Volunteer.badges` and
+//! `VolunteerTeam.memberCount`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Enum, Object};
-use chrono::NaiveDate;
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
 use entities::{volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::filter::{VolunteerFilter, VolunteerOrder};
+use super::nested::{VolunteerParent, volunteers_under};
+use super::types::VolunteerConnection;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::node::{NodeType, global_id};
+use crate::pagination::PageRequest;
 use crate::regions::types::Region;
 use crate::request::RequestData;
 
@@ -63,9 +69,16 @@ pub struct VolunteerTeam {
 }
 
 /// A volunteer team, such as a township's peace volunteer team or the Daishan fishermen's wives (渔嫂) team.
+/// The team itself (code, name, description) is public information; its members are volunteers and are shown
+/// as `Query.volunteers` shows them.
 #[Object]
 impl VolunteerTeam {
-    /// Team code, e.g. T330921-YS.
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::VolunteerTeam, self.row.id)
+    }
+
+    /// Team code, e.g. VT037.
     async fn code(&self) -> &str {
         &self.row.code
     }
@@ -84,7 +97,38 @@ impl VolunteerTeam {
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
     }
+
+    /// Number of the team's members in your scope (the `totalCount` of `members` without a filter).
+    async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        RequestData::of(ctx)?.volunteers.member_count_of(self.row.id).await
+    }
+
+    /// The team's members in your scope, in registration order unless `orderBy` says otherwise; personal
+    /// fields are masked as in `Query.volunteers`.
+    #[allow(clippy::too_many_arguments)]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on the members (the same as `Query.volunteers` takes).")] filter: Option<
+            VolunteerFilter,
+        >,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<VolunteerOrder>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<VolunteerConnection> {
+        let page = PageRequest::new(first, after, last, before)?;
+        volunteers_under(ctx, VolunteerParent::Team, self.row.id, filter, order_by, page).await
+    }
+
+    /// When the team was registered (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
 }
+
+crate::connection_type!(VolunteerTeamConnection, VolunteerTeamEdge, VolunteerTeam, "volunteer teams");
 
 /// A volunteer's membership of a team.
 pub struct TeamMembership {
@@ -112,7 +156,7 @@ impl TeamMembership {
 }
 
 /// Volunteers in the caller's scope, as a subquery over volunteer ids.
-fn volunteers_in_scope(access: &Access) -> sea_orm::sea_query::SelectStatement {
+pub fn volunteers_in_scope(access: &Access) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(volunteer::Column::Id)
         .from(volunteer::Entity)
@@ -174,5 +218,52 @@ impl Loader<i64> for BadgesByVolunteer {
             grouped.entry(row.volunteer_id).or_default().push(row);
         }
         Ok(grouped)
+    }
+}
+
+/// The number of a team's members in the caller's scope, as a scalar subquery correlated with the
+/// `volunteer_team` row of the enclosing query (for ordering teams by it).
+pub fn member_count_expr(access: &Access) -> Expr {
+    let member = Alias::new("gg_counted");
+    let count = Query::select()
+        .expr(Func::count(Expr::cust("*")))
+        .from_as(volunteer_team_membership::Entity, member.clone())
+        .and_where(
+            Expr::col((member.clone(), volunteer_team_membership::Column::TeamId))
+                .equals((volunteer_team::Entity, volunteer_team::Column::Id)),
+        )
+        .and_where(
+            Expr::col((member, volunteer_team_membership::Column::VolunteerId))
+                .in_subquery(volunteers_in_scope(access)),
+        )
+        .to_owned();
+    Expr::from(count)
+}
+
+/// Members in the caller's scope by team id.
+pub struct MemberCountsByTeam {
+    pub db: DatabaseConnection,
+    pub viewer: Arc<Viewer>,
+}
+
+impl Loader<i64> for MemberCountsByTeam {
+    type Value = i64;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
+        let counts: Vec<(i64, i64)> = volunteer_team_membership::Entity::find()
+            .select_only()
+            .column(volunteer_team_membership::Column::TeamId)
+            .expr(Func::count(Expr::cust("*")))
+            .filter(volunteer_team_membership::Column::TeamId.is_in(keys.iter().copied()))
+            .filter(volunteer_team_membership::Column::VolunteerId.in_subquery(volunteers_in_scope(&access)))
+            .group_by(volunteer_team_membership::Column::TeamId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        let counts: HashMap<i64, i64> = counts.into_iter().collect();
+        Ok(keys.iter().map(|team| (*team, counts.get(team).copied().unwrap_or(0))).collect())
     }
 }

@@ -1,0 +1,259 @@
+//! `Region.careSubjects`: the care subjects whose grid lies in a region's subtree, a page per region for a whole
+//! page of regions in one statement.
+//!
+//! A subject belongs to every region above its grid, so the parent of a row is not a column of `care_subject`:
+//! the statement joins each requested region to the grids of its subtree (the same materialized-path range as
+//! [`crate::auth::viewer::in_subtree`]) and numbers each region's rows with window functions, in the requested
+//! order, from the cursor on. It returns at most `limit + 1` rows and the exact total per region.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::Loader;
+use entities::{care_subject, region};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Frame, FrameType, Func, JoinType, Query, WindowStatement,
+};
+use sea_orm::{
+    Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryTrait,
+};
+
+use super::filter::CareSubjectFilter;
+use super::query::{CareSubjectOrder, check_subject_filter, subject_condition, subject_ordering};
+use super::types::CareSubjectConnection;
+use crate::auth::viewer::Access;
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Total};
+use crate::request::RequestData;
+
+/// The arguments of `Region.careSubjects`, as a loader key: regions asked for with the same arguments share one
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegionSubjectArgs {
+    pub page: PageRequest,
+    pub filter: Option<CareSubjectFilter>,
+    pub order_by: Option<CareSubjectOrder>,
+}
+
+/// The Relay arguments `first`, `after`, `last` and `before`, as given.
+pub type RelayArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+
+/// The page of `Region.careSubjects` for region `region_id`, batched with the other regions of the request.
+pub async fn care_subjects_of_region(
+    ctx: &Context<'_>,
+    region_id: i64,
+    filter: Option<CareSubjectFilter>,
+    order_by: Option<CareSubjectOrder>,
+    (first, after, last, before): RelayArgs,
+) -> ApiResult<Option<CareSubjectConnection>> {
+    let request = RequestData::of(ctx)?;
+    let page = PageRequest::new(first, after, last, before)?;
+    let access = request.authorize(Resource::CareSubject, Action::Read).await?;
+    // Validate here, so that errors name the argument of this field and not the whole batch.
+    subject_ordering(order_by, &access)?;
+    check_cursors(&page, order_by.is_some())?;
+    if let Some(filter) = &filter {
+        check_subject_filter(request, filter).await?;
+    }
+    let args = RegionSubjectArgs { page, filter, order_by };
+    request.care.subjects_of_region(region_id, args).await.map(Some)
+}
+
+/// Refuses cursors of the other kind of ordering: keyset pages need the same `orderBy` throughout.
+fn check_cursors(page: &PageRequest, sorted: bool) -> Result<(), ApiError> {
+    for (cursor, argument) in [(&page.after, "after"), (&page.before, "before")] {
+        if let Some(cursor) = cursor
+            && matches!(cursor, CursorKey::Sorted(..)) != sorted
+        {
+            return Err(ApiError::bad_input(
+                argument,
+                "a cursor of another ordering; keep `orderBy` while paging",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Care subjects by region subtree, a page per region, in the caller's scope.
+pub struct SubjectsByRegion {
+    pub db: DatabaseConnection,
+    pub viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
+    type Value = Page<care_subject::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<RegionSubjectArgs>],
+    ) -> Result<HashMap<NestedKey<RegionSubjectArgs>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
+        let mut by_args: HashMap<&RegionSubjectArgs, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_args.entry(&key.args).or_default().push(key.parent);
+        }
+        let mut loaded = HashMap::new();
+        for (args, regions) in by_args {
+            let condition = match &args.filter {
+                Some(filter) => subject_condition(&self.db, &access, filter).await?,
+                None => Condition::all(),
+            };
+            let ordering = subject_ordering(args.order_by, &access)?;
+            let mut pages = fetch_pages(&self.db, &access, condition, ordering, &regions, &args.page).await?;
+            for parent in regions {
+                let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+                loaded.insert(NestedKey { parent, args: args.clone() }, page);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The bound value of a cursor's sort key.
+fn key_value(key: &CursorKey) -> sea_orm::Value {
+    match key {
+        CursorKey::Int(n) => (*n).into(),
+        CursorKey::Text(s) => s.clone().into(),
+        CursorKey::Date(d) => (*d).into(),
+        CursorKey::Instant(t) => (*t).into(),
+        CursorKey::Sorted(value, _) => key_value(value),
+    }
+}
+
+/// Rows strictly beyond `cursor` in presentation order: later ones for `after`, earlier ones for `before`.
+fn beyond(cursor: &CursorKey, ordering: Option<&Ordering<care_subject::Entity>>, later: bool) -> Condition {
+    let id = Expr::col((care_subject::Entity, care_subject::Column::Id));
+    match (cursor, ordering) {
+        (CursorKey::Sorted(value, cursor_id), Some(ordering)) => {
+            let column = Expr::col((care_subject::Entity, ordering.column));
+            let value = key_value(value);
+            if later != ordering.descending {
+                Condition::any()
+                    .add(column.clone().gt(value.clone()))
+                    .add(Condition::all().add(column.eq(value)).add(id.gt(*cursor_id)))
+            } else {
+                Condition::any()
+                    .add(column.clone().lt(value.clone()))
+                    .add(Condition::all().add(column.eq(value)).add(id.lt(*cursor_id)))
+            }
+        }
+        (key, _) => {
+            let value = key_value(key);
+            Condition::all().add(if later { id.gt(value) } else { id.lt(value) })
+        }
+    }
+}
+
+/// One page of care subjects per region of `regions`, in one statement. `condition` (the compiled filter) and
+/// the caller's scope restrict the rows; a region without matching rows has no entry.
+async fn fetch_pages(
+    db: &DatabaseConnection,
+    access: &Access,
+    condition: Condition,
+    ordering: Option<Ordering<care_subject::Entity>>,
+    regions: &[i64],
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<care_subject::Model>>, ApiError> {
+    let grid = Alias::new("gg_grid");
+    let root = Alias::new("gg_root");
+    let mut in_page = Condition::all();
+    if let Some(after) = &page.after {
+        in_page = in_page.add(beyond(after, ordering.as_ref(), true));
+    }
+    if let Some(before) = &page.before {
+        in_page = in_page.add(beyond(before, ordering.as_ref(), false));
+    }
+    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
+    // The order of the query: the presentation order, reversed when the page is taken from the end.
+    let descending = ordering.as_ref().is_some_and(|o| o.descending) != page.backward;
+    let order = if descending { Order::Desc } else { Order::Asc };
+    let mut window = WindowStatement::partition_by((root.clone(), region::Column::Id));
+    if let Some(ordering) = &ordering {
+        window.order_by((care_subject::Entity, ordering.column), order.clone());
+    }
+    window.order_by((care_subject::Entity, care_subject::Column::Id), order).frame_between(
+        FrameType::Rows,
+        Frame::UnboundedPreceding,
+        Frame::CurrentRow,
+    );
+
+    let mut inner = care_subject::Entity::find()
+        .filter(access.scope_on(care_subject::Column::RegionId))
+        .filter(condition)
+        .into_query();
+    inner
+        .join_as(
+            JoinType::InnerJoin,
+            region::Entity,
+            grid.clone(),
+            Expr::col((grid.clone(), region::Column::Id))
+                .equals((care_subject::Entity, care_subject::Column::RegionId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            region::Entity,
+            root.clone(),
+            Condition::all()
+                .add(Expr::col((root.clone(), region::Column::Id)).is_in(regions.iter().copied()))
+                // The grid's path lies in the root's subtree range: `path >= root AND path < root with its
+                // final '/' replaced by '0'` (see `region::subtree_bounds`).
+                .add(Expr::cust(
+                    r#""gg_grid"."path" >= "gg_root"."path" AND "gg_grid"."path" < (SUBSTR("gg_root"."path", 1, LENGTH("gg_root"."path") - 1) || '0')"#,
+                )),
+        )
+        .expr_as(Expr::col((root.clone(), region::Column::Id)), Alias::new("gg_parent"))
+        .expr_window_as(
+            Func::count(Expr::cust("*")),
+            WindowStatement::partition_by((root, region::Column::Id)),
+            Alias::new("gg_total"),
+        )
+        .expr_window_as(Func::sum(in_page_flag()), window, Alias::new("gg_rank"))
+        .expr_as(in_page_flag(), Alias::new("gg_in"));
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("numbered"))
+        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
+        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
+        .to_owned();
+
+    let mut grouped: HashMap<i64, (u64, Vec<(i64, care_subject::Model)>)> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", "gg_parent")?;
+        let total: i64 = row.try_get("", "gg_total")?;
+        let rank: i64 = row.try_get("", "gg_rank")?;
+        let model = care_subject::Model::from_query_result(&row, "")?;
+        let entry = grouped.entry(parent).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
+        entry.1.push((rank, model));
+    }
+    let mut pages = HashMap::new();
+    for (parent, (total, mut rows)) in grouped {
+        // Ranks number the rows in query order.
+        rows.sort_by_key(|(rank, _)| *rank);
+        let has_more = rows.len() as u64 > page.limit;
+        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        if page.backward {
+            rows.reverse();
+        }
+        let (has_previous_page, has_next_page) =
+            if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
+        let key_of = |row: &care_subject::Model| match &ordering {
+            Some(ordering) => CursorKey::Sorted(Box::new((ordering.value_of)(row)), row.id),
+            None => CursorKey::Int(row.id),
+        };
+        pages.insert(
+            parent,
+            Page {
+                rows: rows.into_iter().map(|(_, row)| (key_of(&row), row)).collect(),
+                has_previous_page,
+                has_next_page,
+                total: Total::Known(total),
+            },
+        );
+    }
+    Ok(pages)
+}

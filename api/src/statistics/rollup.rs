@@ -1,0 +1,229 @@
+//! The service rollup (`service_rollup`): per region — every grid and every ancestor of it — local day
+//! (Asia/Shanghai) and activity, the number of service records and their minutes. The `SERVICE_RECORDS` and
+//! `SERVICE_HOURS` measures read it: a figure grouped by districts reads the districts' rows only, however many
+//! records there are.
+//!
+//! Every writer of service records calls [`add_service`] in its own transaction, so the rollup is never behind
+//! the rows; [`rebuild`] recomputes it wholesale (the demo seed), and [`verify`] compares it cell by cell with a
+//! recomputation from the rows (`govgraph stats verify`).
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeDelta};
+use entities::service_record;
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
+
+use super::measures::numbered;
+
+/// The Asia/Shanghai day a service started on (UTC+8, no daylight saving).
+pub fn local_day(record: &service_record::Model) -> NaiveDate {
+    (record.started_at + TimeDelta::hours(8)).date_naive()
+}
+
+/// Regions paired with each of their ancestors and themselves: `(grid_id, region_id)`.
+const ANCESTRY: &str = "SELECT g.id AS grid_id, a.id AS region_id FROM region g JOIN region a \
+     ON g.path >= a.path AND g.path < substr(a.path, 1, length(a.path) - 1) || '0'";
+
+/// The rollup recomputed from the service records, as `region_id, day, activity, records, minutes`.
+fn recomputed(backend: DatabaseBackend) -> String {
+    let local_day = match backend {
+        DatabaseBackend::Postgres => "CAST((started_at AT TIME ZONE 'Asia/Shanghai') AS DATE)",
+        _ => "date(started_at, '+8 hours')",
+    };
+    format!(
+        "SELECT x.region_id AS region_id, b.day AS day, b.activity AS activity, \
+         CAST(SUM(b.records) AS BIGINT) AS records, CAST(SUM(b.minutes) AS BIGINT) AS minutes \
+         FROM (SELECT grid_id, {local_day} AS day, activity, COUNT(*) AS records, SUM(minutes) AS minutes \
+               FROM service_record GROUP BY grid_id, {local_day}, activity) b \
+         JOIN ({ANCESTRY}) x ON x.grid_id = b.grid_id \
+         WHERE 1 = 1 \
+         GROUP BY x.region_id, b.day, b.activity \
+         ORDER BY x.region_id, b.day, b.activity"
+    )
+}
+
+/// Adds freshly inserted service records to the rollup, in the caller's transaction: one upsert per region of
+/// each (grid, day, activity) the records fall into.
+pub async fn add_service<C: ConnectionTrait>(
+    conn: &C,
+    records: &[service_record::Model],
+) -> Result<(), DbErr> {
+    let mut cells: BTreeMap<(i64, NaiveDate, String), (i64, i64)> = BTreeMap::new();
+    for record in records {
+        let cell = cells.entry((record.grid_id, local_day(record), record.activity.to_value())).or_default();
+        cell.0 += 1;
+        cell.1 += i64::from(record.minutes);
+    }
+    let backend = conn.get_database_backend();
+    let sql = numbered(
+        backend,
+        &format!(
+            "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+             SELECT x.region_id, ?, ?, ?, ? FROM ({ANCESTRY}) x WHERE x.grid_id = ? \
+             ON CONFLICT (region_id, day, activity) DO UPDATE SET \
+             records = service_rollup.records + excluded.records, \
+             minutes = service_rollup.minutes + excluded.minutes"
+        ),
+    );
+    for ((grid_id, day, activity), (records, minutes)) in cells {
+        let values: Vec<Value> =
+            vec![day.into(), activity.into(), records.into(), minutes.into(), grid_id.into()];
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql.clone(), values)).await?;
+    }
+    Ok(())
+}
+
+/// The region levels whose cells are summed into their parents', from the bottom up.
+const CHILD_LEVELS: [&str; 4] = ["GRID", "COMMUNITY", "TOWNSHIP", "DISTRICT"];
+
+/// Recomputes the whole rollup from the service records, in the caller's transaction: the grids' cells from the
+/// records, then each level's from the level below through `parent_id` (an equi-join, where [`verify`] joins every
+/// region to its subtree by path, so the two are independent computations). Each statement writes its cells in
+/// region order so that a region level's figures are read from few pages.
+pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    let backend = conn.get_database_backend();
+    let local_day = match backend {
+        DatabaseBackend::Postgres => "CAST((started_at AT TIME ZONE 'Asia/Shanghai') AS DATE)",
+        _ => "date(started_at, '+8 hours')",
+    };
+    conn.execute_unprepared("DELETE FROM service_rollup").await?;
+    let grids = format!(
+        "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+         SELECT grid_id, {local_day}, activity, COUNT(*), SUM(minutes) FROM service_record WHERE 1 = 1 \
+         GROUP BY grid_id, {local_day}, activity ORDER BY grid_id, {local_day}, activity"
+    );
+    let mut written = conn.execute_unprepared(&grids).await?.rows_affected();
+    for level in CHILD_LEVELS {
+        // A parent reached from two levels (a grid hanging directly under a township) accumulates.
+        let parents = format!(
+            "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+             SELECT r.parent_id, t.day, t.activity, SUM(t.records), SUM(t.minutes) \
+             FROM service_rollup t JOIN region r ON r.id = t.region_id \
+             WHERE r.level = '{level}' AND r.parent_id IS NOT NULL \
+             GROUP BY r.parent_id, t.day, t.activity ORDER BY r.parent_id, t.day, t.activity \
+             ON CONFLICT (region_id, day, activity) DO UPDATE SET \
+             records = service_rollup.records + excluded.records, \
+             minutes = service_rollup.minutes + excluded.minutes"
+        );
+        written += conn.execute_unprepared(&parents).await?.rows_affected();
+    }
+    Ok(written)
+}
+
+/// A rollup cell's figures: records and minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figures {
+    pub records: i64,
+    pub minutes: i64,
+}
+
+/// A cell where the rollup and the recomputation disagree; `None` where one of them has no such cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub region_code: String,
+    pub day: String,
+    pub activity: String,
+    pub stored: Option<Figures>,
+    pub recomputed: Option<Figures>,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |figures: Option<Figures>| match figures {
+            Some(Figures { records, minutes }) => format!("{records} records, {minutes} minutes"),
+            None => "no cell".to_owned(),
+        };
+        write!(
+            f,
+            "region {} day {} activity {}: rollup has {}, the service records give {}",
+            self.region_code,
+            self.day,
+            self.activity,
+            show(self.stored),
+            show(self.recomputed)
+        )
+    }
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Cells in the rollup.
+    pub cells: i64,
+    /// Service records summarised.
+    pub records: i64,
+    /// Every differing cell, ordered by region code, day and activity.
+    pub differences: Vec<Difference>,
+}
+
+impl Report {
+    /// Whether the rollup equals its recomputation.
+    pub fn ok(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+async fn count<C: ConnectionTrait>(conn: &C, sql: &str) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let row = conn.query_one_raw(Statement::from_string(backend, sql.to_owned())).await?;
+    Ok(row.map(|row| row.try_get_by_index::<Option<i64>>(0)).transpose()?.flatten().unwrap_or(0))
+}
+
+/// Cells of `left` that `right` does not have with the same figures.
+async fn one_sided<C: ConnectionTrait>(
+    conn: &C,
+    left: &str,
+    right: &str,
+) -> Result<Vec<(String, String, String, Figures)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = format!(
+        "SELECT r.code, CAST(d.day AS TEXT), d.activity, d.records, d.minutes \
+         FROM ({left} EXCEPT {right}) d JOIN region r ON r.id = d.region_id"
+    );
+    let rows = conn.query_all_raw(Statement::from_string(backend, sql)).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get_by_index::<String>(0)?,
+                row.try_get_by_index::<String>(1)?,
+                row.try_get_by_index::<String>(2)?,
+                Figures { records: row.try_get_by_index(3)?, minutes: row.try_get_by_index(4)? },
+            ))
+        })
+        .collect()
+}
+
+/// Recomputes the rollup from the service records and compares it with the stored one, cell by cell.
+pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Report, DbErr> {
+    let backend = conn.get_database_backend();
+    let stored = "SELECT region_id, day, activity, records, minutes FROM service_rollup";
+    let fresh = format!("SELECT region_id, day, activity, records, minutes FROM ({}) e", recomputed(backend));
+    let mut cells: BTreeMap<(String, String, String), Difference> = BTreeMap::new();
+    for (code, day, activity, figures) in one_sided(conn, stored, &fresh).await? {
+        let key = (code.clone(), day.clone(), activity.clone());
+        let entry = cells.entry(key).or_insert_with(|| Difference {
+            region_code: code,
+            day,
+            activity,
+            stored: None,
+            recomputed: None,
+        });
+        entry.stored = Some(figures);
+    }
+    for (code, day, activity, figures) in one_sided(conn, &fresh, stored).await? {
+        let key = (code.clone(), day.clone(), activity.clone());
+        let entry = cells.entry(key).or_insert_with(|| Difference {
+            region_code: code,
+            day,
+            activity,
+            stored: None,
+            recomputed: None,
+        });
+        entry.recomputed = Some(figures);
+    }
+    Ok(Report {
+        cells: count(conn, "SELECT COUNT(*) FROM service_rollup").await?,
+        records: count(conn, "SELECT COUNT(*) FROM service_record").await?,
+        differences: cells.into_values().collect(),
+    })
+}

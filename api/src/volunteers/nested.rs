@@ -1,0 +1,366 @@
+//! Volunteer lists nested under another object: `Region.volunteers` (home grid in the region's subtree) and
+//! `VolunteerTeam.members`. They take the arguments of `Query.volunteers` and are loaded for every parent on a
+//! page in one statement per distinct set of arguments: window functions number each parent's volunteers in
+//! the requested order from the cursor on and count them all, so the statement returns at most `limit + 1`
+//! rows per parent and every parent's exact `totalCount`, on SQLite and PostgreSQL alike.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::Loader;
+use entities::{region, volunteer, volunteer_team_membership};
+use sea_orm::sea_query::{
+    Alias, Asterisk, ColumnRef, Condition, Expr, ExprTrait, Frame, FrameType, Func, IntoColumnRef, JoinType,
+    Query, WindowStatement,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter, QueryTrait,
+};
+
+use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField};
+use super::keyset::{beyond_cursor, foreign_cursor};
+use super::types::{Volunteer, VolunteerConnection};
+use crate::auth::viewer::Access;
+use crate::auth::{Action, FieldClass, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::filter::compile;
+use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Total};
+use crate::request::RequestData;
+
+/// What a nested volunteer list hangs off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VolunteerParent {
+    /// A region: the volunteers whose home grid lies in its subtree.
+    Region,
+    /// A volunteer team: its members.
+    Team,
+}
+
+/// The arguments of a nested volunteer list, as a loader key. Filters compare by their canonical text, so
+/// siblings asked for with the same arguments share one statement.
+#[derive(Debug, Clone)]
+pub struct VolunteerListArgs {
+    pub parent: VolunteerParent,
+    pub page: PageRequest,
+    pub order: Option<VolunteerOrder>,
+    pub filter: Option<Arc<VolunteerFilter>>,
+    filter_key: String,
+}
+
+impl VolunteerListArgs {
+    pub fn new(
+        parent: VolunteerParent,
+        page: PageRequest,
+        order: Option<VolunteerOrder>,
+        filter: Option<VolunteerFilter>,
+    ) -> Self {
+        let filter_key = filter.as_ref().map(|filter| format!("{filter:?}")).unwrap_or_default();
+        Self { parent, page, order, filter: filter.map(Arc::new), filter_key }
+    }
+
+    fn identity(&self) -> (VolunteerParent, &PageRequest, Option<&VolunteerOrder>, bool, &str) {
+        (self.parent, &self.page, self.order.as_ref(), self.filter.is_some(), &self.filter_key)
+    }
+}
+
+impl PartialEq for VolunteerListArgs {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for VolunteerListArgs {}
+
+impl Hash for VolunteerListArgs {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.identity().hash(state);
+    }
+}
+
+/// The ordering `order` asks for, refused (`FORBIDDEN`) when it sorts by names the caller only sees masked:
+/// the order would reveal what the mask hides.
+pub fn volunteer_ordering(
+    order: Option<VolunteerOrder>,
+    names_visible: bool,
+) -> Result<Option<Ordering<volunteer::Entity>>, ApiError> {
+    let Some(VolunteerOrder { field, descending }) = order else {
+        return Ok(None);
+    };
+    Ok(Some(match field {
+        VolunteerOrderField::Code => Ordering {
+            column: volunteer::Column::Code,
+            descending,
+            value_of: |row: &volunteer::Model| CursorKey::Text(row.code.clone()),
+        },
+        VolunteerOrderField::RegisteredOn => Ordering {
+            column: volunteer::Column::RegisteredOn,
+            descending,
+            value_of: |row: &volunteer::Model| CursorKey::Date(row.registered_on),
+        },
+        VolunteerOrderField::Name => {
+            if !names_visible {
+                return Err(ApiError::Forbidden("ordering by name needs access to names".into()));
+            }
+            Ordering {
+                column: volunteer::Column::Name,
+                descending,
+                value_of: |row: &volunteer::Model| CursorKey::Text(row.name.clone()),
+            }
+        }
+    }))
+}
+
+/// One page of the volunteers under `parent_id` (a region or a team), for the nested fields: checks the
+/// caller's right and ordering at once, then lets the loader batch the page with its siblings'.
+pub async fn volunteers_under(
+    ctx: &Context<'_>,
+    parent: VolunteerParent,
+    parent_id: i64,
+    filter: Option<VolunteerFilter>,
+    order_by: Option<VolunteerOrder>,
+    page: PageRequest,
+) -> ApiResult<VolunteerConnection> {
+    let request = RequestData::of(ctx)?;
+    let access = request.authorize(Resource::Volunteer, Action::Read).await?;
+    volunteer_ordering(order_by, access.fields >= FieldClass::Personal)?;
+    let args = VolunteerListArgs::new(parent, page, order_by, filter);
+    let page = request.volunteers.volunteers_under(parent_id, args).await?;
+    Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
+}
+
+/// Volunteers by parent (region subtree or team), a page per parent, in the caller's scope. A group of keys
+/// with a bad filter answers its own error without failing its siblings.
+pub struct VolunteersByParent {
+    pub db: DatabaseConnection,
+    pub viewer: Arc<Viewer>,
+}
+
+/// A loaded page, or the error of its arguments.
+pub type VolunteerPageResult = Result<Page<volunteer::Model>, Arc<ApiError>>;
+
+impl Loader<NestedKey<VolunteerListArgs>> for VolunteersByParent {
+    type Value = VolunteerPageResult;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<VolunteerListArgs>],
+    ) -> Result<HashMap<NestedKey<VolunteerListArgs>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
+        let mut by_args: HashMap<&VolunteerListArgs, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_args.entry(&key.args).or_default().push(key.parent);
+        }
+        let mut loaded = HashMap::new();
+        for (args, parents) in by_args {
+            match self.load_group(&access, args, &parents).await {
+                Ok(mut pages) => {
+                    for parent in parents {
+                        let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+                        loaded.insert(NestedKey { parent, args: args.clone() }, Ok(page));
+                    }
+                }
+                Err(err) => {
+                    let err = Arc::new(err);
+                    for parent in parents {
+                        loaded.insert(NestedKey { parent, args: args.clone() }, Err(err.clone()));
+                    }
+                }
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+impl VolunteersByParent {
+    async fn load_group(
+        &self,
+        access: &Access,
+        args: &VolunteerListArgs,
+        parents: &[i64],
+    ) -> Result<HashMap<i64, Page<volunteer::Model>>, ApiError> {
+        let names_visible = access.fields >= FieldClass::Personal;
+        let ordering = volunteer_ordering(args.order, names_visible)?;
+        let mut condition = access.scope_on(volunteer::Column::RegionId);
+        if let Some(filter) = &args.filter {
+            condition = condition.add(compile(&self.db, filter.as_ref(), "filter", names_visible).await?);
+        }
+        fetch_nested_volunteers(&self.db, args.parent, condition, ordering, &args.page, parents).await
+    }
+}
+
+/// The statement behind [`VolunteersByParent`]: for each parent, the page of volunteers matching `condition`.
+async fn fetch_nested_volunteers(
+    db: &DatabaseConnection,
+    parent: VolunteerParent,
+    condition: Condition,
+    ordering: Option<Ordering<volunteer::Entity>>,
+    page: &PageRequest,
+    parents: &[i64],
+) -> Result<HashMap<i64, Page<volunteer::Model>>, ApiError> {
+    let id = || Expr::col((volunteer::Entity, volunteer::Column::Id));
+    let mut in_page = Condition::all();
+    for (cursor, later, argument) in [(&page.after, true, "after"), (&page.before, false, "before")] {
+        let Some(cursor) = cursor.clone() else { continue };
+        in_page = in_page.add(match &ordering {
+            None => {
+                let CursorKey::Int(cursor_id) = cursor else {
+                    return Err(foreign_cursor(argument));
+                };
+                Condition::all().add(if later { id().gt(cursor_id) } else { id().lt(cursor_id) })
+            }
+            Some(Ordering { column, descending, .. }) => {
+                let sort = Expr::col((volunteer::Entity, *column));
+                beyond_cursor(sort, id(), *descending, cursor, later, argument)?
+            }
+        });
+    }
+    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
+    let descending = ordering.as_ref().is_some_and(|o| o.descending) != page.backward;
+    let order = if descending { Order::Desc } else { Order::Asc };
+
+    let mut inner = volunteer::Entity::find().filter(condition).into_query();
+    let parent_column: ColumnRef = match parent {
+        VolunteerParent::Region => {
+            let (root, grid) = (Alias::new("gg_root"), Alias::new("gg_grid"));
+            let upper = Expr::cust(r#"substr("gg_root"."path", 1, length("gg_root"."path") - 1) || '0'"#);
+            inner
+                .join_as(
+                    JoinType::InnerJoin,
+                    region::Entity,
+                    grid.clone(),
+                    Expr::col((grid.clone(), region::Column::Id))
+                        .equals((volunteer::Entity, volunteer::Column::RegionId)),
+                )
+                .join_as(
+                    JoinType::InnerJoin,
+                    region::Entity,
+                    root.clone(),
+                    Condition::all()
+                        .add(
+                            Expr::col((grid.clone(), region::Column::Path))
+                                .gte(Expr::col((root.clone(), region::Column::Path))),
+                        )
+                        .add(Expr::col((grid, region::Column::Path)).lt(upper)),
+                );
+            (root, region::Column::Id).into_column_ref()
+        }
+        VolunteerParent::Team => {
+            let member = Alias::new("gg_member");
+            inner.join_as(
+                JoinType::InnerJoin,
+                volunteer_team_membership::Entity,
+                member.clone(),
+                Expr::col((member.clone(), volunteer_team_membership::Column::VolunteerId))
+                    .equals((volunteer::Entity, volunteer::Column::Id)),
+            );
+            (member, volunteer_team_membership::Column::TeamId).into_column_ref()
+        }
+    };
+    let mut window_order = WindowStatement::partition_by(parent_column.clone());
+    if let Some(Ordering { column, .. }) = &ordering {
+        window_order.order_by((volunteer::Entity, *column), order.clone());
+    }
+    window_order.order_by((volunteer::Entity, volunteer::Column::Id), order).frame_between(
+        FrameType::Rows,
+        Frame::UnboundedPreceding,
+        Frame::CurrentRow,
+    );
+    inner
+        .and_where(Expr::col(parent_column.clone()).is_in(parents.iter().copied()))
+        .expr_as(Expr::col(parent_column.clone()), Alias::new("gg_parent"))
+        .expr_window_as(
+            Func::count(Expr::cust("*")),
+            WindowStatement::partition_by(parent_column),
+            Alias::new("gg_total"),
+        )
+        .expr_window_as(Func::sum(in_page_flag()), window_order, Alias::new("gg_rank"))
+        .expr_as(in_page_flag(), Alias::new("gg_in"));
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("numbered"))
+        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
+        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
+        .to_owned();
+
+    let mut grouped: HashMap<i64, (u64, Vec<(i64, volunteer::Model)>)> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent_id: i64 = row.try_get("", "gg_parent")?;
+        let total: i64 = row.try_get("", "gg_total")?;
+        let rank: i64 = row.try_get("", "gg_rank")?;
+        let model = volunteer::Model::from_query_result(&row, "")?;
+        let entry =
+            grouped.entry(parent_id).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
+        entry.1.push((rank, model));
+    }
+    let mut pages = HashMap::new();
+    for (parent_id, (total, mut rows)) in grouped {
+        // The running rank follows the query's order: the page's order, reversed when paging backward.
+        rows.sort_by_key(|(rank, _)| *rank);
+        let has_more = rows.len() as u64 > page.limit;
+        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        if page.backward {
+            rows.reverse();
+        }
+        let (has_previous_page, has_next_page) =
+            if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
+        let rows = rows
+            .into_iter()
+            .map(|(_, row)| {
+                let key = match &ordering {
+                    None => CursorKey::Int(row.id),
+                    Some(Ordering { value_of, .. }) => CursorKey::Sorted(Box::new(value_of(&row)), row.id),
+                };
+                (key, row)
+            })
+            .collect();
+        pages.insert(parent_id, Page { rows, has_previous_page, has_next_page, total: Total::Known(total) });
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+
+    use super::*;
+    use crate::volunteers::types::VolunteerStatus;
+
+    fn hash_of(args: &VolunteerListArgs) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        args.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn args(filter: Option<VolunteerFilter>, order: Option<VolunteerOrder>) -> VolunteerListArgs {
+        let page = PageRequest::new(Some(5), None, None, None).unwrap();
+        VolunteerListArgs::new(VolunteerParent::Region, page, order, filter)
+    }
+
+    #[test]
+    fn siblings_with_the_same_arguments_share_a_key() {
+        let active = || Some(VolunteerFilter { status: Some(VolunteerStatus::Active), ..Default::default() });
+        assert_eq!(args(active(), None), args(active(), None));
+        assert_eq!(hash_of(&args(active(), None)), hash_of(&args(active(), None)));
+        assert_ne!(args(active(), None), args(None, None));
+        let suspended =
+            Some(VolunteerFilter { status: Some(VolunteerStatus::Suspended), ..Default::default() });
+        assert_ne!(args(active(), None), args(suspended, None));
+        let by_code = Some(VolunteerOrder { field: VolunteerOrderField::Code, descending: false });
+        assert_ne!(args(None, by_code), args(None, None));
+        let mut team = args(None, None);
+        team.parent = VolunteerParent::Team;
+        assert_ne!(team, args(None, None));
+    }
+
+    #[test]
+    fn name_ordering_needs_visible_names() {
+        let by_name = Some(VolunteerOrder { field: VolunteerOrderField::Name, descending: true });
+        assert!(matches!(volunteer_ordering(by_name, false), Err(ApiError::Forbidden(_))));
+        assert!(volunteer_ordering(by_name, true).unwrap().is_some());
+        assert!(volunteer_ordering(None, false).unwrap().is_none());
+    }
+}

@@ -1,0 +1,130 @@
+//! How many SQL statements nested lists cost: the number depends on the query's shape, never on its page sizes.
+//! Each test prints its counts so they can be quoted.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
+
+use govgraph_tests::{Fixture, TestServer, assert_no_errors, token_for};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+fn admin() -> String {
+    token_for("admin-1", &["admin"], "330900")
+}
+
+/// Grids × their service team × their volunteers × each volunteer's teams and five service records.
+const GRIDS: &str = "query($n: Int, $m: Int) {
+  regions(level: GRID, first: $n) { nodes { code
+    team { role name phone }
+    volunteers(first: $m) { totalCount nodes { code
+      teams { team { code } }
+      serviceRecords(first: 5) { totalCount nodes { id } } } } } } }";
+
+/// Teams × their members × each member's teams and five service records.
+const TEAMS: &str = "query($n: Int, $m: Int) {
+  volunteerTeams(first: $n) { nodes { code memberCount
+    members(first: $m) { totalCount nodes { code
+      teams { team { code } }
+      serviceRecords(first: 5) { nodes { id } } } } } } }";
+
+/// Runs `query` once to warm up, then once per page-size pair, and returns the statements each one took, with
+/// the number of volunteers and service records it returned.
+async fn count_statements(
+    server: &TestServer,
+    query: &str,
+    path: &str,
+    sizes: &[(i64, i64)],
+    extra: &Value,
+) -> Vec<(i64, i64, u64, usize, usize)> {
+    let token = admin();
+    let mut variables = extra.clone();
+    variables["n"] = json!(1);
+    variables["m"] = json!(1);
+    assert_no_errors(&server.gql(Some(&token), query, variables).await);
+    let mut counts = Vec::new();
+    for &(n, m) in sizes {
+        let mut variables = extra.clone();
+        variables["n"] = json!(n);
+        variables["m"] = json!(m);
+        let before = server.statement_count();
+        let response = server.gql(Some(&token), query, variables).await;
+        let statements = server.statement_count() - before;
+        assert_no_errors(&response);
+        let parents = response["data"][path]["nodes"].as_array().unwrap();
+        assert_eq!(parents.len() as i64, n, "a full page of parents");
+        let people: Vec<&Value> = parents
+            .iter()
+            .flat_map(|parent| {
+                let list = if path == "regions" { &parent["volunteers"] } else { &parent["members"] };
+                list["nodes"].as_array().unwrap().iter()
+            })
+            .collect();
+        let records: usize =
+            people.iter().map(|person| person["serviceRecords"]["nodes"].as_array().unwrap().len()).sum();
+        let teams: usize = people.iter().map(|person| person["teams"].as_array().unwrap().len()).sum();
+        // Every level of the query must be reached, or a smaller page would skip a loader.
+        assert!(!people.is_empty() && records > 0 && teams > 0, "{n}×{m}: {response}");
+        counts.push((n, m, statements, people.len(), records));
+    }
+    counts
+}
+
+/// The first column of every row of `sql`, as integers.
+async fn ids(server: &TestServer, sql: &str) -> Vec<i64> {
+    let db = server.db.connect().await;
+    let rows =
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.unwrap();
+    rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn grids_teams_volunteers_and_records_cost_the_same_at_every_page_size() {
+    let server = TestServer::start(Fixture::Demo(0.02)).await;
+    // Make the first 50 grids (by code) home to several volunteers with service records each, so that every
+    // page size reaches every level of the query and 50 volunteers per grid return more than 5.
+    let grids = ids(&server, "SELECT id FROM region WHERE level = 'GRID' ORDER BY code LIMIT 50").await;
+    let volunteers = ids(
+        &server,
+        "SELECT v.id FROM volunteer v WHERE EXISTS (SELECT 1 FROM service_record s WHERE s.volunteer_id = v.id)
+         ORDER BY v.id",
+    )
+    .await;
+    let per_grid = (volunteers.len() / grids.len()).min(9);
+    assert!(per_grid > 5, "enough volunteers with service records: {}", volunteers.len());
+    let db = server.db.connect().await;
+    for (grid, movers) in grids.iter().zip(volunteers.chunks(per_grid)) {
+        let movers: Vec<String> = movers.iter().map(i64::to_string).collect();
+        let sql = format!("UPDATE volunteer SET region_id = {grid} WHERE id IN ({})", movers.join(", "));
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    }
+
+    let sizes = [(5, 5), (5, 50), (50, 5), (50, 50)];
+    let counts = count_statements(&server, GRIDS, "regions", &sizes, &json!({})).await;
+    for (n, m, statements, volunteers, records) in &counts {
+        eprintln!(
+            "grids × teams × volunteers × 5 service records: {n} grids, first {m} volunteers each: \
+             {statements} statements ({volunteers} volunteers, {records} records)"
+        );
+    }
+    let statements: Vec<u64> = counts.iter().map(|(_, _, statements, _, _)| *statements).collect();
+    assert!(
+        statements.windows(2).all(|w| w[0] == w[1]),
+        "statements per (grids, volunteers) page size: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn teams_members_and_records_cost_the_same_at_every_page_size() {
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    let sizes = [(5, 5), (5, 50), (30, 5), (30, 50)];
+    let counts = count_statements(&server, TEAMS, "volunteerTeams", &sizes, &json!({})).await;
+    for (n, m, statements, volunteers, records) in &counts {
+        eprintln!(
+            "teams × members × 5 service records: {n} teams, first {m} members each: \
+             {statements} statements ({volunteers} members, {records} records)"
+        );
+    }
+    let statements: Vec<u64> = counts.iter().map(|(_, _, statements, _, _)| *statements).collect();
+    assert!(
+        statements.windows(2).all(|w| w[0] == w[1]),
+        "statements per (teams, members) page size: {counts:?}"
+    );
+}
