@@ -5,16 +5,21 @@ use entities::{grid_team_member, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::filter::{GridTeamMemberFilter, GridTeamMemberOrder, GridTeamMemberOrderField};
+use super::filter::{
+    GridTeamMemberFilter, GridTeamMemberOrder, GridTeamMemberOrderField, RegionFilter, RegionOrder,
+    RegionOrderField,
+};
 use super::types::{GridTeamMember, Region, RegionConnection, RegionLevel};
-use crate::auth::viewer::region_in_subtree;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, PageRequest, fetch_page};
 use crate::request::RequestData;
-use crate::volunteers::keyset::{ExprOrdering, fetch_page_by_expr, read_text};
+use crate::volunteers::keyset::{ExprOrdering, fetch_page_by_expr, read_int, read_text};
+
+/// How a sort value is read back from a row.
+type ReadKey = fn(&sea_orm::QueryResult) -> Result<CursorKey, sea_orm::DbErr>;
 
 /// The materialized path of the region with `code`, looked up without scope: callers only ever get rows
 /// that also pass their own scope predicate, so this reveals nothing.
@@ -31,7 +36,9 @@ pub struct RegionsQuery;
 
 #[Object]
 impl RegionsQuery {
-    /// Regions in your scope, ordered by code. All filters combine with AND; an unknown code matches nothing.
+    /// Regions in your scope, ordered by code unless `orderBy` says otherwise. `level`, `parentCode` and
+    /// `inRegion` are shorthands for the same fields of `filter`; everything combines with AND; an unknown code
+    /// matches nothing.
     #[allow(clippy::too_many_arguments)]
     async fn regions(
         &self,
@@ -43,6 +50,11 @@ impl RegionsQuery {
         #[graphql(desc = "Only the region with this code and everything below it.")] in_region: Option<
             String,
         >,
+        #[graphql(
+            desc = "Conditions on the regions (subtree, parent, level, name or code, boolean combinations)."
+        )]
+        filter: Option<RegionFilter>,
+        #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<RegionOrder>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
@@ -51,32 +63,30 @@ impl RegionsQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::Region, Action::Read).await?;
-        let mut select = region::Entity::find().filter(access.scope_on_region());
-        if let Some(level) = level {
-            select = select.filter(region::Column::Level.eq(region::RegionLevel::from(level)));
-        }
-        if let Some(code) = parent_code {
-            let parent_ids = sea_orm::sea_query::Query::select()
-                .column(region::Column::Id)
-                .from(region::Entity)
-                .and_where(region::Column::Code.eq(code))
-                .to_owned();
-            select = select.filter(region::Column::ParentId.in_subquery(parent_ids));
-        }
-        if let Some(code) = in_region {
-            match path_of_code(&request.db, &code).await? {
-                Some(path) => select = select.filter(region_in_subtree(&path)),
-                None => select = select.filter(region::Column::Id.eq(-1)),
+        let shorthands = RegionFilter { level, parent_code, in_region, ..RegionFilter::default() };
+        let combined = RegionFilter { and: Some(vec![shorthands]), ..filter.unwrap_or_default() };
+        let condition = compile(&request.db, &combined, "filter", true).await?;
+        let select = region::Entity::find().filter(access.scope_on_region()).filter(condition);
+        let page = match order_by {
+            None | Some(RegionOrder { field: RegionOrderField::Code, descending: false }) => {
+                let key_of = |row: &region::Model| CursorKey::Text(row.code.clone());
+                fetch_page(&request.db, select, region::Column::Code, key_of, &page).await?
             }
-        }
-        let page = fetch_page(
-            &request.db,
-            select,
-            region::Column::Code,
-            |row| CursorKey::Text(row.code.clone()),
-            &page,
-        )
-        .await?;
+            Some(RegionOrder { field, descending }) => {
+                let (expr, read): (Expr, ReadKey) = match field {
+                    RegionOrderField::Code => (Expr::col((region::Entity, region::Column::Code)), read_text),
+                    RegionOrderField::Name => (Expr::col((region::Entity, region::Column::Name)), read_text),
+                    // A small integer on PostgreSQL; cursors carry 64-bit integers.
+                    RegionOrderField::Depth => (
+                        Expr::col((region::Entity, region::Column::Depth)).cast_as(Alias::new("BIGINT")),
+                        read_int,
+                    ),
+                };
+                let ordering = ExprOrdering { expr, descending, read };
+                let id_of = |row: &region::Model| row.id;
+                fetch_page_by_expr(&request.db, select, ordering, region::Column::Id, id_of, &page).await?
+            }
+        };
         Ok(RegionConnection::from_page(page, Region))
     }
 

@@ -453,8 +453,7 @@ impl Grouping<'_> {
                 "?".to_owned()
             };
             joins = match ancestor_path_length {
-                // The ancestor's path is a prefix of known length: one index lookup per region, where the range
-                // join below costs SQLite a scan of the region table per row.
+                // The ancestor's path is a prefix of known length: one index lookup per row.
                 Some(length) => {
                     format!("JOIN region a ON a.depth = {level} AND a.path = substr(g.path, 1, {length})")
                 }
@@ -522,9 +521,11 @@ impl Grouping<'_> {
     /// Runs the grouped statement.
     pub async fn rows(&self, db: &DatabaseConnection) -> Result<Vec<Row>, ApiError> {
         let backend = db.get_database_backend();
+        // SQLite runs the range join below as a scan of the region table per row; PostgreSQL hashes it faster
+        // than it joins on the prefix.
         let ancestor_path_length = match self.region_depth {
-            Some(depth) => path_length_at(db, depth).await?,
-            None => None,
+            Some(depth) if backend != DatabaseBackend::Postgres => path_length_at(db, depth).await?,
+            _ => None,
         };
         let statement = self.statement(backend, ancestor_path_length);
         let mut rows = Vec::new();
