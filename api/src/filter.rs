@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use entities::region;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::error::ApiError;
@@ -46,6 +46,23 @@ pub trait BooleanFilter: Sized {
     fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError>;
     /// The condition this filter's own fields stand for (AND of them).
     fn fields_condition(&self, context: &FilterContext) -> Condition;
+}
+
+/// `text` for a LIKE pattern escaped by `!`: `%`, `_` and `!` itself are matched literally.
+pub fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            escaped.push('!');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// `text%` as a LIKE pattern that matches `text` literally.
+pub fn prefix_pattern(text: &str) -> LikeExpr {
+    LikeExpr::new(format!("{}%", escape_like(text))).escape('!')
 }
 
 /// A condition that matches nothing.

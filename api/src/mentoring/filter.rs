@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use async_graphql::InputObject;
 use chrono::NaiveDate;
 use entities::{mentor, mentoring_outcome, mentorship};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
 use super::scope::mentee_in_subtree;
@@ -15,7 +15,7 @@ use super::types::{MentorshipStatus, OutcomeKind};
 use crate::auth::FieldClass;
 use crate::auth::viewer::{Access, in_subtree};
 use crate::error::ApiError;
-use crate::filter::{BooleanFilter, FilterContext, compile, nothing};
+use crate::filter::{BooleanFilter, FilterContext, compile, nothing, prefix_pattern};
 
 /// Conditions on mentors. The fields given combine with AND; `and`, `or` and `not` nest further filters.
 #[derive(InputObject, Debug, Default)]
@@ -151,19 +151,6 @@ impl BooleanFilter for MentorshipFilter {
         }
         all
     }
-}
-
-/// `text%` as a LIKE pattern that matches `text` literally.
-fn prefix_pattern(text: &str) -> LikeExpr {
-    let mut pattern = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        if matches!(c, '!' | '%' | '_') {
-            pattern.push('!');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    LikeExpr::new(pattern).escape('!')
 }
 
 /// The SQL condition of a mentor filter. `access` decides whether `search` also matches names.

@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Enum, InputObject};
 use entities::{grid_team_member, region};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::types::{RegionLevel, TeamRole};
 use crate::auth::viewer::{in_subtree, region_in_subtree};
 use crate::error::ApiError;
-use crate::filter::{BooleanFilter, FilterContext, nothing};
+use crate::filter::{BooleanFilter, FilterContext, nothing, prefix_pattern};
 use crate::volunteers::filter::{check_search, contains_text};
 
 /// Conditions on grid team members. The fields of one filter combine with AND; `and`, `or` and `not` combine
@@ -172,16 +172,7 @@ impl BooleanFilter for RegionFilter {
 
 /// Regions whose code starts with `text`, wildcards taken literally.
 fn code_starts_with(text: &str) -> Condition {
-    let mut pattern = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            pattern.push('!');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    let column = Expr::col((region::Entity, region::Column::Code));
-    Condition::all().add(column.like(LikeExpr::new(pattern).escape('!')))
+    Condition::all().add(Expr::col((region::Entity, region::Column::Code)).like(prefix_pattern(text)))
 }
 
 /// The orderings of a region list.

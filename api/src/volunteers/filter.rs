@@ -299,16 +299,8 @@ pub struct ServiceRecordOrder {
 
 /// `column LIKE '%text%'`, with `%`, `_` and the escape character in `text` matched literally.
 pub fn contains_text<C: ColumnTrait>(column: C, text: &str) -> Condition {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            pattern.push('!');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    Condition::all().add(Expr::col(column.as_column_ref()).like(LikeExpr::new(pattern).escape('!')))
+    let pattern = LikeExpr::new(format!("%{}%", crate::filter::escape_like(text))).escape('!');
+    Condition::all().add(Expr::col(column.as_column_ref()).like(pattern))
 }
 
 /// Validates a free-text search: 1 to 64 characters, not only blanks.
