@@ -53,6 +53,9 @@ pub async fn connect_with(
         .max_connections(max_connections.max(1))
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // A ping on every checkout costs a round trip per statement; only a connection idle long enough to have
+        // been dropped by the server or a firewall is tested.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.foreign_keys(true)

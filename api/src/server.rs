@@ -104,6 +104,7 @@ pub fn app_state_with_traffic(
     let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
     AppState {
         schema,
+        read_audit: crate::audit::ReadAuditQueue::new(db.clone()),
         db,
         verifier,
         metrics: Arc::new(Metrics::default()),

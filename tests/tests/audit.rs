@@ -2,7 +2,11 @@
 //! chain verifies, rejects edits at the database level, and detects tampering.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
+use std::sync::Arc;
+
 use govgraph::audit::chain::{ChainReport, verify};
+use govgraph::audit::{GroupCommitError, NewEvent, ReadAuditQueue};
+use govgraph::db::StatementCounter;
 use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use serde_json::json;
@@ -75,6 +79,107 @@ async fn concurrent_reads_keep_one_unbroken_chain() {
     }
     let db = server.db.connect().await;
     assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: 24 });
+
+    // Reads committed together still keep one event per request, each with that request's records.
+    let auditor = token_for("auditor-1", &["auditor"], "330900");
+    let trail = server
+        .gql(
+            Some(&auditor),
+            r#"{ auditEvents(first: 100, filter: { actor: "officer-1" }) {
+                 totalCount nodes { requestId records { entityId } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&trail);
+    let events = trail["data"]["auditEvents"]["nodes"].as_array().unwrap();
+    assert_eq!(events.len(), 24, "{trail}");
+    let request_ids: std::collections::BTreeSet<&str> =
+        events.iter().map(|event| event["requestId"].as_str().unwrap()).collect();
+    assert_eq!(request_ids.len(), 24, "every request has its own event: {trail}");
+    assert!(events.iter().all(|event| event["records"].as_array().unwrap().len() == 3), "{trail}");
+}
+
+fn read_event(request: usize, entity: &str) -> NewEvent {
+    NewEvent {
+        actor: format!("reader-{request}"),
+        roles: "officer".into(),
+        action: "READ".into(),
+        entity_type: entity.into(),
+        region_code: "330902".into(),
+        request_id: format!("request-{request}"),
+        purpose: None,
+        detail: Some("fields up to PERSONAL".into()),
+        records: vec![(entity.into(), i64::try_from(request).unwrap() + 1)],
+    }
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_audit_transactions_and_each_learns_its_outcome() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let statements = Arc::new(StatementCounter::default());
+    let db = govgraph::db::connect(&server.db.url, 4, Some(statements.clone())).await.unwrap();
+    let queue = ReadAuditQueue::new(db.clone());
+    let requests = 50;
+    let writes = (0..requests).map(|request| {
+        let queue = queue.clone();
+        async move {
+            queue.record(vec![read_event(request, "volunteer"), read_event(request, "care_subject")]).await
+        }
+    });
+    for outcome in futures_util::future::join_all(writes).await {
+        outcome.unwrap();
+    }
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: 100 });
+    // One transaction per request would take at least four statements each (previous hash, two events, their
+    // records); sharing transactions leaves one hash lookup and one records insert per batch.
+    let used = statements.total();
+    assert!(used < u64::try_from(requests * 3).unwrap(), "{used} statements for {requests} requests");
+
+    // Every event carries its own request's records, in chain order per request.
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT e.request_id, e.entity_type, r.entity_id FROM audit_event e \
+             JOIN audit_event_record r ON r.event_id = e.id ORDER BY e.id",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 100);
+    for row in rows {
+        let request_id: String = row.try_get("", "request_id").unwrap();
+        let entity_id: i64 = row.try_get("", "entity_id").unwrap();
+        assert_eq!(request_id, format!("request-{}", entity_id - 1));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_audit_transaction_fails_every_request_in_it_and_writes_nothing() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let db = server.db.connect().await;
+    db.execute_unprepared("DROP TABLE audit_event_record").await.unwrap();
+    let queue = ReadAuditQueue::new(db.clone());
+    let writes = (0..20).map(|request| {
+        let queue = queue.clone();
+        async move { queue.record(vec![read_event(request, "volunteer")]).await }
+    });
+    for outcome in futures_util::future::join_all(writes).await {
+        assert!(matches!(outcome, Err(GroupCommitError::Database(_))), "{outcome:?}");
+    }
+    let events = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_event",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(events.try_get::<i64>("", "n").unwrap(), 0, "a failed batch must roll back its events");
+
+    // Over HTTP the reader gets no data, only INTERNAL.
+    let officer = token_for("officer-1", &["officer"], "330900");
+    let refused = server.gql(Some(&officer), VOLUNTEERS, json!({})).await;
+    assert_eq!(error_codes(&refused), ["INTERNAL"]);
+    assert!(refused["data"].is_null(), "{refused}");
 }
 
 #[tokio::test]

@@ -64,6 +64,16 @@ pub fn event_hash(prev_hash: &str, occurred_at: DateTime<Utc>, event: &NewEvent)
 /// Appends one event inside the caller's write transaction (which must be the one that makes the change it
 /// records). Returns the new event's id.
 pub async fn append<C: ConnectionTrait>(txn: &C, event: NewEvent) -> Result<i64, DbErr> {
+    let ids = append_all(txn, vec![event]).await?;
+    ids.first().copied().ok_or_else(|| DbErr::Custom("no audit event was appended".into()))
+}
+
+/// Appends `events` in order inside the caller's write transaction, under one acquisition of the chain's lock.
+/// Returns their ids in the same order.
+pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> Result<Vec<i64>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -80,39 +90,48 @@ pub async fn append<C: ConnectionTrait>(txn: &C, event: NewEvent) -> Result<i64,
         .into_tuple::<String>()
         .one(txn)
         .await?;
-    let prev_hash = last.unwrap_or_else(|| GENESIS.to_owned());
-    let occurred_at = Utc::now().trunc_subsecs(6);
-    let hash = event_hash(&prev_hash, occurred_at, &event);
-    let inserted = audit_event::Entity::insert(audit_event::ActiveModel {
-        id: NotSet,
-        occurred_at: Set(occurred_at),
-        actor: Set(event.actor.clone()),
-        roles: Set(event.roles.clone()),
-        action: Set(event.action.clone()),
-        entity_type: Set(event.entity_type.clone()),
-        region_code: Set(event.region_code.clone()),
-        request_id: Set(event.request_id.clone()),
-        purpose: Set(event.purpose.clone()),
-        detail: Set(event.detail.clone()),
-        prev_hash: Set(prev_hash),
-        hash: Set(hash),
-    })
-    .exec(txn)
-    .await?;
-    let event_id = inserted.last_insert_id;
-    let mut records = event.records;
-    records.sort();
-    records.dedup();
-    for chunk in records.chunks(2000) {
-        let rows = chunk.iter().map(|(entity_type, entity_id)| audit_event_record::ActiveModel {
+    let mut prev_hash = last.unwrap_or_else(|| GENESIS.to_owned());
+    let mut ids = Vec::with_capacity(events.len());
+    let mut record_rows = Vec::new();
+    for event in events {
+        let occurred_at = Utc::now().trunc_subsecs(6);
+        let hash = event_hash(&prev_hash, occurred_at, &event);
+        // One statement per event: ids must follow the chain's order, which a multi-row insert does not promise.
+        let inserted = audit_event::Entity::insert(audit_event::ActiveModel {
             id: NotSet,
-            event_id: Set(event_id),
+            occurred_at: Set(occurred_at),
+            actor: Set(event.actor),
+            roles: Set(event.roles),
+            action: Set(event.action),
+            entity_type: Set(event.entity_type),
+            region_code: Set(event.region_code),
+            request_id: Set(event.request_id),
+            purpose: Set(event.purpose),
+            detail: Set(event.detail),
+            prev_hash: Set(prev_hash),
+            hash: Set(hash.clone()),
+        })
+        .exec(txn)
+        .await?;
+        let event_id = inserted.last_insert_id;
+        ids.push(event_id);
+        let mut records = event.records;
+        records.sort();
+        records.dedup();
+        record_rows
+            .extend(records.into_iter().map(|(entity_type, entity_id)| (event_id, entity_type, entity_id)));
+        prev_hash = hash;
+    }
+    for chunk in record_rows.chunks(2000) {
+        let rows = chunk.iter().map(|(event_id, entity_type, entity_id)| audit_event_record::ActiveModel {
+            id: NotSet,
+            event_id: Set(*event_id),
             entity_type: Set(entity_type.clone()),
             entity_id: Set(*entity_id),
         });
         audit_event_record::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
-    Ok(event_id)
+    Ok(ids)
 }
 
 /// The outcome of walking the chain.

@@ -2,23 +2,29 @@
 //!
 //! - [`chain`] appends events and verifies the chain (`govgraph audit verify`);
 //! - [`query`] is the `auditEvents` connection for auditors;
-//! - [`record_reads`] writes the read event of one request.
+//! - [`record_reads`] writes the read events of one request, through [`group_commit`].
 
 pub mod chain;
+pub mod group_commit;
 pub mod query;
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 
 use crate::auth::Viewer;
 use crate::auth::viewer::ReadRecords;
 pub use chain::NewEvent;
+pub use group_commit::{GroupCommitError, ReadAuditQueue};
 
-/// Writes the audit event of a request that returned protected fields in clear: one event per resource,
-/// listing the ids of the records, in one transaction.
-pub async fn record_reads(db: &DatabaseConnection, viewer: &Viewer, reads: ReadRecords) -> Result<(), DbErr> {
-    let txn = crate::db::begin_write(db).await?;
+/// Writes the audit events of a request that returned protected fields in clear: one event per resource,
+/// listing the ids of the records. Returns once they are committed (possibly with other requests' events).
+pub async fn record_reads(
+    queue: &ReadAuditQueue,
+    viewer: &Viewer,
+    reads: ReadRecords,
+) -> Result<(), GroupCommitError> {
+    let mut events = Vec::with_capacity(reads.records.len());
     for (entity, ids) in reads.records {
-        let event = NewEvent {
+        events.push(NewEvent {
             actor: viewer.subject().to_owned(),
             roles: viewer.role_names(),
             action: "READ".to_owned(),
@@ -28,10 +34,9 @@ pub async fn record_reads(db: &DatabaseConnection, viewer: &Viewer, reads: ReadR
             purpose: viewer.purpose.clone(),
             detail: Some(format!("fields up to {}", reads.most_protected.as_str())),
             records: ids.into_iter().map(|id| (entity.to_owned(), id)).collect(),
-        };
-        chain::append(&txn, event).await?;
+        });
     }
-    txn.commit().await
+    queue.record(events).await
 }
 
 /// Appends the audit event of a change inside the transaction that makes it, so the change and its record

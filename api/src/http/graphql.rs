@@ -337,6 +337,8 @@ async fn run(
         Ok(analysis) => analysis,
         Err(rejection) => return refuse(&rejection, OPERATION_INVALID, None),
     };
+    // The schema executes the document parsed here instead of parsing the query a second time.
+    request.set_parsed_query(document);
     let operation = operation_index(analysis.operation);
     if via_get && analysis.operation == OperationType::Mutation {
         let mut outcome = refuse(&Rejection::bad_input("mutations must be sent with POST"), operation, None);
@@ -412,7 +414,7 @@ async fn run(
     };
     // Protected data leaves only with its audit event written; if that fails, nothing leaves.
     if let Some(reads) = read_log.take()
-        && let Err(err) = crate::audit::record_reads(&state.db, &viewer, reads).await
+        && let Err(err) = crate::audit::record_reads(&state.read_audit, &viewer, reads).await
     {
         tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
         response = async_graphql::Response::from_errors(vec![ServerError::new(

@@ -41,6 +41,8 @@ pub struct AppState {
     pub model: Arc<TypeModel>,
     /// Rate limits and persisted queries.
     pub traffic: Arc<traffic::Traffic>,
+    /// Where requests that returned protected fields write their audit events.
+    pub read_audit: crate::audit::ReadAuditQueue,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.
