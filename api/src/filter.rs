@@ -7,11 +7,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use entities::region;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
+use crate::auth::viewer::Access;
 use crate::error::ApiError;
+use crate::regions::directory::RegionDirectory;
 
 /// How deeply `and`/`or`/`not` may nest.
 pub const MAX_DEPTH: usize = 8;
@@ -46,6 +47,11 @@ pub trait BooleanFilter: Sized {
     fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError>;
     /// The condition this filter's own fields stand for (AND of them).
     fn fields_condition(&self, context: &FilterContext) -> Condition;
+    /// The region code of this filter's own `inRegion` field, if it has one: every row the filter matches then
+    /// lies in that region's subtree.
+    fn confining_region(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// `text` for a LIKE pattern escaped by `!`: `%`, `_` and `!` itself are matched literally.
@@ -120,23 +126,60 @@ fn condition<F: BooleanFilter>(filter: &F, context: &FilterContext) -> Condition
 /// whatever its shape.
 pub async fn compile<F: BooleanFilter>(
     db: &DatabaseConnection,
+    regions: &RegionDirectory,
     filter: &F,
     path: &str,
     names_visible: bool,
 ) -> Result<Condition, ApiError> {
+    let context = prepare(db, regions, filter, path, names_visible).await?;
+    Ok(condition(filter, &context))
+}
+
+/// [`compile`], joined with the caller's scope on `column`: the whole `WHERE` of a scoped list.
+///
+/// When the filter's top level confines the rows to the subtree of a region that lies inside the scope
+/// (`inRegion` of a region the caller may see), every row it matches is in scope already, and the scope's
+/// predicate would only give the planner a second semi-join over `region` to cost. It is left out then; in
+/// every other case (no `inRegion`, an unknown code, a region outside or above the scope, `inRegion` only
+/// under `or`/`not`) it is kept.
+pub async fn compile_within_scope<F: BooleanFilter, C: ColumnTrait>(
+    db: &DatabaseConnection,
+    regions: &RegionDirectory,
+    filter: &F,
+    path: &str,
+    names_visible: bool,
+    access: &Access,
+    column: C,
+) -> Result<Condition, ApiError> {
+    let context = prepare(db, regions, filter, path, names_visible).await?;
+    let confined_within_scope = match (&access.scope, filter.confining_region()) {
+        (Some(scope), Some(code)) => context.path(code).is_some_and(|within| within.starts_with(&scope.path)),
+        // Public data read without a token: there is no scope predicate to begin with.
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    let filtered = condition(filter, &context);
+    Ok(if confined_within_scope {
+        filtered
+    } else {
+        Condition::all().add(access.scope_on(column)).add(filtered)
+    })
+}
+
+async fn prepare<F: BooleanFilter>(
+    db: &DatabaseConnection,
+    regions: &RegionDirectory,
+    filter: &F,
+    path: &str,
+    names_visible: bool,
+) -> Result<FilterContext, ApiError> {
     let mut codes = BTreeSet::new();
     check(filter, path, 1, &mut 0, &mut codes)?;
     let codes: BTreeSet<String> = codes.into_iter().map(|code| code.trim().to_owned()).collect();
     let paths = if codes.is_empty() {
         HashMap::new()
     } else {
-        region::Entity::find()
-            .filter(region::Column::Code.is_in(codes))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.code, row.path))
-            .collect()
+        regions.resolve(db, codes).await?.into_iter().map(|(code, region)| (code, region.path)).collect()
     };
-    Ok(condition(filter, &FilterContext { paths, names_visible }))
+    Ok(FilterContext { paths, names_visible })
 }

@@ -105,6 +105,7 @@ pub fn app_state_with_traffic(
     AppState {
         schema,
         read_audit: crate::audit::ReadAuditQueue::new(db.clone()),
+        regions: Arc::default(),
         db,
         verifier,
         metrics: Arc::new(Metrics::default()),

@@ -90,6 +90,12 @@ impl Related<super::service_record::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// Whether the region with path `path` is a grid: the deepest level, whose subtree is the region alone.
+pub fn is_grid_path(path: &str) -> bool {
+    let segments = path.split('/').filter(|segment| !segment.is_empty()).count();
+    i16::try_from(segments).is_ok_and(|segments| segments - 1 == RegionLevel::Grid.depth())
+}
+
 /// The half-open range of `path` values that make up the subtree rooted at the region with path `path`
 /// (the region itself included). `/` sorts just below `0`, so replacing the final `/` gives the upper bound.
 pub fn subtree_bounds(path: &str) -> (String, String) {
@@ -111,6 +117,13 @@ mod tests {
         for outside in ["/330900/", "/330900/330903/", "/330900/3309020/", "/330900/33090/"] {
             assert!(!(outside >= low.as_str() && outside < high.as_str()), "{outside}");
         }
+    }
+
+    #[test]
+    fn only_paths_of_the_deepest_level_are_grid_paths() {
+        assert!(is_grid_path("/330900/330902/330902003/330902003005/330902003005007/"));
+        assert!(!is_grid_path("/330900/330902/330902003/330902003005/"));
+        assert!(!is_grid_path("/330900/"));
     }
 
     #[test]

@@ -578,6 +578,7 @@ async fn nested_statements_do_not_grow_with_the_page_size() {
     let token = admin();
     let subjects = usize::try_from(subjects_where(&server, "1 = 1").await).unwrap();
     assert!(subjects > 50, "{subjects}");
+    server.warm_up(&token).await;
     let mut counts = Vec::new();
     for n in [5, 100] {
         let before = server.statement_count();

@@ -754,6 +754,7 @@ const REGION_BATCH: &str = "query($n: Int) { regions(first: 50) { nodes { code
 async fn region_care_subjects_statements_do_not_grow_with_the_page_size() {
     let server = TestServer::start(Fixture::Demo(0.01)).await;
     let token = admin();
+    server.warm_up(&token).await;
     let mut counts = Vec::new();
     let mut answers = Vec::new();
     for n in [5, 50] {

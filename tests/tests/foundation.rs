@@ -392,6 +392,7 @@ async fn statements_grow_with_depth_not_page_size() {
     let token = admin();
     let query = "query($n: Int) { regions(level: GRID, first: $n) {
         totalCount edges { node { code parent { name parent { name } } team { name } } } } }";
+    server.warm_up(&token).await;
     let mut counts = Vec::new();
     for n in [5, 50, 500] {
         let before = server.statement_count();

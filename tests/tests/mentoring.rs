@@ -603,6 +603,7 @@ const REPRESENTATIVE: &str = "query($n: Int) { mentors(first: $n) { edges { node
 async fn nested_statements_do_not_grow_with_the_page_size() {
     let server = TestServer::start(Fixture::Demo(0.05)).await;
     for token in [admin(), analyst()] {
+        server.warm_up(&token).await;
         let mut counts = Vec::new();
         for n in [5, 100] {
             let before = server.statement_count();

@@ -101,6 +101,7 @@ async fn nested_filters_apply() {
 async fn nested_statements_do_not_grow_with_either_page_size() {
     let server = TestServer::start(govgraph_tests::Fixture::Demo(0.01)).await;
     let token = admin();
+    server.warm_up(&token).await;
     let mut counts: Vec<(i64, i64, u64)> = Vec::new();
     for (n, k) in [(5, 2), (50, 2), (200, 20)] {
         let before = server.statement_count();

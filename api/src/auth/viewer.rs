@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use entities::region;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 use tokio::sync::OnceCell;
 
 use super::jwt::{Claims, TokenError};
 use super::policy::{self, Action, FieldClass, Resource, Role};
 use crate::error::ApiError;
+use crate::regions::directory::RegionDirectory;
 
 /// How the request identified itself.
 #[derive(Debug, Clone)]
@@ -29,7 +30,20 @@ pub enum Identity {
 
 /// `column IN (ids of the regions in the subtree rooted at the region with materialized path `path`)`: the
 /// predicate that scopes every table with a region or grid foreign key.
+///
+/// A grid's subtree is the grid alone, and there the predicate is `column = (SELECT id … WHERE path = …)`:
+/// PostgreSQL then treats the column as one known value, so an index that starts with it also gives the rows
+/// in order (a grid's newest service records are the last entries of `(grid_id, started_at)`, not a sort of
+/// all of the grid's records).
 pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
+    if region::is_grid_path(path) {
+        let grid_id: SelectStatement = Query::select()
+            .column(region::Column::Id)
+            .from(region::Entity)
+            .and_where(Expr::col((region::Entity, region::Column::Path)).eq(path_bound(path.to_owned())))
+            .to_owned();
+        return Condition::all().add(column.into_expr().eq(Expr::SubQuery(None, Box::new(grid_id.into()))));
+    }
     let region_ids: SelectStatement = Query::select()
         .column(region::Column::Id)
         .from(region::Entity)
@@ -203,6 +217,8 @@ pub struct Viewer {
     /// Protected fields returned in clear during this request.
     pub read_log: Arc<ReadLog>,
     scope: OnceCell<Result<Arc<Scope>, TokenError>>,
+    /// Region codes already resolved: the server's directory, or this request's own.
+    regions: Arc<RegionDirectory>,
 }
 
 impl Viewer {
@@ -211,7 +227,25 @@ impl Viewer {
             Identity::Token { claims, .. } => claims.purpose.clone(),
             _ => None,
         });
-        Self { identity, purpose, request_id, read_log: Arc::default(), scope: OnceCell::new() }
+        Self {
+            identity,
+            purpose,
+            request_id,
+            read_log: Arc::default(),
+            scope: OnceCell::new(),
+            regions: Arc::default(),
+        }
+    }
+
+    /// The same viewer resolving region codes through the server's shared directory.
+    pub fn with_regions(mut self, regions: Arc<RegionDirectory>) -> Self {
+        self.regions = regions;
+        self
+    }
+
+    /// Where this request resolves region codes.
+    pub fn regions(&self) -> &RegionDirectory {
+        &self.regions
     }
 
     pub fn anonymous() -> Self {
@@ -260,9 +294,9 @@ impl Viewer {
                 let Some(code) = claims.region.as_deref() else {
                     return Ok::<_, ApiError>(Err(TokenError::BadClaims));
                 };
-                let found = region::Entity::find().filter(region::Column::Code.eq(code)).one(db).await?;
+                let found = self.regions.find(db, code).await?;
                 Ok(match found {
-                    Some(row) => Ok(Arc::new(Scope::new(row.id, row.code, row.path))),
+                    Some(region) => Ok(Arc::new(Scope::new(region.id, region.code, region.path))),
                     None => Err(TokenError::BadClaims),
                 })
             })
@@ -318,7 +352,7 @@ impl Viewer {
 mod tests {
     use super::*;
     use entities::volunteer;
-    use sea_orm::{DbBackend, QueryTrait};
+    use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
 
     #[test]
     fn subtree_bounds_are_literals_only_when_they_are_code_characters() {
@@ -327,6 +361,16 @@ mod tests {
         let sql = scoped.build(DbBackend::Postgres).to_string();
         assert!(sql.contains(r#""region"."path" >= ('/330900/330902/')"#), "{sql}");
         assert!(sql.contains(r#""region"."path" < ('/330900/3309020')"#), "{sql}");
+
+        let grid = "/330900/330902/330902003/330902003005/330902003005007/";
+        let one_grid = volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, grid));
+        let sql = one_grid.build(DbBackend::Postgres).to_string();
+        assert!(
+            sql.contains(&format!(
+                r#""volunteer"."region_id" = (SELECT "id" FROM "region" WHERE "region"."path" = ('{grid}'))"#
+            )),
+            "{sql}"
+        );
 
         let hostile = "/330900/' OR '1'='1/";
         let statement = volunteer::Entity::find()

@@ -8,13 +8,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::InputObject;
 use chrono::{NaiveDate, TimeDelta};
-use entities::{care_subject, care_visit, region};
+use entities::{care_subject, care_visit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
 use super::types::{CareCategory, SubjectStatus};
 use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
+use crate::regions::directory::RegionDirectory;
 
 /// How deeply `and`/`or`/`not` may nest.
 const MAX_DEPTH: usize = 8;
@@ -115,24 +116,30 @@ fn validate(
 
 impl Prepared<'_> {
     /// Looks up the named regions (one statement, none without `inRegion`) and builds the condition.
-    /// `names_in_clear`: whether the caller may see names, and so may search by them.
+    /// `names_in_clear`: whether the caller may see names, and so may search by them. Also returns the path of
+    /// the filter's own top-level `inRegion`, when it names a region: every matching subject lies under it.
     pub async fn compile(
         &self,
         db: &DatabaseConnection,
+        regions: &RegionDirectory,
         names_in_clear: bool,
         today: NaiveDate,
-    ) -> Result<Condition, ApiError> {
+    ) -> Result<(Condition, Option<String>), ApiError> {
         let mut paths = HashMap::new();
         if !self.codes.is_empty() {
             // Unscoped lookup: rows still have to pass the caller's scope predicate, so this reveals nothing.
-            let regions = region::Entity::find()
-                .filter(region::Column::Code.is_in(self.codes.iter().cloned()))
-                .all(db)
-                .await?;
-            paths = regions.into_iter().map(|row| (row.code, row.path)).collect();
+            let codes = self.codes.iter().cloned().collect();
+            paths = regions
+                .resolve(db, codes)
+                .await?
+                .into_iter()
+                .map(|(code, region)| (code, region.path))
+                .collect();
         }
+        let confining_path =
+            self.filter.in_region.as_deref().and_then(|code| paths.get(code.trim()).cloned());
         let env = Env { paths, names_in_clear, today };
-        Ok(env.condition(self.filter).unwrap_or_else(Condition::all))
+        Ok((env.condition(self.filter).unwrap_or_else(Condition::all), confining_path))
     }
 }
 

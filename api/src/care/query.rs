@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
+use crate::regions::directory::RegionDirectory;
 use crate::request::RequestData;
 
 /// The orderings of a care-subject list.
@@ -85,12 +86,37 @@ pub async fn check_subject_filter(request: &RequestData, filter: &CareSubjectFil
 /// The SQL condition of a care-subject filter, for a caller with `access` to care subjects.
 pub async fn subject_condition(
     db: &sea_orm::DatabaseConnection,
+    regions: &RegionDirectory,
     access: &Access,
     filter: &CareSubjectFilter,
 ) -> Result<sea_orm::Condition, ApiError> {
     let names_in_clear = access.fields >= FieldClass::Personal;
     let today = Utc::now().date_naive();
-    prepare(filter)?.compile(db, names_in_clear, today).await
+    Ok(prepare(filter)?.compile(db, regions, names_in_clear, today).await?.0)
+}
+
+/// [`subject_condition`] joined with the caller's scope: the whole `WHERE` of the care-subject list. The scope
+/// predicate is left out only when the filter's top-level `inRegion` names a region inside the scope, so that
+/// every subject it matches is in scope already (see [`crate::filter::compile_within_scope`]).
+pub async fn subject_condition_within_scope(
+    db: &sea_orm::DatabaseConnection,
+    regions: &RegionDirectory,
+    access: &Access,
+    filter: &CareSubjectFilter,
+) -> Result<sea_orm::Condition, ApiError> {
+    let names_in_clear = access.fields >= FieldClass::Personal;
+    let today = Utc::now().date_naive();
+    let (filtered, confining_path) = prepare(filter)?.compile(db, regions, names_in_clear, today).await?;
+    let confined_within_scope = match (&access.scope, confining_path) {
+        (Some(scope), Some(path)) => path.starts_with(&scope.path),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    Ok(if confined_within_scope {
+        filtered
+    } else {
+        sea_orm::Condition::all().add(access.scope_on(care_subject::Column::RegionId)).add(filtered)
+    })
 }
 
 /// Refuses a filter on the (sensitive) risk level unless the caller could read the level itself.
@@ -133,11 +159,14 @@ impl CareQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::CareSubject, Action::Read).await?;
-        let mut select = care_subject::Entity::find().filter(access.scope_on(care_subject::Column::RegionId));
-        if let Some(filter) = &filter {
-            check_subject_filter(request, filter).await?;
-            select = select.filter(subject_condition(&request.db, &access, filter).await?);
-        }
+        let condition = match &filter {
+            Some(filter) => {
+                check_subject_filter(request, filter).await?;
+                subject_condition_within_scope(&request.db, request.viewer.regions(), &access, filter).await?
+            }
+            None => access.scope_on(care_subject::Column::RegionId),
+        };
+        let select = care_subject::Entity::find().filter(condition);
         let ordering = subject_ordering(order_by, &access)?;
         let page =
             fetch_page_in_order(&request.db, select, care_subject::Column::Id, |row| row.id, ordering, &page)
@@ -200,7 +229,9 @@ impl CareQuery {
                 // Searching a masked name would confirm what the mask hides.
                 return Err(ApiError::Forbidden("searching by visitor needs access to names".into()).into());
             }
-            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+            select = select.filter(
+                compile(&request.db, request.viewer.regions(), filter, "filter", names_in_clear).await?,
+            );
         }
         let ordering = order_by.map(|CareVisitOrder { descending }| Ordering {
             column: care_visit::Column::VisitedAt,
@@ -261,7 +292,9 @@ impl CareQuery {
             if filters_level {
                 check_level_filter(&access)?;
             }
-            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+            select = select.filter(
+                compile(&request.db, request.viewer.regions(), filter, "filter", names_in_clear).await?,
+            );
         }
         let ordering = order_by.map(|RiskAssessmentOrder { descending }| Ordering {
             column: risk_assessment::Column::AssessedOn,

@@ -99,7 +99,7 @@ impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
         let mut loaded = HashMap::new();
         for (args, regions) in by_args {
             let condition = match &args.filter {
-                Some(filter) => subject_condition(&self.db, &access, filter).await?,
+                Some(filter) => subject_condition(&self.db, self.viewer.regions(), &access, filter).await?,
                 None => Condition::all(),
             };
             let ordering = subject_ordering(args.order_by, &access)?;

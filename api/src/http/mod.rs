@@ -41,6 +41,8 @@ pub struct AppState {
     pub model: Arc<TypeModel>,
     /// Rate limits and persisted queries.
     pub traffic: Arc<traffic::Traffic>,
+    /// Region codes resolved by earlier requests.
+    pub regions: Arc<crate::regions::directory::RegionDirectory>,
     /// Where requests that returned protected fields write their audit events.
     pub read_audit: crate::audit::ReadAuditQueue,
 }

@@ -117,7 +117,7 @@ impl LegalAidQuery {
             select = select.filter(legal_aid_application::Column::State.eq(State::from(state)));
         }
         if let Some(code) = &filter.in_region {
-            select = match path_of_code(&request.db, code.trim()).await? {
+            select = match path_of_code(&request.db, request.viewer.regions(), code.trim()).await? {
                 Some(path) => select.filter(in_subtree(legal_aid_application::Column::RegionId, &path)),
                 None => select.filter(nothing()),
             };

@@ -16,6 +16,7 @@ use crate::auth::FieldClass;
 use crate::auth::viewer::{Access, in_subtree};
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, compile, nothing, prefix_pattern};
+use crate::regions::directory::RegionDirectory;
 
 /// Conditions on mentors. The fields given combine with AND; `and`, `or` and `not` nest further filters.
 #[derive(InputObject, Debug, Default)]
@@ -156,18 +157,20 @@ impl BooleanFilter for MentorshipFilter {
 /// The SQL condition of a mentor filter. `access` decides whether `search` also matches names.
 pub async fn mentor_condition(
     db: &DatabaseConnection,
+    regions: &RegionDirectory,
     access: &Access,
     filter: &MentorFilter,
 ) -> Result<Condition, ApiError> {
-    compile(db, filter, "filter", access.fields >= FieldClass::Personal).await
+    compile(db, regions, filter, "filter", access.fields >= FieldClass::Personal).await
 }
 
 /// The SQL condition of a mentorship filter.
 pub async fn mentorship_condition(
     db: &DatabaseConnection,
+    regions: &RegionDirectory,
     filter: &MentorshipFilter,
 ) -> Result<Condition, ApiError> {
-    compile(db, filter, "filter", false).await
+    compile(db, regions, filter, "filter", false).await
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ impl MentoringQuery {
         let access = request.authorize(Resource::Mentor, Action::Read).await?;
         let mut select = mentor::Entity::find().filter(access.scope_on(mentor::Column::RegionId));
         if let Some(filter) = &filter {
-            select = select.filter(mentor_condition(&request.db, &access, filter).await?);
+            select = select
+                .filter(mentor_condition(&request.db, request.viewer.regions(), &access, filter).await?);
         }
         let ordering = match order_by {
             None => None,
@@ -141,7 +142,8 @@ impl MentoringQuery {
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
         let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
         if let Some(filter) = &filter {
-            select = select.filter(mentorship_condition(&request.db, filter).await?);
+            select =
+                select.filter(mentorship_condition(&request.db, request.viewer.regions(), filter).await?);
         }
         let ordering = order_by.map(|MentorshipOrder { descending }| Ordering {
             column: mentorship::Column::StartedOn,
@@ -188,7 +190,9 @@ impl MentoringQuery {
         let mut select = mentoring_session::Entity::find().filter(session_in_scope(&access));
         if let Some(filter) = &filter {
             let names_in_clear = access.fields >= FieldClass::Personal;
-            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+            select = select.filter(
+                compile(&request.db, request.viewer.regions(), filter, "filter", names_in_clear).await?,
+            );
         }
         let ordering = order_by.map(|MentoringSessionOrder { descending }| Ordering {
             column: mentoring_session::Column::HeldOn,
@@ -243,7 +247,9 @@ impl MentoringQuery {
         let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
         if let Some(filter) = &filter {
             let names_in_clear = access.fields >= FieldClass::Personal;
-            select = select.filter(compile(&request.db, filter, "filter", names_in_clear).await?);
+            select = select.filter(
+                compile(&request.db, request.viewer.regions(), filter, "filter", names_in_clear).await?,
+            );
         }
         let ordering = order_by.map(|MentoringOutcomeOrder { descending }| Ordering {
             column: mentoring_outcome::Column::AchievedOn,

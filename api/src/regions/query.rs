@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::regions::directory::RegionDirectory;
 use crate::request::RequestData;
 use crate::volunteers::keyset::{ExprOrdering, fetch_page_by_expr, read_int, read_text};
 
@@ -23,9 +24,12 @@ type ReadKey = fn(&sea_orm::QueryResult) -> Result<CursorKey, sea_orm::DbErr>;
 
 /// The materialized path of the region with `code`, looked up without scope: callers only ever get rows
 /// that also pass their own scope predicate, so this reveals nothing.
-pub async fn path_of_code(db: &DatabaseConnection, code: &str) -> Result<Option<String>, ApiError> {
-    let found = region::Entity::find().filter(region::Column::Code.eq(code)).one(db).await?;
-    Ok(found.map(|row| row.path))
+pub async fn path_of_code(
+    db: &DatabaseConnection,
+    regions: &RegionDirectory,
+    code: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(regions.find(db, code).await?.map(|region| region.path))
 }
 
 crate::connection_type!(GridTeamMemberConnection, GridTeamMemberEdge, GridTeamMember, "grid team members");
@@ -65,7 +69,7 @@ impl RegionsQuery {
         let access = request.authorize(Resource::Region, Action::Read).await?;
         let shorthands = RegionFilter { level, parent_code, in_region, ..RegionFilter::default() };
         let combined = RegionFilter { and: Some(vec![shorthands]), ..filter.unwrap_or_default() };
-        let condition = compile(&request.db, &combined, "filter", true).await?;
+        let condition = compile(&request.db, request.viewer.regions(), &combined, "filter", true).await?;
         let select = region::Entity::find().filter(access.scope_on_region()).filter(condition);
         let page = match order_by {
             None | Some(RegionOrder { field: RegionOrderField::Code, descending: false }) => {
@@ -143,7 +147,8 @@ impl RegionsQuery {
             grid_team_member::Entity::find().filter(access.scope_on(grid_team_member::Column::GridId));
         if let Some(filter) = &filter {
             // Members' names are public: searching them reveals nothing.
-            select = select.filter(compile(&request.db, filter, "filter", true).await?);
+            select =
+                select.filter(compile(&request.db, request.viewer.regions(), filter, "filter", true).await?);
         }
         let id_of = |row: &grid_team_member::Model| row.id;
         let page = match order_by {

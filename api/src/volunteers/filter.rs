@@ -91,6 +91,10 @@ impl BooleanFilter for VolunteerFilter {
         self.not.as_deref()
     }
 
+    fn confining_region(&self) -> Option<&str> {
+        self.in_region.as_deref().map(str::trim)
+    }
+
     fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError> {
         if let Some(search) = &self.search
             && (search.trim().is_empty() || search.chars().count() > 64)
@@ -227,6 +231,10 @@ impl BooleanFilter for ServiceRecordFilter {
 
     fn none_of(&self) -> Option<&Self> {
         self.not.as_deref()
+    }
+
+    fn confining_region(&self) -> Option<&str> {
+        self.in_region.as_deref().map(str::trim)
     }
 
     fn check_fields(&self, path: &str, codes: &mut BTreeSet<String>) -> Result<(), ApiError> {

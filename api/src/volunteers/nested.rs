@@ -185,7 +185,9 @@ impl VolunteersByParent {
         let ordering = volunteer_ordering(args.order, names_visible)?;
         let mut condition = access.scope_on(volunteer::Column::RegionId);
         if let Some(filter) = &args.filter {
-            condition = condition.add(compile(&self.db, filter.as_ref(), "filter", names_visible).await?);
+            condition = condition.add(
+                compile(&self.db, self.viewer.regions(), filter.as_ref(), "filter", names_visible).await?,
+            );
         }
         fetch_nested_volunteers(&self.db, args.parent, condition, ordering, &args.page, parents).await
     }

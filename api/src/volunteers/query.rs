@@ -16,7 +16,7 @@ use super::teams::{VolunteerTeam, VolunteerTeamConnection, member_count_expr};
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::filter::compile;
+use crate::filter::{compile, compile_within_scope};
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page, fetch_page_in_order};
 use crate::request::RequestData;
@@ -50,14 +50,21 @@ impl VolunteersQuery {
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
         let names_visible = access.fields >= FieldClass::Personal;
-        let mut select = volunteer::Entity::find().filter(access.scope_on(volunteer::Column::RegionId));
-        if let Some(filter) = &filter {
-            select = select.filter(compile(&request.db, filter, "filter", names_visible).await?);
-        }
+        let regions = request.viewer.regions();
+        let column = volunteer::Column::RegionId;
+        let mut condition = match &filter {
+            Some(filter) => {
+                compile_within_scope(&request.db, regions, filter, "filter", names_visible, &access, column)
+                    .await?
+            }
+            None => access.scope_on(column),
+        };
         if in_region.is_some() || status.is_some() {
             let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
-            select = select.filter(compile(&request.db, &shorthand, "filter", names_visible).await?);
+            condition =
+                condition.add(compile(&request.db, regions, &shorthand, "filter", names_visible).await?);
         }
+        let select = volunteer::Entity::find().filter(condition);
         let ordering = volunteer_ordering(order_by, names_visible)?;
         let page =
             fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
@@ -83,11 +90,15 @@ impl VolunteersQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?;
         let access = request.authorize(Resource::ServiceRecord, Action::Read).await?;
-        let mut select =
-            service_record::Entity::find().filter(access.scope_on(service_record::Column::GridId));
-        if let Some(filter) = &filter {
-            select = select.filter(compile(&request.db, filter, "filter", false).await?);
-        }
+        let condition = match &filter {
+            Some(filter) => {
+                let regions = request.viewer.regions();
+                let column = service_record::Column::GridId;
+                compile_within_scope(&request.db, regions, filter, "filter", false, &access, column).await?
+            }
+            None => access.scope_on(service_record::Column::GridId),
+        };
+        let select = service_record::Entity::find().filter(condition);
         let ordering = order_by.map(|ServiceRecordOrder { field, descending }| match field {
             ServiceRecordOrderField::StartedAt => Ordering {
                 column: service_record::Column::StartedAt,
@@ -161,7 +172,8 @@ impl VolunteersQuery {
             volunteer_team::Entity::find().filter(access.scope_on(volunteer_team::Column::RegionId));
         if let Some(filter) = &filter {
             // Team names are public: searching them reveals nothing.
-            select = select.filter(compile(&request.db, filter, "filter", true).await?);
+            select =
+                select.filter(compile(&request.db, request.viewer.regions(), filter, "filter", true).await?);
         }
         let page = match order_by {
             None => {
