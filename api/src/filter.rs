@@ -152,18 +152,25 @@ pub async fn compile_within_scope<F: BooleanFilter, C: ColumnTrait>(
     column: C,
 ) -> Result<Condition, ApiError> {
     let context = prepare(db, regions, filter, path, names_visible).await?;
-    let confined_within_scope = match (&access.scope, filter.confining_region()) {
-        (Some(scope), Some(code)) => context.path(code).is_some_and(|within| within.starts_with(&scope.path)),
+    let confining_path = filter.confining_region().and_then(|code| context.path(code));
+    Ok(within_scope(condition(filter, &context), confining_path, access, column))
+}
+
+/// `filtered` AND the caller's scope on `column`, leaving the scope out only when `confining_path` (the path of
+/// a region every row matching `filtered` lies under) is inside the scope.
+pub fn within_scope<C: ColumnTrait>(
+    filtered: Condition,
+    confining_path: Option<&str>,
+    access: &Access,
+    column: C,
+) -> Condition {
+    let confined_within_scope = match (&access.scope, confining_path) {
+        (Some(scope), Some(path)) => path.starts_with(&scope.path),
         // Public data read without a token: there is no scope predicate to begin with.
         (None, _) => true,
         (Some(_), None) => false,
     };
-    let filtered = condition(filter, &context);
-    Ok(if confined_within_scope {
-        filtered
-    } else {
-        Condition::all().add(access.scope_on(column)).add(filtered)
-    })
+    if confined_within_scope { filtered } else { Condition::all().add(access.scope_on(column)).add(filtered) }
 }
 
 async fn prepare<F: BooleanFilter>(

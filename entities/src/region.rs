@@ -90,10 +90,26 @@ impl Related<super::service_record::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// Depth of a materialized path: `/330900/` is 0.
+pub fn path_depth(path: &str) -> i16 {
+    let parts = path.split('/').filter(|part| !part.is_empty()).count();
+    i16::try_from(parts).unwrap_or(i16::MAX) - 1
+}
+
 /// Whether the region with path `path` is a grid: the deepest level, whose subtree is the region alone.
 pub fn is_grid_path(path: &str) -> bool {
-    let segments = path.split('/').filter(|segment| !segment.is_empty()).count();
-    i16::try_from(segments).is_ok_and(|segments| segments - 1 == RegionLevel::Grid.depth())
+    path_depth(path) == RegionLevel::Grid.depth()
+}
+
+/// A path (or subtree bound) as an SQL string literal, when it consists of code characters only; `None` means
+/// it must be bound as a parameter.
+///
+/// Statements are prepared and cached per connection, and after a few executions PostgreSQL may switch to a
+/// generic plan that cannot know how much of the region tree a bound path range selects: it then guesses a
+/// handful of regions and, for a city-wide range, probes them one at a time instead of hashing them. With the
+/// bounds in the statement every plan is made for its own subtree.
+pub fn path_literal(path: &str) -> Option<String> {
+    path.chars().all(|c| c.is_ascii_alphanumeric() || c == '/').then(|| format!("'{path}'"))
 }
 
 /// The half-open range of `path` values that make up the subtree rooted at the region with path `path`

@@ -14,7 +14,7 @@ use crate::auth::mask;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::filter::compile;
+use crate::filter::{compile, within_scope};
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::regions::directory::RegionDirectory;
@@ -107,16 +107,7 @@ pub async fn subject_condition_within_scope(
     let names_in_clear = access.fields >= FieldClass::Personal;
     let today = Utc::now().date_naive();
     let (filtered, confining_path) = prepare(filter)?.compile(db, regions, names_in_clear, today).await?;
-    let confined_within_scope = match (&access.scope, confining_path) {
-        (Some(scope), Some(path)) => path.starts_with(&scope.path),
-        (None, _) => true,
-        (Some(_), None) => false,
-    };
-    Ok(if confined_within_scope {
-        filtered
-    } else {
-        sea_orm::Condition::all().add(access.scope_on(care_subject::Column::RegionId)).add(filtered)
-    })
+    Ok(within_scope(filtered, confining_path.as_deref(), access, care_subject::Column::RegionId))
 }
 
 /// Refuses a filter on the (sensitive) risk level unless the caller could read the level itself.

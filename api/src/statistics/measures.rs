@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
 
 use crate::error::ApiError;
+use entities::region::{path_depth, path_literal};
 
 /// What a statistic counts or sums.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -372,22 +373,6 @@ fn period_label(backend: DatabaseBackend, day: &str, period: StatisticsPeriod) -
     }
 }
 
-/// Depth of a materialized path: `/330900/` is 0.
-fn path_depth(path: &str) -> i16 {
-    let parts = path.split('/').filter(|part| !part.is_empty()).count();
-    i16::try_from(parts).unwrap_or(i16::MAX) - 1
-}
-
-/// A subtree bound as an SQL string literal, when it consists of code characters only (else `None`: bind it).
-///
-/// Statements are prepared and cached per connection, and after a few executions PostgreSQL may switch to a
-/// generic plan that cannot know how much of the region tree a bound path selects: for a city-wide figure it
-/// then walks the rows region by region instead of hashing them, several times slower. With the bounds and
-/// levels in the statement, each grouping is planned for its own subtree.
-fn path_literal(path: &str) -> Option<String> {
-    path.chars().all(|c| c.is_ascii_alphanumeric() || c == '/').then(|| format!("'{path}'"))
-}
-
 /// Replaces `?` placeholders by PostgreSQL's numbered `$1`, `$2`, …; SQLite's SQL is returned unchanged.
 pub(crate) fn numbered(backend: DatabaseBackend, sql: &str) -> String {
     if backend != DatabaseBackend::Postgres {
@@ -445,7 +430,7 @@ impl Grouping<'_> {
         let mut joins = String::new();
         if let Some(depth) = self.region_depth {
             // On PostgreSQL region levels and subtree bounds are written into the statement (see
-            // `path_literal`); SQLite plans each statement anew and is left with its parameters.
+            // `entities::region::path_literal`); SQLite plans each statement anew and is left with its parameters.
             let level = if backend == DatabaseBackend::Postgres {
                 depth.to_string()
             } else {
