@@ -264,6 +264,106 @@ async fn service_batches_are_all_or_nothing() {
     assert_eq!(events, 41, "every logged record is named in an audit event");
 }
 
+/// Active volunteers of `district` with their home grid, as (global ID, grid code).
+async fn active_volunteers(server: &TestServer, district: &str, n: usize) -> Vec<(String, String)> {
+    let admin = token_for("admin", &["admin"], "330900");
+    let response = server
+        .gql(
+            Some(&admin),
+            "query($d: String!, $n: Int!) { volunteers(filter: { inRegion: $d, status: ACTIVE }, first: $n) { nodes { id grid { code } } } }",
+            json!({ "d": district, "n": n }),
+        )
+        .await;
+    assert_no_errors(&response);
+    let nodes = response["data"]["volunteers"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), n, "{district} has {n} active volunteers");
+    nodes
+        .iter()
+        .map(|node| {
+            (node["id"].as_str().unwrap().to_owned(), node["grid"]["code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_service_batch_costs_the_same_statements_at_every_size_and_keeps_input_order() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let token = token_for("gw", &["grid_worker"], "330902");
+    let volunteers = active_volunteers(&server, "330902", 3).await;
+    let activities =
+        ["PATROL", "TRAFFIC", "SECURITY_CHECK", "PUBLICITY", "EVENT_SECURITY", "CARE_VISIT", "MEDIATION"];
+    // Records spread over volunteers, grids, activities and days, so the rollup has many cells to upsert.
+    let batch = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let (id, grid) = &volunteers[i % volunteers.len()];
+                json!({ "volunteerId": id, "gridCode": grid, "activity": activities[i % activities.len()],
+                        "startedAt": format!("2026-10-{:02}T0{}:00:00Z", 1 + i % 28, i % 10), "minutes": 1 + i })
+            })
+            .collect()
+    };
+    // The first write warms what a server caches once (its policy, its region directory).
+    assert_no_errors(&server.gql(Some(&token), LOG_BATCH, json!({ "records": batch(1) })).await);
+    let mut counts = Vec::new();
+    for size in [1, 10, 200] {
+        let before = server.statement_count();
+        let logged = server.gql(Some(&token), LOG_BATCH, json!({ "records": batch(size) })).await;
+        counts.push(server.statement_count() - before);
+        assert_no_errors(&logged);
+        let minutes: Vec<i64> = logged["data"]["logServiceBatch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|record| record["minutes"].as_i64().unwrap())
+            .collect();
+        assert_eq!(minutes, (1..=size as i64).collect::<Vec<_>>(), "records come back in input order");
+    }
+    println!("statements for batches of 1, 10, 200 records: {counts:?}");
+    assert!(counts.iter().all(|&n| n == counts[0]), "statements grow with the batch: {counts:?}");
+    let db = server.db.connect().await;
+    let report = govgraph::statistics::rollup::verify(&db).await.unwrap();
+    assert!(report.ok(), "the rollup follows the batches: {:?}", report.differences);
+}
+
+#[tokio::test]
+async fn a_service_batch_reports_its_first_offending_record() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let token = token_for("gw", &["grid_worker"], "330902");
+    let ours = active_volunteers(&server, "330902", 2).await;
+    let theirs = active_volunteers(&server, "330903", 1).await;
+    let record = |(id, grid): &(String, String), minutes: i64| {
+        json!({ "volunteerId": id, "gridCode": grid, "activity": "PATROL", "startedAt": "2026-11-01T12:00:00Z",
+                "minutes": minutes })
+    };
+    let before = count(&server, "SELECT COUNT(*) FROM service_record").await;
+    let unknown_grid = (ours[0].0.clone(), "NO-SUCH-GRID".to_owned());
+    let cases = [
+        // An earlier record's unknown grid is reported before a later record's invalid minutes …
+        (
+            vec![record(&ours[0], 30), record(&ours[1], 30), record(&unknown_grid, 30), record(&ours[0], 0)],
+            "records[2].gridCode",
+        ),
+        // … and an earlier record's invalid minutes before a later record's unknown grid.
+        (vec![record(&ours[0], 30), record(&ours[1], 0), record(&unknown_grid, 30)], "records[1].minutes"),
+        // A volunteer outside the caller's scope is unknown to it, and comes before the same record's grid.
+        (
+            vec![record(&ours[0], 30), record(&(theirs[0].0.clone(), "NO-SUCH-GRID".to_owned()), 30)],
+            "records[1].volunteerId",
+        ),
+        // A grid outside the caller's scope is as unknown as a grid that does not exist.
+        (
+            vec![record(&ours[0], 30), record(&(ours[1].0.clone(), theirs[0].1.clone()), 30)],
+            "records[1].gridCode",
+        ),
+    ];
+    for (records, field) in cases {
+        let refused = server.gql(Some(&token), LOG_BATCH, json!({ "records": records })).await;
+        assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], field, "{refused}");
+    }
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM service_record").await, before, "nothing was logged");
+}
+
 #[tokio::test]
 async fn later_mutations_in_a_request_see_earlier_ones() {
     let server = TestServer::start(Fixture::Demo(0.002)).await;

@@ -213,3 +213,22 @@ pub async fn grid_in_scope<C: sea_orm::ConnectionTrait>(
         .await?
         .ok_or_else(|| ApiError::bad_input(field, "no grid with this code in your scope"))
 }
+
+/// The grids among `codes` that lie in the scope of `access`, by their (trimmed) code, in one statement: codes
+/// that are absent, not grids or out of scope are simply missing from the map, for the caller to report.
+pub async fn grids_in_scope<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    access: &crate::auth::viewer::Access,
+    codes: impl IntoIterator<Item = &str>,
+) -> Result<std::collections::HashMap<String, region::Model>, ApiError> {
+    let mut codes: Vec<&str> = codes.into_iter().map(str::trim).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let grids = region::Entity::find()
+        .filter(region::Column::Code.is_in(codes))
+        .filter(region::Column::Level.eq(region::RegionLevel::Grid))
+        .filter(access.scope_on_region())
+        .all(conn)
+        .await?;
+    Ok(grids.into_iter().map(|grid| (grid.code.clone(), grid)).collect())
+}

@@ -42,8 +42,9 @@ fn recomputed(backend: DatabaseBackend) -> String {
     )
 }
 
-/// Adds freshly inserted service records to the rollup, in the caller's transaction: one upsert per region of
-/// each (grid, day, activity) the records fall into.
+/// Adds freshly inserted service records to the rollup, in the caller's transaction, with one statement however
+/// many records there are: the records' (grid, day, activity) cells are joined to every region above their grid and
+/// upserted in region order, so that concurrent writers take the rows' locks in the same order.
 pub async fn add_service<C: ConnectionTrait>(
     conn: &C,
     records: &[service_record::Model],
@@ -54,22 +55,33 @@ pub async fn add_service<C: ConnectionTrait>(
         cell.0 += 1;
         cell.1 += i64::from(record.minutes);
     }
+    if cells.is_empty() {
+        return Ok(());
+    }
     let backend = conn.get_database_backend();
+    let rows = vec!["(?, ?, ?, ?, ?)"; cells.len()].join(", ");
+    // A VALUES list's columns are named column1 … column5 on both databases; the SELECT needs its WHERE so that
+    // SQLite reads the ON CONFLICT as the upsert rather than as a join condition.
     let sql = numbered(
         backend,
         &format!(
             "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
-             SELECT x.region_id, ?, ?, ?, ? FROM ({ANCESTRY}) x WHERE x.grid_id = ? \
+             SELECT x.region_id, v.column2, v.column3, CAST(SUM(v.column4) AS BIGINT), \
+             CAST(SUM(v.column5) AS BIGINT) \
+             FROM (VALUES {rows}) v JOIN ({ANCESTRY}) x ON x.grid_id = v.column1 \
+             WHERE 1 = 1 \
+             GROUP BY x.region_id, v.column2, v.column3 \
+             ORDER BY x.region_id, v.column2, v.column3 \
              ON CONFLICT (region_id, day, activity) DO UPDATE SET \
              records = service_rollup.records + excluded.records, \
              minutes = service_rollup.minutes + excluded.minutes"
         ),
     );
+    let mut values: Vec<Value> = Vec::with_capacity(cells.len() * 5);
     for ((grid_id, day, activity), (records, minutes)) in cells {
-        let values: Vec<Value> =
-            vec![day.into(), activity.into(), records.into(), minutes.into(), grid_id.into()];
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql.clone(), values)).await?;
+        values.extend([grid_id.into(), day.into(), activity.into(), records.into(), minutes.into()]);
     }
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     Ok(())
 }
 

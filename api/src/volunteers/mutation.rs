@@ -2,12 +2,13 @@
 //! with its audit event, and returns the changed object as the caller may see it.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entities::{service_record, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
+use chrono::{NaiveDate, Utc};
+use entities::{volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::service::{ActivityType, ServiceRecord};
+use super::service::ServiceRecord;
+use super::service_log::{LogServiceInput, log_batch};
 use super::teams::{BadgeKind, MembershipRole};
 use super::types::{Gender, Volunteer, VolunteerStatus};
 use crate::audit::record_change;
@@ -50,23 +51,6 @@ pub struct UpdateVolunteerInput {
     pub grid_code: Option<String>,
 }
 
-/// One stint of service to log.
-#[derive(InputObject)]
-pub struct LogServiceInput {
-    /// Global ID of the volunteer, who must be ACTIVE and in your scope.
-    pub volunteer_id: ID,
-    /// Code of the grid where the service took place (in your scope).
-    pub grid_code: String,
-    /// What the volunteer did.
-    pub activity: ActivityType,
-    /// When the service started (not in the future).
-    pub started_at: DateTime<Utc>,
-    /// Duration in whole minutes, 1 to 1440.
-    pub minutes: i32,
-    /// An optional remark (at most 500 characters).
-    pub note: Option<String>,
-}
-
 /// Mutations of the volunteer domain.
 #[derive(Default)]
 pub struct VolunteersMutation;
@@ -101,76 +85,6 @@ async fn team_in_scope<C: ConnectionTrait>(
 /// Re-reads a volunteer after the change, as the caller may see it.
 async fn reload(request: &RequestData, id: i64) -> ApiResult<Volunteer> {
     request.volunteers.volunteer_by_id(id).await?.ok_or_else(|| ApiError::NotFound("volunteer").into())
-}
-
-/// A service record's input after validation.
-struct ValidService {
-    volunteer_id: i64,
-    activity: ActivityType,
-    started_at: DateTime<Utc>,
-    minutes: i32,
-    note: Option<String>,
-}
-
-fn validated_service(input: &LogServiceInput, field: &str) -> Result<ValidService, ApiError> {
-    let volunteer_id =
-        parse_typed_id(&input.volunteer_id, NodeType::Volunteer, &format!("{field}.volunteerId"))?;
-    if !(1..=1440).contains(&input.minutes) {
-        return Err(ApiError::bad_input(format!("{field}.minutes"), "between 1 and 1440"));
-    }
-    if input.started_at > Utc::now() + Duration::minutes(5) {
-        return Err(ApiError::bad_input(format!("{field}.startedAt"), "must not be in the future"));
-    }
-    let note = validate::optional_text(&format!("{field}.note"), input.note.as_deref(), 500)?;
-    Ok(ValidService {
-        volunteer_id,
-        activity: input.activity,
-        started_at: input.started_at,
-        minutes: input.minutes,
-        note,
-    })
-}
-
-/// Validates and inserts service records in the caller's write transaction; all or nothing.
-async fn insert_service<C: ConnectionTrait>(
-    txn: &C,
-    access: &Access,
-    inputs: &[LogServiceInput],
-    field_of: impl Fn(usize) -> String,
-) -> Result<Vec<i64>, ApiError> {
-    let mut logged = Vec::with_capacity(inputs.len());
-    for (index, input) in inputs.iter().enumerate() {
-        let field = field_of(index);
-        let ValidService { volunteer_id, activity, started_at, minutes, note } =
-            validated_service(input, &field)?;
-        let volunteer = volunteer::Entity::find_by_id(volunteer_id)
-            .filter(access.scope_on(volunteer::Column::RegionId))
-            .one(txn)
-            .await?
-            .ok_or_else(|| {
-                ApiError::bad_input(format!("{field}.volunteerId"), "no such volunteer in your scope")
-            })?;
-        if volunteer.status != volunteer::VolunteerStatus::Active {
-            return Err(ApiError::Conflict(format!("{field}: the volunteer is not active")));
-        }
-        let grid = grid_in_scope(txn, access, &input.grid_code, &format!("{field}.gridCode")).await?;
-        let inserted = service_record::ActiveModel {
-            id: NotSet,
-            volunteer_id: Set(volunteer.id),
-            grid_id: Set(grid.id),
-            activity: Set(activity.into()),
-            started_at: Set(started_at),
-            minutes: Set(minutes),
-            note: Set(note),
-            created_at: Set(Utc::now()),
-        }
-        .insert(txn)
-        .await?;
-        logged.push(inserted);
-    }
-    // The statistics' rollup of service records changes with them, in the same transaction.
-    crate::statistics::rollup::add_service(txn, &logged).await?;
-    Ok(logged.iter().map(|row| row.id).collect())
 }
 
 #[Object]
@@ -413,26 +327,4 @@ impl VolunteersMutation {
         }
         log_batch(ctx, &records, |index| format!("records[{index}]")).await
     }
-}
-
-async fn log_batch(
-    ctx: &Context<'_>,
-    inputs: &[LogServiceInput],
-    field_of: impl Fn(usize) -> String,
-) -> ApiResult<Vec<ServiceRecord>> {
-    let request = RequestData::of(ctx)?;
-    let access = request.authorize(Resource::ServiceRecord, Action::Create).await?;
-    let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-    let ids = insert_service(&txn, &access, inputs, field_of).await?;
-    let action = if inputs.len() == 1 { "logService" } else { "logServiceBatch" };
-    record_change(&txn, &request.viewer, action, Resource::ServiceRecord, ids.iter().copied(), None)
-        .await
-        .map_err(ApiError::from)?;
-    txn.commit().await.map_err(ApiError::from)?;
-    let rows = service_record::Entity::find()
-        .filter(service_record::Column::Id.is_in(ids))
-        .all(&request.db)
-        .await
-        .map_err(ApiError::from)?;
-    Ok(rows.into_iter().map(|row| ServiceRecord { row }).collect())
 }
