@@ -73,6 +73,9 @@ pub async fn connect_with(
             }
             let micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX);
             counter.micros.fetch_add(micros, Ordering::Relaxed);
+            // Off by default; `--log govgraph::sql=debug,info` shows each statement with its time, for finding
+            // the one that makes a query slow.
+            tracing::debug!(target: "govgraph::sql", micros, failed = info.failed, sql = %info.statement.sql);
         });
     }
     Ok(db)

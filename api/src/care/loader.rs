@@ -11,7 +11,7 @@ use entities::{
     care_group_member, care_subject, care_visit, correction_profile, mental_health_profile, risk_assessment,
     youth_profile,
 };
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
@@ -36,6 +36,14 @@ pub fn subjects_in_scope(access: &Access) -> SelectStatement {
         .from(care_subject::Entity)
         .cond_where(access.scope_on(care_subject::Column::RegionId))
         .to_owned()
+}
+
+/// Those of `ids` that are care subjects in the caller's scope, as a subquery, for loaders keyed by subject: with
+/// the ids inside it stays a few primary-key lookups instead of every subject of the scope materialized first.
+pub fn subjects_in_scope_among(access: &Access, ids: &[i64]) -> SelectStatement {
+    let mut among = subjects_in_scope(access);
+    among.and_where(Expr::col((care_subject::Entity, care_subject::Column::Id)).is_in(ids.iter().copied()));
+    among
 }
 
 /// Care subjects by id, within the caller's scope.
@@ -83,7 +91,7 @@ where
         let access = self.viewer.authorize(&self.db, self.resource, Action::Read).await?;
         let rows = E::find()
             .filter(self.subject.is_in(keys.iter().copied()))
-            .filter(self.subject.in_subquery(subjects_in_scope(&access)))
+            .filter(self.subject.in_subquery(subjects_in_scope_among(&access, keys)))
             .order_by_asc(self.order)
             .all(&self.db)
             .await
@@ -113,7 +121,7 @@ impl Loader<i64> for LastVisitBySubject {
             .column(care_visit::Column::SubjectId)
             .column_as(care_visit::Column::VisitedAt.max(), "last_visit")
             .filter(care_visit::Column::SubjectId.is_in(keys.iter().copied()))
-            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope_among(&access, keys)))
             .group_by(care_visit::Column::SubjectId)
             .into_tuple()
             .all(&self.db)

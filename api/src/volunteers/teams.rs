@@ -164,6 +164,15 @@ pub fn volunteers_in_scope(access: &Access) -> sea_orm::sea_query::SelectStateme
         .to_owned()
 }
 
+/// Those of `ids` that are volunteers in the caller's scope, as a subquery. Loaders keyed by volunteer use it:
+/// with the ids inside, the subquery is a few primary-key lookups, where the scope's volunteers alone would be
+/// materialized whole by SQLite (thousands of ids for a district) before the outer query is read.
+pub fn volunteers_in_scope_among(access: &Access, ids: &[i64]) -> sea_orm::sea_query::SelectStatement {
+    let mut among = volunteers_in_scope(access);
+    among.and_where(Expr::col((volunteer::Entity, volunteer::Column::Id)).is_in(ids.iter().copied()));
+    among
+}
+
 /// Team memberships by volunteer id.
 pub struct MembershipsByVolunteer {
     pub db: DatabaseConnection,
@@ -179,7 +188,10 @@ impl Loader<i64> for MembershipsByVolunteer {
         let rows = volunteer_team_membership::Entity::find()
             .find_also_related(volunteer_team::Entity)
             .filter(volunteer_team_membership::Column::VolunteerId.is_in(keys.iter().copied()))
-            .filter(volunteer_team_membership::Column::VolunteerId.in_subquery(volunteers_in_scope(&access)))
+            .filter(
+                volunteer_team_membership::Column::VolunteerId
+                    .in_subquery(volunteers_in_scope_among(&access, keys)),
+            )
             .order_by_asc(volunteer_team_membership::Column::Id)
             .all(&self.db)
             .await
@@ -208,7 +220,9 @@ impl Loader<i64> for BadgesByVolunteer {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
         let rows = volunteer_badge::Entity::find()
             .filter(volunteer_badge::Column::VolunteerId.is_in(keys.iter().copied()))
-            .filter(volunteer_badge::Column::VolunteerId.in_subquery(volunteers_in_scope(&access)))
+            .filter(
+                volunteer_badge::Column::VolunteerId.in_subquery(volunteers_in_scope_among(&access, keys)),
+            )
             .order_by_asc(volunteer_badge::Column::Id)
             .all(&self.db)
             .await
