@@ -153,6 +153,36 @@ async fn concurrent_requests_share_audit_transactions_and_each_learns_its_outcom
 }
 
 #[tokio::test]
+async fn a_large_append_is_numbered_in_chain_order_and_a_sequence_behind_the_chain_is_refused() {
+    use sea_orm::TransactionTrait;
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let db = server.db.connect().await;
+    let before = match verify(&db).await.unwrap() {
+        ChainReport::Intact { events } => events,
+        broken => panic!("{broken:?}"),
+    };
+    // More events than one insert statement carries, so the chunks must continue each other's chain.
+    let txn = db.begin().await.unwrap();
+    let events: Vec<NewEvent> = (0..2500).map(|request| read_event(request, "volunteer")).collect();
+    let ids = govgraph::audit::chain::append_all(&txn, events).await.unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(ids.len(), 2500);
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids follow the chain's order");
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: before + 2500 });
+
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        // A sequence set back below the chain's end would slot new events between old ones.
+        db.execute_unprepared("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), 1)").await.unwrap();
+        let txn = db.begin().await.unwrap();
+        let refused = govgraph::audit::chain::append_all(&txn, vec![read_event(0, "volunteer")]).await;
+        txn.rollback().await.unwrap();
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("behind the chain"), "{message}");
+        assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: before + 2500 });
+    }
+}
+
+#[tokio::test]
 async fn a_failed_audit_transaction_fails_every_request_in_it_and_writes_nothing() {
     let server = TestServer::start(Fixture::Demo(0.002)).await;
     let db = server.db.connect().await;

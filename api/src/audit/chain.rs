@@ -84,21 +84,27 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
     }
     let last = audit_event::Entity::find()
         .select_only()
+        .column(audit_event::Column::Id)
         .column(audit_event::Column::Hash)
         .order_by_desc(audit_event::Column::Id)
         .limit(1)
-        .into_tuple::<String>()
+        .into_tuple::<(i64, String)>()
         .one(txn)
         .await?;
-    let mut prev_hash = last.unwrap_or_else(|| GENESIS.to_owned());
-    let mut ids = Vec::with_capacity(events.len());
+    let (last_id, mut prev_hash) = last.unwrap_or_else(|| (0, GENESIS.to_owned()));
+    let ids = new_event_ids(txn, last_id, events.len()).await?;
+    let mut event_rows = Vec::with_capacity(events.len());
     let mut record_rows = Vec::new();
-    for event in events {
+    for (event, &event_id) in events.into_iter().zip(&ids) {
         let occurred_at = Utc::now().trunc_subsecs(6);
         let hash = event_hash(&prev_hash, occurred_at, &event);
-        // One statement per event: ids must follow the chain's order, which a multi-row insert does not promise.
-        let inserted = audit_event::Entity::insert(audit_event::ActiveModel {
-            id: NotSet,
+        let mut records = event.records;
+        records.sort();
+        records.dedup();
+        record_rows
+            .extend(records.into_iter().map(|(entity_type, entity_id)| (event_id, entity_type, entity_id)));
+        event_rows.push(audit_event::ActiveModel {
+            id: Set(event_id),
             occurred_at: Set(occurred_at),
             actor: Set(event.actor),
             roles: Set(event.roles),
@@ -108,19 +114,15 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
             request_id: Set(event.request_id),
             purpose: Set(event.purpose),
             detail: Set(event.detail),
-            prev_hash: Set(prev_hash),
-            hash: Set(hash.clone()),
-        })
-        .exec(txn)
-        .await?;
-        let event_id = inserted.last_insert_id;
-        ids.push(event_id);
-        let mut records = event.records;
-        records.sort();
-        records.dedup();
-        record_rows
-            .extend(records.into_iter().map(|(entity_type, entity_id)| (event_id, entity_type, entity_id)));
-        prev_hash = hash;
+            prev_hash: Set(std::mem::replace(&mut prev_hash, hash.clone())),
+            hash: Set(hash),
+        });
+    }
+    // The ids are fixed in chain order above, so the events go in with one statement per thousand.
+    let mut event_rows = event_rows.into_iter().peekable();
+    while event_rows.peek().is_some() {
+        let chunk: Vec<audit_event::ActiveModel> = event_rows.by_ref().take(1000).collect();
+        audit_event::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     for chunk in record_rows.chunks(2000) {
         let rows = chunk.iter().map(|(event_id, entity_type, entity_id)| audit_event_record::ActiveModel {
@@ -130,6 +132,34 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
             entity_id: Set(*entity_id),
         });
         audit_event_record::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(ids)
+}
+
+/// Ids for `count` new events, in chain order and above every id already in the chain, drawn while the chain's
+/// lock is held. PostgreSQL draws them from the table's sequence (sorted: a set-returning query promises no row
+/// order), so rows inserted any other way never collide with them; SQLite counts on from the last event, as its
+/// write transaction holds the whole database.
+async fn new_event_ids<C: ConnectionTrait>(txn: &C, last_id: i64, count: usize) -> Result<Vec<i64>, DbErr> {
+    let count = i64::try_from(count).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok((1..=count).map(|k| last_id + k).collect());
+    }
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) FROM generate_series(1, $1)",
+            [count.into()],
+        ))
+        .await?;
+    let mut ids = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    // A sequence reset below the chain's end would interleave new events with old ones: refuse, never reorder.
+    if ids.first().is_some_and(|&first| first <= last_id) {
+        return Err(DbErr::Custom(format!(
+            "the audit_event id sequence ({}) is behind the chain's last event ({last_id})",
+            ids[0]
+        )));
     }
     Ok(ids)
 }

@@ -43,8 +43,9 @@ fn recomputed(backend: DatabaseBackend) -> String {
 }
 
 /// Adds freshly inserted service records to the rollup, in the caller's transaction, with one statement however
-/// many records there are: the records' (grid, day, activity) cells are joined to every region above their grid and
-/// upserted in region order, so that concurrent writers take the rows' locks in the same order.
+/// many records there are: the records' (grid, day, activity) cells climb the region tree by `parent_id` (a few
+/// primary-key lookups per grid) and are upserted in region order, so that concurrent writers take the rows'
+/// locks in the same order.
 pub async fn add_service<C: ConnectionTrait>(
     conn: &C,
     records: &[service_record::Model],
@@ -60,18 +61,23 @@ pub async fn add_service<C: ConnectionTrait>(
     }
     let backend = conn.get_database_backend();
     let rows = vec!["(?, ?, ?, ?, ?)"; cells.len()].join(", ");
-    // A VALUES list's columns are named column1 … column5 on both databases; the SELECT needs its WHERE so that
-    // SQLite reads the ON CONFLICT as the upsert rather than as a join condition.
+    // The SELECT needs its WHERE so that SQLite reads the ON CONFLICT as the upsert, not as a join condition.
     let sql = numbered(
         backend,
         &format!(
-            "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
-             SELECT x.region_id, v.column2, v.column3, CAST(SUM(v.column4) AS BIGINT), \
-             CAST(SUM(v.column5) AS BIGINT) \
-             FROM (VALUES {rows}) v JOIN ({ANCESTRY}) x ON x.grid_id = v.column1 \
+            "WITH RECURSIVE cell (grid_id, day, activity, records, minutes) AS (VALUES {rows}), \
+             up (grid_id, region_id) AS ( \
+               SELECT id, id FROM region WHERE id IN (SELECT grid_id FROM cell) \
+               UNION ALL \
+               SELECT up.grid_id, r.parent_id FROM up JOIN region r ON r.id = up.region_id \
+               WHERE r.parent_id IS NOT NULL) \
+             INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+             SELECT up.region_id, cell.day, cell.activity, CAST(SUM(cell.records) AS BIGINT), \
+             CAST(SUM(cell.minutes) AS BIGINT) \
+             FROM cell JOIN up ON up.grid_id = cell.grid_id \
              WHERE 1 = 1 \
-             GROUP BY x.region_id, v.column2, v.column3 \
-             ORDER BY x.region_id, v.column2, v.column3 \
+             GROUP BY up.region_id, cell.day, cell.activity \
+             ORDER BY up.region_id, cell.day, cell.activity \
              ON CONFLICT (region_id, day, activity) DO UPDATE SET \
              records = service_rollup.records + excluded.records, \
              minutes = service_rollup.minutes + excluded.minutes"
