@@ -101,6 +101,8 @@ pub struct PageRequest {
     pub before: Option<CursorKey>,
     /// `last` was given: take the page from the end.
     pub backward: bool,
+    /// The selection reads `totalCount`: a top-level page statement carries it (see [`PageRequest::counting`]).
+    pub count_total: bool,
 }
 
 impl PageRequest {
@@ -135,7 +137,15 @@ impl PageRequest {
             after: after.as_deref().map(|c| CursorKey::decode(c, "after")).transpose()?,
             before: before.as_deref().map(|c| CursorKey::decode(c, "before")).transpose()?,
             backward,
+            count_total: false,
         })
+    }
+
+    /// Notes whether the connection's selection reads `totalCount`, so that the page statement can count
+    /// the matching rows itself instead of a second statement counting them afterwards.
+    pub fn counting(mut self, ctx: &Context<'_>) -> Self {
+        self.count_total = ctx.look_ahead().field("totalCount").exists();
+        self
     }
 }
 
@@ -149,6 +159,46 @@ pub struct Page<M> {
     pub total: Total,
 }
 
+/// Name of the column in which a page statement carries the connection's total.
+const TOTAL_COLUMN: &str = "gg_total";
+
+/// `SELECT COUNT(*)` over the rows `matching` selects.
+fn count_of(matching: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+        .from_subquery(matching, Alias::new("matching"))
+        .to_owned()
+}
+
+/// Runs a top-level page statement. When the caller reads `totalCount`, the statement also carries the total
+/// as an uncorrelated scalar subquery (both databases evaluate it once, with its own plan), so a first page
+/// and its total cost one statement. Returns the rows and what is then known about the total.
+pub(crate) async fn page_rows(
+    db: &DatabaseConnection,
+    mut statement: SelectStatement,
+    total: Total,
+    page: &PageRequest,
+) -> Result<(Vec<sea_orm::QueryResult>, Total), sea_orm::DbErr> {
+    let matching = match total {
+        Total::Deferred(matching) if page.count_total => matching,
+        known_or_unwanted => return Ok((db.query_all(&statement).await?, known_or_unwanted)),
+    };
+    statement.expr_as(Expr::from(count_of(matching.as_ref().clone())), Alias::new(TOTAL_COLUMN));
+    let rows = db.query_all(&statement).await?;
+    let total = match rows.first() {
+        Some(row) => Total::Known(u64::try_from(row.try_get::<i64>("", TOTAL_COLUMN)?).unwrap_or(0)),
+        // Without a cursor the page holds the first matching rows, so no rows means none match.
+        None if page.after.is_none() && page.before.is_none() => Total::Known(0),
+        None => Total::Deferred(matching),
+    };
+    Ok((rows, total))
+}
+
+/// The models of a page statement's rows.
+fn models_of<M: FromQueryResult>(rows: &[sea_orm::QueryResult]) -> Result<Vec<M>, sea_orm::DbErr> {
+    rows.iter().map(|row| M::from_query_result(row, "")).collect()
+}
+
 /// The number of items over all pages: counted on demand, or already known from a nested batch.
 #[derive(Debug, Clone)]
 pub enum Total {
@@ -159,7 +209,7 @@ pub enum Total {
 }
 
 /// Fetches one page of `select` (already filtered and scoped) ordered by the unique column `key`.
-/// One statement; the total is counted by a second one only when the caller asks for `totalCount`.
+/// One statement, which also counts the total when the caller reads `totalCount` (see [`PageRequest::counting`]).
 pub async fn fetch_page<E>(
     db: &DatabaseConnection,
     select: Select<E>,
@@ -188,7 +238,9 @@ where
         select = select.filter(key.lt(before.into_value()));
     }
     let order = if page.backward { Order::Desc } else { Order::Asc };
-    let mut rows = select.order_by(key, order).limit(page.limit + 1).all(db).await?;
+    let statement = select.order_by(key, order).limit(page.limit + 1).into_query();
+    let (rows, total) = page_rows(db, statement, total, page).await?;
+    let mut rows: Vec<E::Model> = models_of(&rows)?;
     let has_more = rows.len() as u64 > page.limit;
     rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
     if page.backward {
@@ -259,12 +311,10 @@ where
     }
     let query_descending = descending != page.backward;
     let order = if query_descending { Order::Desc } else { Order::Asc };
-    let mut rows = select
-        .order_by(column, order.clone())
-        .order_by(id_column, order)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let statement =
+        select.order_by(column, order.clone()).order_by(id_column, order).limit(page.limit + 1).into_query();
+    let (rows, total) = page_rows(db, statement, total, page).await?;
+    let mut rows: Vec<E::Model> = models_of(&rows)?;
     let has_more = rows.len() as u64 > page.limit;
     rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
     if page.backward {
@@ -459,10 +509,7 @@ impl ConnectionTotals {
             Total::Deferred(query) => query,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        let statement = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
-            .from_subquery(count_query.as_ref().clone(), Alias::new("matching"))
-            .to_owned();
+        let statement = count_of(count_query.as_ref().clone());
         let row = db
             .query_one(&statement)
             .await

@@ -128,3 +128,73 @@ async fn teams_members_and_records_cost_the_same_at_every_page_size() {
         "statements per (teams, members) page size: {counts:?}"
     );
 }
+
+/// `{ totalCount pageInfo { hasNextPage endCursor } nodes { code } }` of the volunteers of a district, in the
+/// order `order` (a GraphQL `orderBy` value, or none), after `after`.
+async fn volunteer_page(server: &TestServer, first: i64, after: Option<&str>, order: &str) -> (Value, u64) {
+    let query = format!(
+        "query($first: Int, $after: String) {{ volunteers(filter: {{ inRegion: \"330902\" }}, first: $first, \
+         after: $after{order}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ code }} }} }}"
+    );
+    let before = server.statement_count();
+    let response = server.gql(Some(&admin()), &query, json!({ "first": first, "after": after })).await;
+    let statements = server.statement_count() - before;
+    assert_no_errors(&response);
+    (response["data"]["volunteers"].clone(), statements)
+}
+
+#[tokio::test]
+async fn a_page_and_its_total_cost_one_statement() {
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    server.warm_up(&admin()).await;
+    // Resolves the district's code once; the server then knows it.
+    volunteer_page(&server, 1, None, "").await;
+    let expected =
+        ids(&server, "SELECT COUNT(*) FROM volunteer v JOIN region r ON r.id = v.region_id WHERE r.path LIKE '/330900/330902/%'")
+            .await[0];
+    assert!(expected > 20, "enough volunteers to page through: {expected}");
+    for order in ["", ", orderBy: { field: NAME }", ", orderBy: { field: REGISTERED_ON, descending: true }"] {
+        // The first page and its total: one statement.
+        let (first, statements) = volunteer_page(&server, 10, None, order).await;
+        assert_eq!(first["totalCount"], expected, "{order}: {first}");
+        assert_eq!(statements, 1, "{order}: page and total in one statement");
+        // A later page still carries the total.
+        let cursor = first["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        let (second, statements) = volunteer_page(&server, 10, Some(&cursor), order).await;
+        assert_eq!(second["totalCount"], expected, "{order}");
+        assert_eq!(statements, 1, "{order}");
+        // Past the last row the page is empty and says nothing about the total: it is counted separately.
+        let (all, _) = volunteer_page(&server, 500, None, order).await;
+        assert!(!all["pageInfo"]["hasNextPage"].as_bool().unwrap());
+        let last = all["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        let (beyond, statements) = volunteer_page(&server, 10, Some(&last), order).await;
+        assert_eq!(beyond["nodes"], json!([]), "{order}");
+        assert_eq!(beyond["totalCount"], expected, "{order}");
+        assert_eq!(statements, 2, "{order}: empty page, then the count");
+        // A page of none is still counted.
+        let (none, _) = volunteer_page(&server, 0, None, order).await;
+        assert_eq!(none["totalCount"], expected, "{order}");
+    }
+    // Without `totalCount` nothing is counted, and a filter that matches nothing answers 0 from the page.
+    let before = server.statement_count();
+    let response = server
+        .gql(
+            Some(&admin()),
+            r#"{ volunteers(filter: { inRegion: "330902" }, first: 5) { nodes { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&response);
+    assert_eq!(server.statement_count() - before, 1);
+    let before = server.statement_count();
+    let response = server
+        .gql(
+            Some(&admin()),
+            r#"{ volunteers(filter: { inRegion: "330902", search: "no such volunteer anywhere" }) { totalCount nodes { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&response);
+    assert_eq!(response["data"]["volunteers"]["totalCount"], 0);
+    assert_eq!(server.statement_count() - before, 1);
+}

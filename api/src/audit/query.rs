@@ -196,7 +196,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<AuditEventConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::AuditEvent, Action::Read).await?;
         let filter = filter.unwrap_or_default();
         let mut select = audit_event::Entity::find().filter(events_in_scope(&access));

@@ -148,7 +148,7 @@ impl CareQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<CareSubjectConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::CareSubject, Action::Read).await?;
         let condition = match &filter {
             Some(filter) => {
@@ -208,7 +208,7 @@ impl CareQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<CareVisitConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Visit, Action::Read).await?;
         let names_in_clear = access.fields >= FieldClass::Personal;
         let mut select = care_visit::Entity::find()
@@ -269,7 +269,7 @@ impl CareQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<RiskAssessmentConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request
             .authorize(Resource::MentalHealthProfile, Action::Read)
             .await?

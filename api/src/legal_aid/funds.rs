@@ -237,7 +237,7 @@ impl FundStatement {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<LedgerEntryConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Ledger, Action::Read).await?;
         let select = ledger_entry::Entity::find()
             .filter(ledger_entry::Column::FundId.eq(self.fund_id))

@@ -96,7 +96,7 @@ impl LegalAidQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<LegalAidApplicationConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Application, Action::Read).await?;
         let filter = filter.unwrap_or_default();
         let nothing = || legal_aid_application::Column::Id.eq(-1);

@@ -66,7 +66,7 @@ impl MentoringQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentorConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentor, Action::Read).await?;
         let mut select = mentor::Entity::find().filter(access.scope_on(mentor::Column::RegionId));
         if let Some(filter) = &filter {
@@ -138,7 +138,7 @@ impl MentoringQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentorshipConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
         let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
         if let Some(filter) = &filter {
@@ -185,7 +185,7 @@ impl MentoringQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringSessionConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
         let mut select = mentoring_session::Entity::find().filter(session_in_scope(&access));
         if let Some(filter) = &filter {
@@ -242,7 +242,7 @@ impl MentoringQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringOutcomeConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
         let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
         if let Some(filter) = &filter {

@@ -65,7 +65,7 @@ impl RegionsQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<RegionConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Region, Action::Read).await?;
         let shorthands = RegionFilter { level, parent_code, in_region, ..RegionFilter::default() };
         let combined = RegionFilter { and: Some(vec![shorthands]), ..filter.unwrap_or_default() };
@@ -141,7 +141,7 @@ impl RegionsQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<GridTeamMemberConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::GridTeam, Action::Read).await?;
         let mut select =
             grid_team_member::Entity::find().filter(access.scope_on(grid_team_member::Column::GridId));

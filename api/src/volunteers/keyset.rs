@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryResult, QueryTrait, Select,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryResult,
+    QueryTrait, Select,
 };
 
 use crate::error::ApiError;
@@ -74,7 +74,7 @@ pub fn beyond_cursor(
 }
 
 /// One page of `select` (already filtered and scoped) ordered by `ordering`, ties broken by `id_column`. One
-/// statement; the total is counted by a second one only when the caller asks for `totalCount`.
+/// statement, which also counts the total when the caller reads `totalCount`.
 pub async fn fetch_page_by_expr<E>(
     db: &DatabaseConnection,
     select: Select<E>,
@@ -104,8 +104,9 @@ where
         .order_by_expr(expr, order.clone())
         .order_by_expr(id(), order)
         .limit(page.limit + 1);
+    let (found, total) = crate::pagination::page_rows(db, statement, total, page).await?;
     let mut rows = Vec::new();
-    for row in db.query_all(&statement).await? {
+    for row in found {
         let model = E::Model::from_query_result(&row, "")?;
         let key = CursorKey::Sorted(Box::new(read(&row)?), id_of(&model));
         rows.push((key, model));

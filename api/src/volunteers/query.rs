@@ -47,7 +47,7 @@ impl VolunteersQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<VolunteerConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
         let names_visible = access.fields >= FieldClass::Personal;
         let regions = request.viewer.regions();
@@ -88,7 +88,7 @@ impl VolunteersQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<ServiceRecordConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::ServiceRecord, Action::Read).await?;
         let condition = match &filter {
             Some(filter) => {
@@ -166,7 +166,7 @@ impl VolunteersQuery {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<VolunteerTeamConnection> {
         let request = RequestData::of(ctx)?;
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
         let mut select =
             volunteer_team::Entity::find().filter(access.scope_on(volunteer_team::Column::RegionId));
