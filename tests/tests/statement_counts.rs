@@ -198,3 +198,35 @@ async fn a_page_and_its_total_cost_one_statement() {
     assert_eq!(response["data"]["volunteers"]["totalCount"], 0);
     assert_eq!(server.statement_count() - before, 1);
 }
+
+#[tokio::test]
+async fn both_counts_of_a_page_of_regions_cost_one_statement() {
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    server.warm_up(&admin()).await;
+    let query = "{ regions(level: DISTRICT) { nodes { code volunteerCount activeCareSubjectCount } } }";
+    let before = server.statement_count();
+    let response = server.gql(Some(&admin()), query, json!({})).await;
+    assert_eq!(server.statement_count() - before, 2, "the page, then both counts together");
+    assert_no_errors(&response);
+    let districts = response["data"]["regions"]["nodes"].as_array().unwrap();
+    assert!(districts.len() >= 2);
+    for district in districts {
+        let code = district["code"].as_str().unwrap();
+        let under = format!(
+            "JOIN region g ON g.id = t.region_id JOIN region d ON g.path LIKE d.path || '%' WHERE d.code = '{code}'"
+        );
+        let volunteers = ids(&server, &format!("SELECT COUNT(*) FROM volunteer t {under}")).await[0];
+        let subjects =
+            ids(&server, &format!("SELECT COUNT(*) FROM care_subject t {under} AND t.status = 'ACTIVE'"))
+                .await[0];
+        assert!(volunteers > 0 && subjects > 0, "{code}: {volunteers} volunteers, {subjects} subjects");
+        assert_eq!(district["volunteerCount"], volunteers, "{code}");
+        assert_eq!(district["activeCareSubjectCount"], subjects, "{code}");
+    }
+    // One kind alone still works.
+    let response = server
+        .gql(Some(&admin()), "{ regions(level: DISTRICT) { nodes { volunteerCount } } }", json!({}))
+        .await;
+    assert_no_errors(&response);
+    assert_eq!(response["data"]["regions"]["nodes"][0]["volunteerCount"], districts[0]["volunteerCount"]);
+}

@@ -1,12 +1,14 @@
-//! Counts of a region's people over its whole subtree, for a page of regions at once: one grouped statement
-//! per kind of count, whatever the regions' levels.
+//! Counts of a region's people over its whole subtree, for a page of regions at once: one statement for every
+//! kind of count asked for, whatever the regions' levels.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entities::{care_subject, region, volunteer};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, JoinType, Query};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::auth::{Action, Resource, Viewer};
@@ -27,10 +29,22 @@ pub struct CountsByRegion {
     pub viewer: Arc<Viewer>,
 }
 
+impl RegionCount {
+    /// How the kind is tagged in the rows of the combined count statement.
+    fn tag(self) -> i32 {
+        match self {
+            RegionCount::Volunteers => 0,
+            RegionCount::ActiveCareSubjects => 1,
+        }
+    }
+}
+
 impl Loader<(i64, RegionCount)> for CountsByRegion {
     type Value = i64;
     type Error = Arc<ApiError>;
 
+    /// Every kind asked for in one statement (a `UNION ALL` of one grouped count per kind), so that a region's
+    /// volunteers and its active care subjects cost one round trip together.
     async fn load(
         &self,
         keys: &[(i64, RegionCount)],
@@ -39,64 +53,78 @@ impl Loader<(i64, RegionCount)> for CountsByRegion {
         for (region_id, kind) in keys {
             by_kind.entry(*kind).or_default().push(*region_id);
         }
-        let mut counts = HashMap::new();
-        for (kind, regions) in by_kind {
-            let found = match kind {
+        let mut statements = Vec::new();
+        for (&kind, regions) in &by_kind {
+            statements.push(match kind {
                 RegionCount::Volunteers => {
                     let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
                     let scope = access.scope_on(volunteer::Column::RegionId);
-                    count(
-                        &self.db,
-                        &regions,
+                    count_statement(
+                        kind,
+                        regions,
                         volunteer::Entity,
                         volunteer::Column::RegionId,
                         volunteer::Column::Id,
                         scope,
                     )
-                    .await?
                 }
                 RegionCount::ActiveCareSubjects => {
                     let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
                     let scope = access
                         .scope_on(care_subject::Column::RegionId)
                         .add(care_subject::Column::Status.eq(care_subject::SubjectStatus::Active));
-                    count(
-                        &self.db,
-                        &regions,
+                    count_statement(
+                        kind,
+                        regions,
                         care_subject::Entity,
                         care_subject::Column::RegionId,
                         care_subject::Column::Id,
                         scope,
                     )
-                    .await?
                 }
-            };
-            for region_id in regions {
-                counts.insert((region_id, kind), found.get(&region_id).copied().unwrap_or(0));
-            }
+            });
         }
-        Ok(counts)
+        let Some(mut combined) = statements.pop() else {
+            return Ok(HashMap::new());
+        };
+        for statement in statements {
+            combined.union(UnionType::All, statement);
+        }
+        let mut found: HashMap<(i64, i32), i64> = HashMap::new();
+        for row in self.db.query_all(&combined).await.map_err(ApiError::from)? {
+            let region_id: i64 = row.try_get("", "region_id").map_err(ApiError::from)?;
+            let tag: i32 = row.try_get("", "kind").map_err(ApiError::from)?;
+            let n: i64 = row.try_get("", "n").map_err(ApiError::from)?;
+            found.insert((region_id, tag), n);
+        }
+        Ok(keys
+            .iter()
+            .map(|&(region_id, kind)| {
+                ((region_id, kind), found.get(&(region_id, kind.tag())).copied().unwrap_or(0))
+            })
+            .collect())
     }
 }
 
-/// `SELECT r.id, COUNT(t.id) FROM region r JOIN region g ON g.path in r's subtree JOIN t ON t.region = g.id
+/// `SELECT r.id, <kind>, COUNT(t.id) FROM region r JOIN region g ON g.path in r's subtree JOIN t ON t.region = g.id
 /// WHERE r.id IN (…) AND <condition on t> GROUP BY r.id`.
-async fn count<E, C>(
-    db: &DatabaseConnection,
+fn count_statement<E, C>(
+    kind: RegionCount,
     regions: &[i64],
     table: E,
     region_column: C,
     id_column: C,
     condition: Condition,
-) -> Result<HashMap<i64, i64>, ApiError>
+) -> SelectStatement
 where
     E: EntityTrait,
     C: ColumnTrait,
 {
     let (r, g) = (Alias::new("r"), Alias::new("g"));
     let upper = Expr::cust(r#"substr("r"."path", 1, length("r"."path") - 1) || '0'"#);
-    let statement = Query::select()
+    Query::select()
         .expr_as(Expr::col((r.clone(), region::Column::Id)), Alias::new("region_id"))
+        .expr_as(Expr::val(kind.tag()), Alias::new("kind"))
         .expr_as(Func::count(Expr::col((table, id_column))), Alias::new("n"))
         .from_as(region::Entity, r.clone())
         .join_as(
@@ -114,12 +142,5 @@ where
         .and_where(Expr::col((r.clone(), region::Column::Id)).is_in(regions.iter().copied()))
         .cond_where(condition)
         .group_by_col((r, region::Column::Id))
-        .to_owned();
-    let mut counts = HashMap::new();
-    for row in db.query_all(&statement).await? {
-        let region_id: i64 = row.try_get("", "region_id")?;
-        let n: i64 = row.try_get("", "n")?;
-        counts.insert(region_id, n);
-    }
-    Ok(counts)
+        .to_owned()
 }
