@@ -107,7 +107,7 @@ impl Mentor {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentorshipConnection> {
-        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
+        let page = PageRequest::new(first, after, last, before)?;
         let args = MentorshipArgs { page, status };
         RequestData::of(ctx)?.mentoring.mentorships_of(self.row.id, args).await
     }
@@ -173,7 +173,7 @@ impl Mentorship {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringSessionConnection> {
-        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
+        let page = PageRequest::new(first, after, last, before)?;
         RequestData::of(ctx)?.mentoring.sessions_of(self.row.id, page).await
     }
 
@@ -188,7 +188,7 @@ impl Mentorship {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringOutcomeConnection> {
-        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
+        let page = PageRequest::new(first, after, last, before)?;
         RequestData::of(ctx)?.mentoring.outcomes_of(self.row.id, OutcomeArgs { page, kind }).await
     }
 }

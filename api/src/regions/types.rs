@@ -156,7 +156,7 @@ impl Region {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::volunteers::types::VolunteerConnection>> {
         use crate::volunteers::nested::{VolunteerParent, volunteers_under};
-        let page = crate::pagination::PageRequest::new(first, after, last, before)?.counting(ctx);
+        let page = crate::pagination::PageRequest::new(first, after, last, before)?;
         volunteers_under(ctx, VolunteerParent::Region, self.0.id, filter, order_by, page).await.map(Some)
     }
 
