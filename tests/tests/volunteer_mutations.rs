@@ -201,21 +201,7 @@ const LOG_BATCH: &str =
 async fn service_batches_are_all_or_nothing() {
     let server = TestServer::start(Fixture::Demo(0.002)).await;
     let token = token_for("gw", &["grid_worker"], "330902");
-    let admin = token_for("admin", &["admin"], "330900");
-    let volunteers = server
-        .gql(Some(&admin), r#"{ volunteers(inRegion: "330902", status: ACTIVE, first: 3) { edges { node { id grid { code } } } } }"#, json!({}))
-        .await;
-    let nodes: Vec<(String, String)> = volunteers["data"]["volunteers"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["node"]["id"].as_str().unwrap().to_owned(),
-                e["node"]["grid"]["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let nodes = active_volunteers(&server, "330902", 3).await;
     let record = |i: usize, minutes: i64| {
         let (id, grid) = &nodes[i % nodes.len()];
         json!({ "volunteerId": id, "gridCode": grid, "activity": "PATROL", "startedAt": "2026-11-01T12:00:00Z", "minutes": minutes })

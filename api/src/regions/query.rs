@@ -205,12 +205,9 @@ pub async fn grid_in_scope<C: sea_orm::ConnectionTrait>(
     code: &str,
     field: &str,
 ) -> Result<region::Model, ApiError> {
-    region::Entity::find()
-        .filter(region::Column::Code.eq(code.trim()))
-        .filter(region::Column::Level.eq(region::RegionLevel::Grid))
-        .filter(access.scope_on_region())
-        .one(conn)
+    grids_in_scope(conn, access, [code])
         .await?
+        .remove(code.trim())
         .ok_or_else(|| ApiError::bad_input(field, "no grid with this code in your scope"))
 }
 

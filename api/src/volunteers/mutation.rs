@@ -8,7 +8,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::service::ServiceRecord;
-use super::service_log::{LogServiceInput, log_batch};
+use super::service_log::{LogServiceInput, log_batch, volunteers_by_id_in_scope};
 use super::teams::{BadgeKind, MembershipRole};
 use super::types::{Gender, Volunteer, VolunteerStatus};
 use crate::audit::record_change;
@@ -62,11 +62,7 @@ async fn volunteer_in_scope<C: ConnectionTrait>(
     field: &str,
 ) -> Result<volunteer::Model, ApiError> {
     let id = parse_typed_id(id, NodeType::Volunteer, field)?;
-    volunteer::Entity::find_by_id(id)
-        .filter(access.scope_on(volunteer::Column::RegionId))
-        .one(conn)
-        .await?
-        .ok_or(ApiError::NotFound("volunteer"))
+    volunteers_by_id_in_scope(conn, access, [id]).await?.remove(&id).ok_or(ApiError::NotFound("volunteer"))
 }
 
 async fn team_in_scope<C: ConnectionTrait>(

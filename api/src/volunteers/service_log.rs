@@ -65,8 +65,9 @@ fn validated_service(input: &LogServiceInput, field: &str) -> Result<ValidServic
     })
 }
 
-/// The volunteers among `ids` that lie in the scope of `access`, by id, in one statement.
-async fn volunteers_in_scope<C: ConnectionTrait>(
+/// The volunteers among `ids` that lie in the scope of `access`, by id, in one statement: absent and
+/// out-of-scope ids are simply missing from the map, for the caller to report.
+pub(super) async fn volunteers_by_id_in_scope<C: ConnectionTrait>(
     conn: &C,
     access: &Access,
     ids: impl IntoIterator<Item = i64>,
@@ -105,7 +106,7 @@ async fn insert_service<C: ConnectionTrait>(
     // Only the records before the first invalid one can have an error that is reported instead of its.
     let checked = &inputs[..valid.len()];
     let volunteers =
-        volunteers_in_scope(txn, access, valid.iter().map(|service| service.volunteer_id)).await?;
+        volunteers_by_id_in_scope(txn, access, valid.iter().map(|service| service.volunteer_id)).await?;
     let grids = grids_in_scope(txn, access, checked.iter().map(|input| input.grid_code.as_str())).await?;
     let now = Utc::now();
     let mut rows = Vec::with_capacity(valid.len());
