@@ -244,3 +244,40 @@ async fn the_trail_is_append_only_and_tampering_is_detected() {
         intact => panic!("tampering went unnoticed: {intact:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_append_costs_the_same_statements_whatever_its_size() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let statements = Arc::new(StatementCounter::default());
+    let db = govgraph::db::connect(&server.db.url, 2, Some(statements.clone())).await.unwrap();
+    let mut appended = 0u64;
+    let mut costs = Vec::new();
+    for size in [1, 10, 300] {
+        let events: Vec<NewEvent> = (0..size)
+            .map(|request| {
+                let mut event = read_event(request, "care_subject");
+                event.records.extend([("care_subject".to_owned(), 1_000_000), ("volunteer".to_owned(), 9)]);
+                event
+            })
+            .collect();
+        let txn = govgraph::db::begin_write(&db).await.unwrap();
+        let before = statements.total();
+        govgraph::audit::chain::append_all(&txn, events).await.unwrap();
+        costs.push(statements.total() - before);
+        txn.commit().await.unwrap();
+        appended += u64::try_from(size).unwrap();
+    }
+    // PostgreSQL: the lock, the chain's end with the new ids, then events and records together. SQLite: the
+    // chain's end, the events, the records.
+    assert_eq!(costs, [3, 3, 3], "statements per append of 1, 10 and 300 events");
+    assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: appended });
+    let records = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_event_record",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(records.try_get::<i64>("", "n").unwrap(), i64::try_from(appended * 3).unwrap());
+}

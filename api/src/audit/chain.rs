@@ -81,6 +81,10 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
             [CHAIN_LOCK.into()],
         ))
         .await?;
+        let (ids, last_hash) = postgres_chain_end_and_new_ids(txn, events.len()).await?;
+        let rows = chained_rows(&ids, last_hash, events);
+        postgres_insert(txn, &rows).await?;
+        return Ok(ids);
     }
     let last = audit_event::Entity::find()
         .select_only()
@@ -91,77 +95,173 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
         .into_tuple::<(i64, String)>()
         .one(txn)
         .await?;
-    let (last_id, mut prev_hash) = last.unwrap_or_else(|| (0, GENESIS.to_owned()));
-    let ids = new_event_ids(txn, last_id, events.len()).await?;
-    let mut event_rows = Vec::with_capacity(events.len());
-    let mut record_rows = Vec::new();
-    for (event, &event_id) in events.into_iter().zip(&ids) {
-        let occurred_at = Utc::now().trunc_subsecs(6);
-        let hash = event_hash(&prev_hash, occurred_at, &event);
-        let mut records = event.records;
-        records.sort();
-        records.dedup();
-        record_rows
-            .extend(records.into_iter().map(|(entity_type, entity_id)| (event_id, entity_type, entity_id)));
-        event_rows.push(audit_event::ActiveModel {
-            id: Set(event_id),
-            occurred_at: Set(occurred_at),
-            actor: Set(event.actor),
-            roles: Set(event.roles),
-            action: Set(event.action),
-            entity_type: Set(event.entity_type),
-            region_code: Set(event.region_code),
-            request_id: Set(event.request_id),
-            purpose: Set(event.purpose),
-            detail: Set(event.detail),
-            prev_hash: Set(std::mem::replace(&mut prev_hash, hash.clone())),
-            hash: Set(hash),
-        });
-    }
-    // The ids are fixed in chain order above, so the events go in with one statement per thousand.
-    let mut event_rows = event_rows.into_iter().peekable();
-    while event_rows.peek().is_some() {
-        let chunk: Vec<audit_event::ActiveModel> = event_rows.by_ref().take(1000).collect();
-        audit_event::Entity::insert_many(chunk).exec_without_returning(txn).await?;
-    }
-    for chunk in record_rows.chunks(2000) {
-        let rows = chunk.iter().map(|(event_id, entity_type, entity_id)| audit_event_record::ActiveModel {
-            id: NotSet,
-            event_id: Set(*event_id),
-            entity_type: Set(entity_type.clone()),
-            entity_id: Set(*entity_id),
-        });
-        audit_event_record::Entity::insert_many(rows).exec_without_returning(txn).await?;
-    }
+    let (last_id, last_hash) = last.unwrap_or_else(|| (0, GENESIS.to_owned()));
+    let count =
+        i64::try_from(events.len()).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
+    // SQLite's write transaction holds the whole database, so the ids simply count on from the last event.
+    let ids: Vec<i64> = (1..=count).map(|k| last_id + k).collect();
+    let rows = chained_rows(&ids, last_hash, events);
+    sqlite_insert(txn, rows).await?;
     Ok(ids)
 }
 
-/// Ids for `count` new events, in chain order and above every id already in the chain, drawn while the chain's
-/// lock is held. PostgreSQL draws them from the table's sequence (sorted: a set-returning query promises no row
-/// order), so rows inserted any other way never collide with them; SQLite counts on from the last event, as its
-/// write transaction holds the whole database.
-async fn new_event_ids<C: ConnectionTrait>(txn: &C, last_id: i64, count: usize) -> Result<Vec<i64>, DbErr> {
+/// An event with its place in the chain fixed: id, time and hashes.
+struct ChainedEvent {
+    id: i64,
+    occurred_at: DateTime<Utc>,
+    prev_hash: String,
+    hash: String,
+    event: NewEvent,
+}
+
+/// Links `events` after the event whose hash is `prev_hash`, giving them `ids` in order; each event's records
+/// are sorted and deduplicated, as its hash covers them.
+fn chained_rows(ids: &[i64], mut prev_hash: String, events: Vec<NewEvent>) -> Vec<ChainedEvent> {
+    events
+        .into_iter()
+        .zip(ids)
+        .map(|(mut event, &id)| {
+            event.records.sort();
+            event.records.dedup();
+            let occurred_at = Utc::now().trunc_subsecs(6);
+            let hash = event_hash(&prev_hash, occurred_at, &event);
+            let prev_hash = std::mem::replace(&mut prev_hash, hash.clone());
+            ChainedEvent { id, occurred_at, prev_hash, hash, event }
+        })
+        .collect()
+}
+
+/// The chain's last id and hash and `count` new ids, in one statement taken after the chain's lock (a separate
+/// statement, so that its snapshot sees every append committed before the lock was granted). The ids come from
+/// the table's sequence, sorted (a set-returning query promises no row order), so rows inserted any other way
+/// never collide with them. A sequence reset below the chain's end would interleave new events with old ones:
+/// that is refused, never reordered.
+async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
+    txn: &C,
+    count: usize,
+) -> Result<(Vec<i64>, String), DbErr> {
     let count = i64::try_from(count).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
-    if txn.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok((1..=count).map(|k| last_id + k).collect());
-    }
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) FROM generate_series(1, $1)",
+            "WITH chain_end AS (SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1), \
+                  new_id AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id \
+                             FROM generate_series(1, $1)) \
+             SELECT new_id.id, chain_end.id, chain_end.hash \
+             FROM new_id LEFT JOIN chain_end ON true ORDER BY new_id.id",
             [count.into()],
         ))
         .await?;
-    let mut ids = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
-    ids.sort_unstable();
-    // A sequence reset below the chain's end would interleave new events with old ones: refuse, never reorder.
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut end = (0, GENESIS.to_owned());
+    for row in &rows {
+        ids.push(row.try_get_by_index::<i64>(0)?);
+        if let (Some(id), Some(hash)) =
+            (row.try_get_by_index::<Option<i64>>(1)?, row.try_get_by_index::<Option<String>>(2)?)
+        {
+            end = (id, hash);
+        }
+    }
+    let (last_id, last_hash) = end;
     if ids.first().is_some_and(|&first| first <= last_id) {
         return Err(DbErr::Custom(format!(
             "the audit_event id sequence ({}) is behind the chain's last event ({last_id})",
             ids[0]
         )));
     }
-    Ok(ids)
+    Ok((ids, last_hash))
+}
+
+/// Inserts the events and their records with one statement whose text never changes (the rows travel as two
+/// JSON parameters), so every connection prepares and plans it once, whatever the number of events.
+async fn postgres_insert<C: ConnectionTrait>(txn: &C, rows: &[ChainedEvent]) -> Result<(), DbErr> {
+    let events: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            serde_json::json!({
+                "id": row.id,
+                "occurred_at": row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "actor": row.event.actor,
+                "roles": row.event.roles,
+                "action": row.event.action,
+                "entity_type": row.event.entity_type,
+                "region_code": row.event.region_code,
+                "request_id": row.event.request_id,
+                "purpose": row.event.purpose,
+                "detail": row.event.detail,
+                "prev_hash": row.prev_hash,
+                "hash": row.hash,
+            })
+        })
+        .collect();
+    let records: Vec<serde_json::Value> = rows
+        .iter()
+        .flat_map(|row| {
+            row.event.records.iter().map(|(entity_type, entity_id)| {
+                serde_json::json!({ "event_id": row.id, "entity_type": entity_type, "entity_id": entity_id })
+            })
+        })
+        .collect();
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "WITH new_event AS ( \
+             INSERT INTO audit_event (id, occurred_at, actor, roles, action, entity_type, region_code, request_id, \
+                                      purpose, detail, prev_hash, hash) \
+             SELECT id, occurred_at, actor, roles, action, entity_type, region_code, request_id, purpose, detail, \
+                    prev_hash, hash \
+             FROM jsonb_to_recordset($1::text::jsonb) AS e(id bigint, occurred_at timestamptz, actor text, \
+                  roles text, action text, entity_type text, region_code text, request_id text, purpose text, \
+                  detail text, prev_hash text, hash text)) \
+         INSERT INTO audit_event_record (event_id, entity_type, entity_id) \
+         SELECT event_id, entity_type, entity_id \
+         FROM jsonb_to_recordset($2::text::jsonb) AS r(event_id bigint, entity_type text, entity_id bigint)",
+        [serde_json::Value::Array(events).to_string().into(), serde_json::Value::Array(records).to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Inserts the events, then their records, in multi-row statements of bounded size (SQLite caps a statement's
+/// parameters).
+async fn sqlite_insert<C: ConnectionTrait>(txn: &C, rows: Vec<ChainedEvent>) -> Result<(), DbErr> {
+    let record_rows: Vec<audit_event_record::ActiveModel> = rows
+        .iter()
+        .flat_map(|row| {
+            row.event.records.iter().map(|(entity_type, entity_id)| audit_event_record::ActiveModel {
+                id: NotSet,
+                event_id: Set(row.id),
+                entity_type: Set(entity_type.clone()),
+                entity_id: Set(*entity_id),
+            })
+        })
+        .collect();
+    let mut event_rows = rows
+        .into_iter()
+        .map(|row| audit_event::ActiveModel {
+            id: Set(row.id),
+            occurred_at: Set(row.occurred_at),
+            actor: Set(row.event.actor),
+            roles: Set(row.event.roles),
+            action: Set(row.event.action),
+            entity_type: Set(row.event.entity_type),
+            region_code: Set(row.event.region_code),
+            request_id: Set(row.event.request_id),
+            purpose: Set(row.event.purpose),
+            detail: Set(row.event.detail),
+            prev_hash: Set(row.prev_hash),
+            hash: Set(row.hash),
+        })
+        .peekable();
+    while event_rows.peek().is_some() {
+        let chunk: Vec<audit_event::ActiveModel> = event_rows.by_ref().take(1000).collect();
+        audit_event::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    let mut record_rows = record_rows.into_iter().peekable();
+    while record_rows.peek().is_some() {
+        let chunk: Vec<audit_event_record::ActiveModel> = record_rows.by_ref().take(2000).collect();
+        audit_event_record::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    Ok(())
 }
 
 /// The outcome of walking the chain.
