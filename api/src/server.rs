@@ -106,6 +106,7 @@ pub fn app_state_with_traffic(
         schema,
         read_audit: crate::audit::ReadAuditQueue::new(db.clone()),
         regions: Arc::default(),
+        documents: Arc::default(),
         db,
         verifier,
         metrics: Arc::new(Metrics::default()),

@@ -238,3 +238,49 @@ async fn postgres_connections_get_the_statement_timeout() {
     assert_eq!(row.try_get_by_index::<String>(0).expect("text"), "1500ms");
     conn.close().await.ok();
 }
+
+/// `(reused, parsed)` from the server's `govgraph_query_documents_total` counters.
+async fn document_counts(server: &TestServer) -> (u64, u64) {
+    let (status, body) = server.get("/metrics", None).await;
+    assert_eq!(status, 200);
+    let count = |outcome: &str| {
+        let prefix = format!("govgraph_query_documents_total{{outcome=\"{outcome}\"}} ");
+        body.lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {prefix} in /metrics"))
+            .parse::<u64>()
+            .unwrap()
+    };
+    (count("reused"), count("parsed"))
+}
+
+#[tokio::test]
+async fn a_document_is_parsed_once_while_every_request_is_still_measured() {
+    let limits = QueryLimits { max_tokens: 40, ..QueryLimits::default() };
+    let server = TestServer::start_with_limits(Fixture::Demo(SHARED_SCALE), limits).await;
+    let page = "query($n: Int) { volunteers(first: $n) { totalCount nodes { code } } }";
+    let small = server.gql(Some(&admin()), page, json!({ "n": 2 })).await;
+    assert_no_errors(&small);
+    assert_eq!(document_counts(&server).await, (0, 1));
+
+    // The same text is not parsed again, but its cost is measured with the request's own variables.
+    let large = server.gql(Some(&admin()), page, json!({ "n": 500 })).await;
+    assert_no_errors(&large);
+    assert_eq!(document_counts(&server).await, (1, 1));
+    let cost = |response: &Value| response["extensions"]["cost"]["requested"].as_u64().unwrap();
+    assert!(cost(&large) > cost(&small), "{large:#} {small:#}");
+
+    // Authorization still applies to a reused document: without a token the same text is refused.
+    let anonymous = server.gql(None, page, json!({ "n": 2 })).await;
+    assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"], "{anonymous:#}");
+
+    // A text refused by the lexical limits or unparseable is never kept: it is refused every time.
+    let long = format!("{{ {} }}", vec!["viewer { subject }"; 20].join(" "));
+    for _ in 0..2 {
+        let refused = server.gql(Some(&admin()), &long, json!({})).await;
+        assert_eq!(error_codes(&refused), ["QUERY_TOO_COMPLEX"], "{refused:#}");
+        let broken = server.gql(Some(&admin()), "{ viewer { subject }", json!({})).await;
+        assert_eq!(error_codes(&broken), ["BAD_USER_INPUT"], "{broken:#}");
+    }
+    assert_eq!(document_counts(&server).await, (2, 3), "refused by the lexical limits: not parsed at all");
+}

@@ -320,12 +320,24 @@ async fn run(
     if partner && store.partner_allow_list_only() && !resolution.allow_listed {
         return refuse(&persisted::partner_refused(), OPERATION_INVALID, None);
     }
-    if let Err(rejection) = analysis::check_scan(&request.query, limits) {
-        return refuse(&rejection, OPERATION_INVALID, None);
-    }
-    let document = match async_graphql::parser::parse_query(&request.query) {
-        Ok(document) => document,
-        Err(err) => return refuse(&Rejection::bad_input(err.to_string()), OPERATION_INVALID, None),
+    let document = match state.documents.get(&request.query) {
+        Some(document) => {
+            state.metrics.record_parsed_document(true);
+            document
+        }
+        None => {
+            if let Err(rejection) = analysis::check_scan(&request.query, limits) {
+                return refuse(&rejection, OPERATION_INVALID, None);
+            }
+            state.metrics.record_parsed_document(false);
+            match async_graphql::parser::parse_query(&request.query) {
+                Ok(document) => {
+                    state.documents.keep(&request.query, &document);
+                    document
+                }
+                Err(err) => return refuse(&Rejection::bad_input(err.to_string()), OPERATION_INVALID, None),
+            }
+        }
     };
     let analysis = match analysis::analyze(
         &document,

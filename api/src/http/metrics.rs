@@ -49,6 +49,8 @@ pub struct Metrics {
     rate_limited: [AtomicU64; 2],
     /// Requests let through uncounted because the rate limits' Redis could not be reached.
     rate_limit_failed_open: AtomicU64,
+    /// Query documents found already parsed, and parsed anew.
+    parsed_documents: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -75,6 +77,11 @@ impl Metrics {
     /// Counts one request refused by the rate limits.
     pub fn record_rate_limited(&self, token: bool) {
         self.rate_limited[usize::from(!token)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one query document found already parsed (`reused`) or parsed anew.
+    pub fn record_parsed_document(&self, reused: bool) {
+        self.parsed_documents[usize::from(!reused)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one request let through because the rate limits' Redis could not be reached.
@@ -132,6 +139,18 @@ impl Metrics {
             "govgraph_rate_limit_failed_open_total {}",
             self.rate_limit_failed_open.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP govgraph_query_documents_total Query documents found already parsed (reused) or parsed anew (texts refused by the token limit are not parsed)."
+        );
+        let _ = writeln!(out, "# TYPE govgraph_query_documents_total counter");
+        for (outcome, count) in ["reused", "parsed"].iter().zip(&self.parsed_documents) {
+            let _ = writeln!(
+                out,
+                "govgraph_query_documents_total{{outcome=\"{outcome}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
         let _ =
             writeln!(out, "# HELP govgraph_graphql_duration_seconds Time to execute a GraphQL operation.");
         let _ = writeln!(out, "# TYPE govgraph_graphql_duration_seconds histogram");

@@ -2,6 +2,7 @@
 //! `/healthz`, `/readyz`, `/metrics`, and one structured log line per request.
 
 pub mod cors;
+pub mod documents;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub regions: Arc<crate::regions::directory::RegionDirectory>,
     /// Where requests that returned protected fields write their audit events.
     pub read_audit: crate::audit::ReadAuditQueue,
+    /// Query documents parsed by earlier requests.
+    pub documents: Arc<documents::ParsedDocuments>,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.
