@@ -192,8 +192,9 @@ def _region_path_in(path):
     return f'"region"."path" >= (\'{path}\') AND "region"."path" < (\'{high}\')'
 
 
-def _count_under(table, region_id, scope_path, extra=""):
-    return (f'SELECT "r"."id" AS "region_id", COUNT("{table}"."id") AS "n" FROM "region" AS "r" '
+def _count_under(table, region_id, scope_path, extra="", tag=None):
+    kind = "" if tag is None else f'{tag} AS "kind", '
+    return (f'SELECT "r"."id" AS "region_id", {kind}COUNT("{table}"."id") AS "n" FROM "region" AS "r" '
             'INNER JOIN "region" AS "g" ON "g"."path" >= "r"."path" AND "g"."path" < '
             '(substr("r"."path", 1, length("r"."path") - 1) || \'0\') '
             f'INNER JOIN "{table}" ON "{table}"."region_id" = "g"."id" WHERE "r"."id" IN ({region_id}) '
@@ -210,15 +211,17 @@ def floor_sql(fixture):
     Captured from PostgreSQL's statement log for the queries above, with a token whose region the server has
     already resolved (it remembers region codes, so only a token's first request looks its region up), and
     cross-checked against the resolvers; the text is the same on SQLite. The home screen's floor leaves out the
-    audit-trail append that follows its reads (BEGIN, an advisory lock, the previous hash, two events and
-    their record lists, COMMIT), which the server shares between concurrent requests: writing events outside
-    the server would break the benchmark database's hash chain.
+    audit-trail append that follows its reads (BEGIN, the chain's advisory lock, the chain's end with the new
+    event ids, one insert of the events with their record lists, COMMIT), which the server shares between
+    concurrent requests: writing events outside the server would break the benchmark database's hash chain.
     """
     city = f"/{fixture['city']}/"
     grid_path, grid_id, grid = fixture["grid_path"], fixture["grid_id"], fixture["grid"]
     subject_scope = _in_subtree('"care_subject"."region_id"', grid_path)
     active_subjects = f'{subject_scope} AND "care_subject"."status" = \'ACTIVE\''
     record_scope = _in_subtree('"service_record"."grid_id"', grid_path)
+    total = f'(SELECT COUNT(*) AS "total" FROM ({_CARE_SUBJECT} WHERE {active_subjects}) AS "matching") AS "gg_total"'
+    subjects_with_total = _CARE_SUBJECT.replace(' FROM "care_subject"', f', {total} FROM "care_subject"', 1)
     return {
         "volunteer_by_code": [
             f'{_VOLUNTEER} WHERE "volunteer"."code" = \'{fixture["volunteer"]}\' AND '
@@ -229,16 +232,18 @@ def floor_sql(fixture):
         ],
         "home": [
             f'{_REGION} WHERE "region"."code" IN (\'{grid}\') AND {_region_path_in(grid_path)}',
-            f'{_CARE_SUBJECT} WHERE {active_subjects} ORDER BY "care_subject"."id" ASC LIMIT 21',
+            # The page carries its total as a scalar subquery when the selection reads `totalCount`.
+            f'{subjects_with_total} WHERE {active_subjects} ORDER BY "care_subject"."id" ASC LIMIT 21',
             'SELECT "service_record"."id", "service_record"."volunteer_id", "service_record"."grid_id", '
             '"service_record"."activity", "service_record"."started_at", "service_record"."minutes", '
             f'"service_record"."note", "service_record"."created_at" FROM "service_record" WHERE {record_scope} '
             'ORDER BY "service_record"."started_at" DESC, "service_record"."id" DESC LIMIT 11',
-            f'SELECT COUNT(*) AS "total" FROM ({_CARE_SUBJECT} WHERE {active_subjects}) AS "matching"',
             f'{_VOLUNTEER} WHERE "volunteer"."id" IN ({_ids(fixture["home_volunteer_ids"])}) AND '
             f'{_in_subtree(_col("volunteer", "region_id"), grid_path)}',
-            _count_under("care_subject", grid_id, grid_path, ' AND "care_subject"."status" = \'ACTIVE\''),
-            _count_under("volunteer", grid_id, grid_path),
+            # Both counts of a page of regions: one grouped count per kind asked for, in one statement.
+            f'{_count_under("volunteer", grid_id, grid_path, tag=0)} UNION ALL ('
+            + _count_under("care_subject", grid_id, grid_path, ' AND "care_subject"."status" = \'ACTIVE\'', tag=1)
+            + ')',
             'SELECT "grid_team_member"."id", "grid_team_member"."grid_id", "grid_team_member"."role", '
             '"grid_team_member"."name", "grid_team_member"."phone", "grid_team_member"."duty", '
             f'"grid_team_member"."created_at" FROM "grid_team_member" WHERE "grid_team_member"."grid_id" IN '
