@@ -99,6 +99,19 @@ async fn concurrent_reads_keep_one_unbroken_chain() {
     assert!(events.iter().all(|event| event["records"].as_array().unwrap().len() == 3), "{trail}");
 }
 
+/// The number of rows in `table`.
+async fn rows_in(db: &sea_orm::DatabaseConnection, table: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
 fn read_event(request: usize, entity: &str) -> NewEvent {
     NewEvent {
         actor: format!("reader-{request}"),
@@ -195,15 +208,7 @@ async fn a_failed_audit_transaction_fails_every_request_in_it_and_writes_nothing
     for outcome in futures_util::future::join_all(writes).await {
         assert!(matches!(outcome, Err(GroupCommitError::Database(_))), "{outcome:?}");
     }
-    let events = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_event",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(events.try_get::<i64>("", "n").unwrap(), 0, "a failed batch must roll back its events");
+    assert_eq!(rows_in(&db, "audit_event").await, 0, "a failed batch must roll back its events");
 
     // Over HTTP the reader gets no data, only INTERNAL.
     let officer = token_for("officer-1", &["officer"], "330900");
@@ -271,13 +276,5 @@ async fn an_append_costs_the_same_statements_whatever_its_size() {
     // chain's end, the events, the records.
     assert_eq!(costs, [3, 3, 3], "statements per append of 1, 10 and 300 events");
     assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: appended });
-    let records = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_event_record",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(records.try_get::<i64>("", "n").unwrap(), i64::try_from(appended * 3).unwrap());
+    assert_eq!(rows_in(&db, "audit_event_record").await, i64::try_from(appended * 3).unwrap());
 }

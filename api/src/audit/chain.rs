@@ -74,18 +74,35 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
+    let count =
+        i64::try_from(events.len()).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
+    let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
+    let (ids, last_hash) = if postgres {
         txn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1)",
             [CHAIN_LOCK.into()],
         ))
         .await?;
-        let (ids, last_hash) = postgres_chain_end_and_new_ids(txn, events.len()).await?;
-        let rows = chained_rows(&ids, last_hash, events);
+        postgres_chain_end_and_new_ids(txn, count).await?
+    } else {
+        sqlite_chain_end_and_new_ids(txn, count).await?
+    };
+    let rows = chained_rows(&ids, last_hash, events);
+    if postgres {
         postgres_insert(txn, &rows).await?;
-        return Ok(ids);
+    } else {
+        sqlite_insert(txn, rows).await?;
     }
+    Ok(ids)
+}
+
+/// The chain's last hash and `count` new ids counting on from its last event: SQLite's write transaction
+/// holds the whole database, so nothing else can take them.
+async fn sqlite_chain_end_and_new_ids<C: ConnectionTrait>(
+    txn: &C,
+    count: i64,
+) -> Result<(Vec<i64>, String), DbErr> {
     let last = audit_event::Entity::find()
         .select_only()
         .column(audit_event::Column::Id)
@@ -96,13 +113,7 @@ pub async fn append_all<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> R
         .one(txn)
         .await?;
     let (last_id, last_hash) = last.unwrap_or_else(|| (0, GENESIS.to_owned()));
-    let count =
-        i64::try_from(events.len()).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
-    // SQLite's write transaction holds the whole database, so the ids simply count on from the last event.
-    let ids: Vec<i64> = (1..=count).map(|k| last_id + k).collect();
-    let rows = chained_rows(&ids, last_hash, events);
-    sqlite_insert(txn, rows).await?;
-    Ok(ids)
+    Ok(((1..=count).map(|k| last_id + k).collect(), last_hash))
 }
 
 /// An event with its place in the chain fixed: id, time and hashes.
@@ -138,9 +149,8 @@ fn chained_rows(ids: &[i64], mut prev_hash: String, events: Vec<NewEvent>) -> Ve
 /// that is refused, never reordered.
 async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
     txn: &C,
-    count: usize,
+    count: i64,
 ) -> Result<(Vec<i64>, String), DbErr> {
-    let count = i64::try_from(count).map_err(|_| DbErr::Custom("too many audit events at once".into()))?;
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -152,17 +162,15 @@ async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
             [count.into()],
         ))
         .await?;
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut end = (0, GENESIS.to_owned());
-    for row in &rows {
-        ids.push(row.try_get_by_index::<i64>(0)?);
-        if let (Some(id), Some(hash)) =
-            (row.try_get_by_index::<Option<i64>>(1)?, row.try_get_by_index::<Option<String>>(2)?)
-        {
-            end = (id, hash);
-        }
-    }
-    let (last_id, last_hash) = end;
+    let ids = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
+    // Every row carries the same chain end (none before the first event).
+    let (last_id, last_hash) = match rows.first() {
+        Some(row) => (
+            row.try_get_by_index::<Option<i64>>(1)?.unwrap_or(0),
+            row.try_get_by_index::<Option<String>>(2)?.unwrap_or_else(|| GENESIS.to_owned()),
+        ),
+        None => (0, GENESIS.to_owned()),
+    };
     if ids.first().is_some_and(|&first| first <= last_id) {
         return Err(DbErr::Custom(format!(
             "the audit_event id sequence ({}) is behind the chain's last event ({last_id})",

@@ -37,10 +37,12 @@ impl ParsedDocuments {
         Self { documents: Mutex::new(LruCache::new(capacity)) }
     }
 
-    /// The document parsed earlier from exactly this text, if it is still kept.
+    /// The document parsed earlier from exactly this text, if it is still kept. The copy the request may
+    /// change is made after the lock is released, so other requests never wait for it.
     pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
-        let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
-        documents.get(query).map(|document| ExecutableDocument::clone(document))
+        let kept =
+            self.documents.lock().unwrap_or_else(PoisonError::into_inner).get(query).map(Arc::clone)?;
+        Some(ExecutableDocument::clone(&kept))
     }
 
     /// Keeps `document`, parsed from `query`, unless the text is too long to be worth keeping.
@@ -50,15 +52,6 @@ impl ParsedDocuments {
         }
         let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
         documents.put(query.to_owned(), Arc::new(document.clone()));
-    }
-
-    /// How many documents are kept.
-    pub fn len(&self) -> usize {
-        self.documents.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -96,6 +89,6 @@ mod tests {
         let long = format!("{{ a {} }}", "b ".repeat(MAX_KEPT_QUERY_BYTES));
         documents.keep(&long, &parse(&long));
         assert!(documents.get(&long).is_none());
-        assert_eq!(documents.len(), 2);
+        assert_eq!(documents.documents.lock().expect("not poisoned").len(), 2);
     }
 }
