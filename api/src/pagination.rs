@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Frame, FrameType, Func, Query, SelectStatement,
-    WindowStatement,
+    Alias, Asterisk, ColumnRef, Condition, Expr, ExprTrait, Frame, FrameType, Func, IntoColumnRef, Query,
+    SelectStatement, WindowStatement,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
@@ -362,35 +362,30 @@ where
     }
 }
 
-/// How a child table hangs off its parent: the foreign-key column, the unique integer sort column, and how
-/// to read both from a row.
-pub struct Nesting<E: EntityTrait, P, K> {
+/// How a child table hangs off its parent: the foreign-key column, and the unique integer sort column with
+/// how to read it from a row.
+pub struct Nesting<E: EntityTrait, K> {
     pub parent: E::Column,
     pub key: E::Column,
-    pub parent_of: P,
     pub key_of: K,
 }
 
 /// Fetches one page of children for each of `parents` in a single statement: the connection of a nested
-/// field (a volunteer's service records, a subject's visits) for every parent on the page at once.
-///
-/// Window functions number each parent's rows from the cursor on and count them all, so the statement
-/// returns at most `limit + 1` rows per parent and every parent's exact `totalCount`, on SQLite and
-/// PostgreSQL alike. `select` is already filtered and scoped.
-pub async fn fetch_nested_pages<E, P, K>(
+/// field (a volunteer's service records, a subject's visits) for every parent on the page at once, in the
+/// order of the nesting's key. `select` is already filtered and scoped.
+pub async fn fetch_nested_pages<E, K>(
     db: &DatabaseConnection,
     select: Select<E>,
-    nesting: Nesting<E, P, K>,
+    nesting: Nesting<E, K>,
     parents: &[i64],
     page: &PageRequest,
 ) -> Result<HashMap<i64, Page<E::Model>>, sea_orm::DbErr>
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
-    P: Fn(&E::Model) -> i64,
     K: Fn(&E::Model) -> i64,
 {
-    let Nesting { parent, key, parent_of, key_of } = nesting;
+    let Nesting { parent, key, key_of } = nesting;
     let table = E::default();
     let mut in_page = Condition::all();
     if let Some(after) = page.after.clone() {
@@ -399,23 +394,60 @@ where
     if let Some(before) = page.before.clone() {
         in_page = in_page.add(Expr::col((table, key)).lt(before.into_value()));
     }
+    let ranking = Ranking {
+        parent: (table, parent).into_column_ref(),
+        order: vec![((table, key).into_column_ref(), Order::Asc)],
+        in_page,
+        cursor_of: |row: &E::Model| CursorKey::Int(key_of(row)),
+    };
+    let inner = select.filter(parent.is_in(parents.iter().copied())).into_query();
+    fetch_ranked_pages(db, inner, ranking, page).await
+}
+
+/// How the rows of one statement are cut into a page per parent (see [`fetch_ranked_pages`]).
+pub struct Ranking<C> {
+    /// The parent a row belongs to: a column of the listed table, or of a table joined to it when a row
+    /// belongs to several parents (a region and every region above it).
+    pub parent: ColumnRef,
+    /// The presentation order, most significant column first; the last column is unique (the id breaks ties).
+    pub order: Vec<(ColumnRef, Order)>,
+    /// The rows between the page's cursors; the others count towards the total only.
+    pub in_page: Condition,
+    /// The cursor of a row.
+    pub cursor_of: C,
+}
+
+/// Fetches one page per parent from `inner`, a filtered and scoped select of the listed table (with whatever
+/// joins name the parent), in a single statement.
+///
+/// Window functions number each parent's rows from the cursor on, in the order of the page (reversed when
+/// paging backward), and count them all, so the statement returns at most `limit + 1` rows per parent and every
+/// parent's exact `totalCount`, on SQLite and PostgreSQL alike. A parent without rows has no entry.
+pub async fn fetch_ranked_pages<M, C>(
+    db: &DatabaseConnection,
+    mut inner: SelectStatement,
+    ranking: Ranking<C>,
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<M>>, sea_orm::DbErr>
+where
+    M: FromQueryResult,
+    C: Fn(&M) -> CursorKey,
+{
+    let Ranking { parent, order, in_page, cursor_of } = ranking;
     let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
-    let order = if page.backward { Order::Desc } else { Order::Asc };
-    let mut inner = select.filter(parent.is_in(parents.iter().copied())).into_query();
+    let mut query_order = WindowStatement::partition_by(parent.clone());
+    for (column, direction) in order {
+        query_order.order_by(column, if page.backward { reversed(direction) } else { direction });
+    }
+    query_order.frame_between(FrameType::Rows, Frame::UnboundedPreceding, Frame::CurrentRow);
     inner
+        .expr_as(Expr::col(parent.clone()), Alias::new("gg_parent"))
         .expr_window_as(
             Func::count(Expr::cust("*")),
-            WindowStatement::partition_by((table, parent)),
+            WindowStatement::partition_by(parent),
             Alias::new("gg_total"),
         )
-        .expr_window_as(
-            Func::sum(in_page_flag()),
-            WindowStatement::partition_by((table, parent))
-                .order_by((table, key), order.clone())
-                .frame_between(FrameType::Rows, Frame::UnboundedPreceding, Frame::CurrentRow)
-                .to_owned(),
-            Alias::new("gg_rank"),
-        )
+        .expr_window_as(Func::sum(in_page_flag()), query_order, Alias::new("gg_rank"))
         .expr_as(in_page_flag(), Alias::new("gg_in"));
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
     let outer = Query::select()
@@ -424,21 +456,21 @@ where
         .and_where(Expr::col(Alias::new("gg_in")).eq(1))
         .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
         .to_owned();
-    let mut grouped: HashMap<i64, (u64, Vec<E::Model>)> = HashMap::new();
+
+    let mut grouped: HashMap<i64, (u64, Vec<(i64, M)>)> = HashMap::new();
     for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", "gg_parent")?;
         let total: i64 = row.try_get("", "gg_total")?;
-        let model = E::Model::from_query_result(&row, "")?;
-        let entry = grouped
-            .entry(parent_of(&model))
-            .or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
-        entry.1.push(model);
+        let rank: i64 = row.try_get("", "gg_rank")?;
+        let model = M::from_query_result(&row, "")?;
+        let entry = grouped.entry(parent).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
+        entry.1.push((rank, model));
     }
     let mut pages = HashMap::new();
-    for (parent_id, (total, mut rows)) in grouped {
-        rows.sort_by_key(|row| key_of(row));
-        if page.backward {
-            rows.reverse();
-        }
+    for (parent, (total, mut rows)) in grouped {
+        // Ranks number the rows in the statement's order, which is the page's order read from its far end
+        // when paging backward.
+        rows.sort_by_key(|(rank, _)| *rank);
         let has_more = rows.len() as u64 > page.limit;
         rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
         if page.backward {
@@ -446,32 +478,52 @@ where
         }
         let (has_previous_page, has_next_page) =
             if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
-        pages.insert(
-            parent_id,
-            Page {
-                rows: rows.into_iter().map(|row| (CursorKey::Int(key_of(&row)), row)).collect(),
-                has_previous_page,
-                has_next_page,
-                total: Total::Known(total),
-            },
-        );
+        let rows = rows.into_iter().map(|(_, row)| (cursor_of(&row), row)).collect();
+        pages.insert(parent, Page { rows, has_previous_page, has_next_page, total: Total::Known(total) });
     }
     Ok(pages)
 }
 
+fn reversed(order: Order) -> Order {
+    match order {
+        Order::Asc => Order::Desc,
+        Order::Desc => Order::Asc,
+        other => other,
+    }
+}
+
+impl<E: EntityTrait> Ordering<E> {
+    /// The presentation order of a page ordered by `ordering` (or by id alone), ties broken by the id.
+    pub fn columns(ordering: Option<&Self>, id_column: E::Column) -> Vec<(ColumnRef, Order)> {
+        let direction = if ordering.is_some_and(|o| o.descending) { Order::Desc } else { Order::Asc };
+        let table = E::default();
+        let mut columns: Vec<(ColumnRef, Order)> =
+            ordering.map(|o| ((table, o.column).into_column_ref(), direction.clone())).into_iter().collect();
+        columns.push(((table, id_column).into_column_ref(), direction));
+        columns
+    }
+
+    /// The cursor of `row`, whose id is `id`, in a page ordered by `ordering` (or by id alone).
+    pub fn cursor_of(ordering: Option<&Self>, row: &E::Model, id: i64) -> CursorKey {
+        match ordering {
+            Some(ordering) => CursorKey::Sorted(Box::new((ordering.value_of)(row)), id),
+            None => CursorKey::Int(id),
+        }
+    }
+}
+
 /// Loads nested pages: the keys are grouped by their arguments, and each group's pages come from one statement.
-pub async fn load_nested_pages<A, E, P, K>(
+pub async fn load_nested_pages<A, E, K>(
     db: &DatabaseConnection,
     keys: &[NestedKey<A>],
     page_of: impl Fn(&A) -> &PageRequest,
     select_for: impl Fn(&A) -> Select<E>,
-    nesting: impl Fn() -> Nesting<E, P, K>,
+    nesting: impl Fn() -> Nesting<E, K>,
 ) -> Result<HashMap<NestedKey<A>, Page<E::Model>>, ApiError>
 where
     A: Clone + Eq + Hash,
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
-    P: Fn(&E::Model) -> i64,
     K: Fn(&E::Model) -> i64,
 {
     let mut by_args: HashMap<&A, Vec<i64>> = HashMap::new();

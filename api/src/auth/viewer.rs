@@ -217,34 +217,23 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub fn new(identity: Identity, purpose_header: Option<String>, request_id: String) -> Self {
+    /// The caller of one request, resolving region codes through `regions` (the server's shared directory).
+    pub fn new(
+        identity: Identity,
+        purpose_header: Option<String>,
+        request_id: String,
+        regions: Arc<RegionDirectory>,
+    ) -> Self {
         let purpose = purpose_header.filter(|p| !p.trim().is_empty()).or_else(|| match &identity {
             Identity::Token { claims, .. } => claims.purpose.clone(),
             _ => None,
         });
-        Self {
-            identity,
-            purpose,
-            request_id,
-            read_log: Arc::default(),
-            scope: OnceCell::new(),
-            regions: Arc::default(),
-        }
-    }
-
-    /// The same viewer resolving region codes through the server's shared directory.
-    pub fn with_regions(mut self, regions: Arc<RegionDirectory>) -> Self {
-        self.regions = regions;
-        self
+        Self { identity, purpose, request_id, read_log: Arc::default(), scope: OnceCell::new(), regions }
     }
 
     /// Where this request resolves region codes.
     pub fn regions(&self) -> &RegionDirectory {
         &self.regions
-    }
-
-    pub fn anonymous() -> Self {
-        Self::new(Identity::Anonymous, None, String::new())
     }
 
     /// The roles the caller holds: none for a refused token, the pseudo-role `anonymous` without a token.

@@ -12,13 +12,8 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use entities::{care_subject, region};
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Frame, FrameType, Func, JoinType, Query, WindowStatement,
-};
-use sea_orm::{
-    Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
-    QueryTrait,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, JoinType};
+use sea_orm::{Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait};
 
 use super::filter::CareSubjectFilter;
 use super::query::{CareSubjectOrder, check_subject_filter, subject_condition, subject_ordering};
@@ -26,7 +21,7 @@ use super::types::CareSubjectConnection;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Total};
+use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, fetch_ranked_pages};
 use crate::request::RequestData;
 
 /// The arguments of `Region.careSubjects`, as a loader key: regions asked for with the same arguments share one
@@ -167,20 +162,6 @@ async fn fetch_pages(
     if let Some(before) = &page.before {
         in_page = in_page.add(beyond(before, ordering.as_ref(), false));
     }
-    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
-    // The order of the query: the presentation order, reversed when the page is taken from the end.
-    let descending = ordering.as_ref().is_some_and(|o| o.descending) != page.backward;
-    let order = if descending { Order::Desc } else { Order::Asc };
-    let mut window = WindowStatement::partition_by((root.clone(), region::Column::Id));
-    if let Some(ordering) = &ordering {
-        window.order_by((care_subject::Entity, ordering.column), order.clone());
-    }
-    window.order_by((care_subject::Entity, care_subject::Column::Id), order).frame_between(
-        FrameType::Rows,
-        Frame::UnboundedPreceding,
-        Frame::CurrentRow,
-    );
-
     let mut inner = care_subject::Entity::find()
         .filter(access.scope_on(care_subject::Column::RegionId))
         .filter(condition)
@@ -204,56 +185,12 @@ async fn fetch_pages(
                 .add(Expr::cust(
                     r#""gg_grid"."path" >= "gg_root"."path" AND "gg_grid"."path" < (SUBSTR("gg_root"."path", 1, LENGTH("gg_root"."path") - 1) || '0')"#,
                 )),
-        )
-        .expr_as(Expr::col((root.clone(), region::Column::Id)), Alias::new("gg_parent"))
-        .expr_window_as(
-            Func::count(Expr::cust("*")),
-            WindowStatement::partition_by((root, region::Column::Id)),
-            Alias::new("gg_total"),
-        )
-        .expr_window_as(Func::sum(in_page_flag()), window, Alias::new("gg_rank"))
-        .expr_as(in_page_flag(), Alias::new("gg_in"));
-    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("numbered"))
-        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
-        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
-        .to_owned();
-
-    let mut grouped: HashMap<i64, (u64, Vec<(i64, care_subject::Model)>)> = HashMap::new();
-    for row in db.query_all(&outer).await? {
-        let parent: i64 = row.try_get("", "gg_parent")?;
-        let total: i64 = row.try_get("", "gg_total")?;
-        let rank: i64 = row.try_get("", "gg_rank")?;
-        let model = care_subject::Model::from_query_result(&row, "")?;
-        let entry = grouped.entry(parent).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
-        entry.1.push((rank, model));
-    }
-    let mut pages = HashMap::new();
-    for (parent, (total, mut rows)) in grouped {
-        // Ranks number the rows in query order.
-        rows.sort_by_key(|(rank, _)| *rank);
-        let has_more = rows.len() as u64 > page.limit;
-        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        if page.backward {
-            rows.reverse();
-        }
-        let (has_previous_page, has_next_page) =
-            if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
-        let key_of = |row: &care_subject::Model| match &ordering {
-            Some(ordering) => CursorKey::Sorted(Box::new((ordering.value_of)(row)), row.id),
-            None => CursorKey::Int(row.id),
-        };
-        pages.insert(
-            parent,
-            Page {
-                rows: rows.into_iter().map(|(_, row)| (key_of(&row), row)).collect(),
-                has_previous_page,
-                has_next_page,
-                total: Total::Known(total),
-            },
         );
-    }
-    Ok(pages)
+    let ranking = Ranking {
+        parent: (root, region::Column::Id).into_column_ref(),
+        order: Ordering::columns(ordering.as_ref(), care_subject::Column::Id),
+        in_page,
+        cursor_of: |row: &care_subject::Model| Ordering::cursor_of(ordering.as_ref(), row, row.id),
+    };
+    Ok(fetch_ranked_pages(db, inner, ranking, page).await?)
 }

@@ -171,7 +171,6 @@ impl Loader<NestedKey<VisitArgs>> for VisitsBySubject {
         let nesting = || Nesting {
             parent: care_visit::Column::SubjectId,
             key: care_visit::Column::Id,
-            parent_of: |row: &care_visit::Model| row.subject_id,
             key_of: |row: &care_visit::Model| row.id,
         };
         Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
@@ -200,7 +199,6 @@ impl Loader<NestedKey<AssessmentArgs>> for AssessmentsBySubject {
         let nesting = || Nesting {
             parent: risk_assessment::Column::SubjectId,
             key: risk_assessment::Column::Id,
-            parent_of: |row: &risk_assessment::Model| row.subject_id,
             key_of: |row: &risk_assessment::Model| row.id,
         };
         Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)

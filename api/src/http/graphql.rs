@@ -396,7 +396,7 @@ async fn run(
         .get(PURPOSE_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(|value| value.trim().chars().take(200).collect::<String>());
-    let viewer = Viewer::new(identity.clone(), purpose, request_id).with_regions(state.regions.clone());
+    let viewer = Viewer::new(identity.clone(), purpose, request_id, state.regions.clone());
     let read_log = viewer.read_log.clone();
     let data = RequestData::new(state.db.clone(), viewer);
     if operation == OPERATION_MUTATION {

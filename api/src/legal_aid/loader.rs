@@ -80,7 +80,6 @@ impl Loader<NestedKey<PageRequest>> for EntriesByApplication {
         let nesting = || Nesting {
             parent: ledger_entry::Column::ApplicationId,
             key: ledger_entry::Column::Id,
-            parent_of: |row: &ledger_entry::Model| row.application_id.unwrap_or_default(),
             key_of: |row: &ledger_entry::Model| row.id,
         };
         Ok(load_nested_pages(&self.db, keys, |page| page, select_for, nesting).await?)

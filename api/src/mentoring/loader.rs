@@ -153,7 +153,6 @@ async fn mentorship_pages(
     let nesting = || Nesting {
         parent: if by_mentee { mentorship::Column::MenteeId } else { mentorship::Column::MentorId },
         key: mentorship::Column::Id,
-        parent_of: move |row: &mentorship::Model| if by_mentee { row.mentee_id } else { row.mentor_id },
         key_of: |row: &mentorship::Model| row.id,
     };
     Ok(load_nested_pages(&source.db, keys, |args| &args.page, select_for, nesting).await?)
@@ -197,7 +196,6 @@ impl Loader<NestedKey<PageRequest>> for SessionsByMentorship {
         let nesting = || Nesting {
             parent: mentoring_session::Column::MentorshipId,
             key: mentoring_session::Column::Id,
-            parent_of: |row: &mentoring_session::Model| row.mentorship_id,
             key_of: |row: &mentoring_session::Model| row.id,
         };
         Ok(load_nested_pages(&self.0.db, keys, |page| page, select_for, nesting).await?)
@@ -224,7 +222,6 @@ impl Loader<NestedKey<OutcomeArgs>> for OutcomesByMentorship {
         let nesting = || Nesting {
             parent: mentoring_outcome::Column::MentorshipId,
             key: mentoring_outcome::Column::Id,
-            parent_of: |row: &mentoring_outcome::Model| row.mentorship_id,
             key_of: |row: &mentoring_outcome::Model| row.id,
         };
         Ok(load_nested_pages(&self.0.db, keys, |args| &args.page, select_for, nesting).await?)

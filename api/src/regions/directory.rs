@@ -31,7 +31,7 @@ pub struct RegionRef {
     pub path: String,
 }
 
-/// Resolved codes of one server (or of one request, for a viewer built without a server).
+/// Resolved codes of one server, shared by its requests.
 #[derive(Debug)]
 pub struct RegionDirectory {
     entries: RwLock<HashMap<String, (RegionRef, Instant)>>,

@@ -11,13 +11,8 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use entities::{region, volunteer, volunteer_team_membership};
-use sea_orm::sea_query::{
-    Alias, Asterisk, ColumnRef, Condition, Expr, ExprTrait, Frame, FrameType, Func, IntoColumnRef, JoinType,
-    Query, WindowStatement,
-};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter, QueryTrait,
-};
+use sea_orm::sea_query::{Alias, ColumnRef, Condition, Expr, ExprTrait, IntoColumnRef, JoinType};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryTrait};
 
 use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField};
 use super::keyset::{beyond_cursor, foreign_cursor};
@@ -26,7 +21,7 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, FieldClass, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
-use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Total};
+use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, fetch_ranked_pages};
 use crate::request::RequestData;
 
 /// What a nested volunteer list hangs off.
@@ -219,10 +214,6 @@ async fn fetch_nested_volunteers(
             }
         });
     }
-    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
-    let descending = ordering.as_ref().is_some_and(|o| o.descending) != page.backward;
-    let order = if descending { Order::Desc } else { Order::Asc };
-
     let mut inner = volunteer::Entity::find().filter(condition).into_query();
     let parent_column: ColumnRef = match parent {
         VolunteerParent::Region => {
@@ -261,67 +252,14 @@ async fn fetch_nested_volunteers(
             (member, volunteer_team_membership::Column::TeamId).into_column_ref()
         }
     };
-    let mut window_order = WindowStatement::partition_by(parent_column.clone());
-    if let Some(Ordering { column, .. }) = &ordering {
-        window_order.order_by((volunteer::Entity, *column), order.clone());
-    }
-    window_order.order_by((volunteer::Entity, volunteer::Column::Id), order).frame_between(
-        FrameType::Rows,
-        Frame::UnboundedPreceding,
-        Frame::CurrentRow,
-    );
-    inner
-        .and_where(Expr::col(parent_column.clone()).is_in(parents.iter().copied()))
-        .expr_as(Expr::col(parent_column.clone()), Alias::new("gg_parent"))
-        .expr_window_as(
-            Func::count(Expr::cust("*")),
-            WindowStatement::partition_by(parent_column),
-            Alias::new("gg_total"),
-        )
-        .expr_window_as(Func::sum(in_page_flag()), window_order, Alias::new("gg_rank"))
-        .expr_as(in_page_flag(), Alias::new("gg_in"));
-    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("numbered"))
-        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
-        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
-        .to_owned();
-
-    let mut grouped: HashMap<i64, (u64, Vec<(i64, volunteer::Model)>)> = HashMap::new();
-    for row in db.query_all(&outer).await? {
-        let parent_id: i64 = row.try_get("", "gg_parent")?;
-        let total: i64 = row.try_get("", "gg_total")?;
-        let rank: i64 = row.try_get("", "gg_rank")?;
-        let model = volunteer::Model::from_query_result(&row, "")?;
-        let entry =
-            grouped.entry(parent_id).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
-        entry.1.push((rank, model));
-    }
-    let mut pages = HashMap::new();
-    for (parent_id, (total, mut rows)) in grouped {
-        // The running rank follows the query's order: the page's order, reversed when paging backward.
-        rows.sort_by_key(|(rank, _)| *rank);
-        let has_more = rows.len() as u64 > page.limit;
-        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        if page.backward {
-            rows.reverse();
-        }
-        let (has_previous_page, has_next_page) =
-            if page.backward { (has_more, page.before.is_some()) } else { (page.after.is_some(), has_more) };
-        let rows = rows
-            .into_iter()
-            .map(|(_, row)| {
-                let key = match &ordering {
-                    None => CursorKey::Int(row.id),
-                    Some(Ordering { value_of, .. }) => CursorKey::Sorted(Box::new(value_of(&row)), row.id),
-                };
-                (key, row)
-            })
-            .collect();
-        pages.insert(parent_id, Page { rows, has_previous_page, has_next_page, total: Total::Known(total) });
-    }
-    Ok(pages)
+    inner.and_where(Expr::col(parent_column.clone()).is_in(parents.iter().copied()));
+    let ranking = Ranking {
+        parent: parent_column,
+        order: Ordering::columns(ordering.as_ref(), volunteer::Column::Id),
+        in_page,
+        cursor_of: |row: &volunteer::Model| Ordering::cursor_of(ordering.as_ref(), row, row.id),
+    };
+    Ok(fetch_ranked_pages(db, inner, ranking, page).await?)
 }
 
 #[cfg(test)]

@@ -127,7 +127,6 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
         let nesting = || Nesting {
             parent: service_record::Column::VolunteerId,
             key: service_record::Column::Id,
-            parent_of: |row: &service_record::Model| row.volunteer_id,
             key_of: |row: &service_record::Model| row.id,
         };
         Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
