@@ -54,12 +54,18 @@ pub trait BooleanFilter: Sized {
     }
 }
 
-/// `text` for a LIKE pattern escaped by `!`: `%`, `_` and `!` itself are matched literally.
+/// Longest text a filter may search for.
+pub const MAX_SEARCH_CHARS: usize = 64;
+/// Escape character of `LIKE` patterns; not a backslash, whose quoting differs between databases.
+pub const LIKE_ESCAPE: char = '!';
+
+/// `text` for a LIKE pattern escaped by [`LIKE_ESCAPE`]: `%`, `_` and the escape character itself are matched
+/// literally.
 pub fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 2);
     for c in text.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            escaped.push('!');
+        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
+            escaped.push(LIKE_ESCAPE);
         }
         escaped.push(c);
     }
@@ -68,7 +74,22 @@ pub fn escape_like(text: &str) -> String {
 
 /// `text%` as a LIKE pattern that matches `text` literally.
 pub fn prefix_pattern(text: &str) -> LikeExpr {
-    LikeExpr::new(format!("{}%", escape_like(text))).escape('!')
+    LikeExpr::new(format!("{}%", escape_like(text))).escape(LIKE_ESCAPE)
+}
+
+/// `%text%` as a LIKE pattern that matches `text` literally.
+pub fn contains_pattern(text: &str) -> LikeExpr {
+    LikeExpr::new(format!("%{}%", escape_like(text))).escape(LIKE_ESCAPE)
+}
+
+/// Validates a free-text search: 1 to [`MAX_SEARCH_CHARS`] characters, not only blanks.
+pub fn check_search(search: Option<&str>, field: impl FnOnce() -> String) -> Result<(), ApiError> {
+    match search {
+        Some(text) if text.trim().is_empty() || text.chars().count() > MAX_SEARCH_CHARS => {
+            Err(ApiError::bad_input(field(), format!("1 to {MAX_SEARCH_CHARS} characters")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A condition that matches nothing.
@@ -189,4 +210,40 @@ async fn prepare<F: BooleanFilter>(
         regions.resolve(db, codes).await?.into_iter().map(|(code, region)| (code, region.path)).collect()
     };
     Ok(FilterContext { paths, names_visible })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, Query, SqliteQueryBuilder};
+
+    use super::*;
+
+    #[test]
+    fn like_wildcards_and_the_escape_character_are_matched_literally() {
+        assert_eq!(escape_like("a%b_c!d"), "a!%b!_c!!d");
+        let text = |pattern: LikeExpr| {
+            Query::select()
+                .column(Alias::new("name"))
+                .from(Alias::new("t"))
+                .and_where(Expr::col(Alias::new("name")).like(pattern))
+                .to_string(SqliteQueryBuilder)
+        };
+        assert!(
+            text(prefix_pattern("5%_!")).ends_with(r#"LIKE '5!%!_!!%' ESCAPE '!'"#),
+            "{}",
+            text(prefix_pattern("5%_!"))
+        );
+        assert!(text(contains_pattern("5%_!")).ends_with(r#"LIKE '%5!%!_!!%' ESCAPE '!'"#));
+    }
+
+    #[test]
+    fn a_search_is_one_to_max_characters_and_not_only_blanks() {
+        let field = || "filter.search".to_owned();
+        assert!(check_search(None, field).is_ok());
+        assert!(check_search(Some("渔嫂"), field).is_ok());
+        assert!(check_search(Some(&"字".repeat(MAX_SEARCH_CHARS)), field).is_ok());
+        assert!(check_search(Some(&"字".repeat(MAX_SEARCH_CHARS + 1)), field).is_err());
+        assert!(check_search(Some("  "), field).is_err());
+        assert!(check_search(Some(""), field).is_err());
+    }
 }

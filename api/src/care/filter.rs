@@ -9,22 +9,19 @@ use std::collections::{BTreeSet, HashMap};
 use async_graphql::InputObject;
 use chrono::{NaiveDate, TimeDelta};
 use entities::{care_subject, care_visit};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
 use super::types::{CareCategory, SubjectStatus};
 use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
+use crate::filter::{MAX_SEARCH_CHARS, contains_pattern, nothing, prefix_pattern};
 use crate::regions::directory::RegionDirectory;
 
 /// How deeply `and`/`or`/`not` may nest.
 const MAX_DEPTH: usize = 8;
 /// How many filter objects one filter may hold in all.
 const MAX_NODES: usize = 64;
-/// Longest `search` string.
-const MAX_SEARCH_CHARS: usize = 64;
-/// Escape character of `LIKE` patterns; not a backslash, whose quoting differs between databases.
-const LIKE_ESCAPE: char = '!';
 
 /// Conditions on care subjects. The fields of one filter combine with AND; `and`, `or` and `not` combine
 /// whole filters.
@@ -149,23 +146,6 @@ struct Env {
     today: NaiveDate,
 }
 
-/// A condition that no row satisfies.
-fn nothing() -> Condition {
-    Condition::all().add(Expr::cust("1 = 0"))
-}
-
-/// `text` with the `LIKE` wildcards and the escape character escaped.
-fn like_literal(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
-            escaped.push(LIKE_ESCAPE);
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 impl Env {
     /// The condition of one filter; `None` when it restricts nothing.
     fn condition(&self, filter: &CareSubjectFilter) -> Option<Condition> {
@@ -230,10 +210,10 @@ impl Env {
     /// Codes containing `text` (case-insensitively: codes are upper-case), and names starting with it when
     /// the caller may see names: a masked caller must not be able to confirm a name by searching for it.
     fn search(&self, text: &str) -> Condition {
-        let in_code = LikeExpr::new(format!("%{}%", like_literal(&text.to_uppercase()))).escape(LIKE_ESCAPE);
+        let in_code = contains_pattern(&text.to_uppercase());
         let mut any = Condition::any().add(care_subject::Column::Code.like(in_code));
         if self.names_in_clear && !text.is_empty() {
-            let name_prefix = LikeExpr::new(format!("{}%", like_literal(text))).escape(LIKE_ESCAPE);
+            let name_prefix = prefix_pattern(text);
             any = any.add(care_subject::Column::Name.like(name_prefix));
         }
         any
@@ -263,11 +243,6 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_literal("a%b_c!d"), "a!%b!_c!!d");
-    }
 
     #[test]
     fn negative_days_name_the_nested_field() {

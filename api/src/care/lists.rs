@@ -6,18 +6,14 @@ use std::collections::BTreeSet;
 use async_graphql::InputObject;
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{care_subject, care_visit, risk_assessment};
-use sea_orm::sea_query::{LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::visits::VisitKind;
 use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
-use crate::filter::{BooleanFilter, FilterContext, nothing};
+use crate::filter::{BooleanFilter, FilterContext, check_search, contains_pattern, nothing};
 
-/// Longest text a filter may search for.
-const MAX_TEXT_CHARS: usize = 64;
-/// Escape character of `LIKE` patterns; not a backslash, whose quoting differs between databases.
-const LIKE_ESCAPE: char = '!';
 /// Highest level of the national risk scale.
 const MAX_RISK_LEVEL: i32 = 5;
 
@@ -116,32 +112,6 @@ fn subjects_with_code(code: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// `%text%` as a `LIKE` pattern that matches `text` literally.
-fn contains_pattern(text: &str) -> LikeExpr {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
-            pattern.push(LIKE_ESCAPE);
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    LikeExpr::new(pattern).escape(LIKE_ESCAPE)
-}
-
-fn check_text(path: &str, field: &str, value: Option<&str>) -> Result<(), ApiError> {
-    if let Some(text) = value
-        && (text.trim().is_empty() || text.chars().count() > MAX_TEXT_CHARS)
-    {
-        return Err(ApiError::bad_input(
-            format!("{path}.{field}"),
-            format!("1 to {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    Ok(())
-}
-
 impl BooleanFilter for CareVisitFilter {
     fn all_of(&self) -> &[Self] {
         self.and.as_deref().unwrap_or_default()
@@ -161,8 +131,8 @@ impl BooleanFilter for CareVisitFilter {
         {
             return Err(ApiError::bad_input(format!("{path}.to"), "must be after `from`"));
         }
-        check_text(path, "visitor", self.visitor.as_deref())?;
-        check_text(path, "subjectCode", self.subject_code.as_deref())?;
+        check_search(self.visitor.as_deref(), || format!("{path}.visitor"))?;
+        check_search(self.subject_code.as_deref(), || format!("{path}.subjectCode"))?;
         if let Some(code) = &self.in_region {
             codes.insert(code.clone());
         }
@@ -244,7 +214,7 @@ impl BooleanFilter for RiskAssessmentFilter {
         {
             return Err(ApiError::bad_input(format!("{path}.assessedTo"), "before `assessedFrom`"));
         }
-        check_text(path, "subjectCode", self.subject_code.as_deref())?;
+        check_search(self.subject_code.as_deref(), || format!("{path}.subjectCode"))?;
         if let Some(code) = &self.in_region {
             codes.insert(code.clone());
         }

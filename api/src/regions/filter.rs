@@ -11,8 +11,9 @@ use sea_orm::{ColumnTrait, Condition};
 use super::types::{RegionLevel, TeamRole};
 use crate::auth::viewer::{in_subtree, region_in_subtree};
 use crate::error::ApiError;
+use crate::filter::check_search;
 use crate::filter::{BooleanFilter, FilterContext, nothing, prefix_pattern};
-use crate::volunteers::filter::{check_search, contains_text};
+use crate::volunteers::filter::contains_text;
 
 /// Conditions on grid team members. The fields of one filter combine with AND; `and`, `or` and `not` combine
 /// whole filters. Region codes that do not exist match nothing.
