@@ -228,12 +228,10 @@ mod tests {
                 .and_where(Expr::col(Alias::new("name")).like(pattern))
                 .to_string(SqliteQueryBuilder)
         };
-        assert!(
-            text(prefix_pattern("5%_!")).ends_with(r#"LIKE '5!%!_!!%' ESCAPE '!'"#),
-            "{}",
-            text(prefix_pattern("5%_!"))
-        );
-        assert!(text(contains_pattern("5%_!")).ends_with(r#"LIKE '%5!%!_!!%' ESCAPE '!'"#));
+        let prefix = text(prefix_pattern("5%_!"));
+        assert!(prefix.ends_with(r#"LIKE '5!%!_!!%' ESCAPE '!'"#), "{prefix}");
+        let contains = text(contains_pattern("5%_!"));
+        assert!(contains.ends_with(r#"LIKE '%5!%!_!!%' ESCAPE '!'"#), "{contains}");
     }
 
     #[test]

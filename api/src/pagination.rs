@@ -400,8 +400,7 @@ where
         in_page,
         cursor_of: |row: &E::Model| CursorKey::Int(key_of(row)),
     };
-    let inner = select.filter(parent.is_in(parents.iter().copied())).into_query();
-    fetch_ranked_pages(db, inner, ranking, page).await
+    fetch_ranked_pages(db, select.into_query(), ranking, parents, page).await
 }
 
 /// How the rows of one statement are cut into a page per parent (see [`fetch_ranked_pages`]).
@@ -417,8 +416,8 @@ pub struct Ranking<C> {
     pub cursor_of: C,
 }
 
-/// Fetches one page per parent from `inner`, a filtered and scoped select of the listed table (with whatever
-/// joins name the parent), in a single statement.
+/// Fetches one page for each of `parents` from `inner`, a filtered and scoped select of the listed table (with
+/// whatever joins name the parent), in a single statement.
 ///
 /// Window functions number each parent's rows from the cursor on, in the order of the page (reversed when
 /// paging backward), and count them all, so the statement returns at most `limit + 1` rows per parent and every
@@ -427,6 +426,7 @@ pub async fn fetch_ranked_pages<M, C>(
     db: &DatabaseConnection,
     mut inner: SelectStatement,
     ranking: Ranking<C>,
+    parents: &[i64],
     page: &PageRequest,
 ) -> Result<HashMap<i64, Page<M>>, sea_orm::DbErr>
 where
@@ -441,6 +441,7 @@ where
     }
     query_order.frame_between(FrameType::Rows, Frame::UnboundedPreceding, Frame::CurrentRow);
     inner
+        .and_where(Expr::col(parent.clone()).is_in(parents.iter().copied()))
         .expr_as(Expr::col(parent.clone()), Alias::new("gg_parent"))
         .expr_window_as(
             Func::count(Expr::cust("*")),

@@ -178,13 +178,11 @@ async fn fetch_pages(
             JoinType::InnerJoin,
             region::Entity,
             root.clone(),
-            Condition::all()
-                .add(Expr::col((root.clone(), region::Column::Id)).is_in(regions.iter().copied()))
-                // The grid's path lies in the root's subtree range: `path >= root AND path < root with its
-                // final '/' replaced by '0'` (see `region::subtree_bounds`).
-                .add(Expr::cust(
-                    r#""gg_grid"."path" >= "gg_root"."path" AND "gg_grid"."path" < (SUBSTR("gg_root"."path", 1, LENGTH("gg_root"."path") - 1) || '0')"#,
-                )),
+            // The grid's path lies in the root's subtree range: `path >= root AND path < root with its final
+            // '/' replaced by '0'` (see `region::subtree_bounds`).
+            Expr::cust(
+                r#""gg_grid"."path" >= "gg_root"."path" AND "gg_grid"."path" < (SUBSTR("gg_root"."path", 1, LENGTH("gg_root"."path") - 1) || '0')"#,
+            ),
         );
     let ranking = Ranking {
         parent: (root, region::Column::Id).into_column_ref(),
@@ -192,5 +190,5 @@ async fn fetch_pages(
         in_page,
         cursor_of: |row: &care_subject::Model| Ordering::cursor_of(ordering.as_ref(), row, row.id),
     };
-    Ok(fetch_ranked_pages(db, inner, ranking, page).await?)
+    Ok(fetch_ranked_pages(db, inner, ranking, regions, page).await?)
 }

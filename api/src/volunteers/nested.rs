@@ -252,14 +252,13 @@ async fn fetch_nested_volunteers(
             (member, volunteer_team_membership::Column::TeamId).into_column_ref()
         }
     };
-    inner.and_where(Expr::col(parent_column.clone()).is_in(parents.iter().copied()));
     let ranking = Ranking {
         parent: parent_column,
         order: Ordering::columns(ordering.as_ref(), volunteer::Column::Id),
         in_page,
         cursor_of: |row: &volunteer::Model| Ordering::cursor_of(ordering.as_ref(), row, row.id),
     };
-    Ok(fetch_ranked_pages(db, inner, ranking, page).await?)
+    Ok(fetch_ranked_pages(db, inner, ranking, parents, page).await?)
 }
 
 #[cfg(test)]
