@@ -74,7 +74,8 @@ impl CursorKey {
         CursorKey::from_raw(&raw).ok_or_else(invalid)
     }
 
-    fn into_value(self) -> sea_orm::Value {
+    /// The sort value a cursor points at, as a statement value (a sorted key's value without its tie-breaking id).
+    pub fn into_value(self) -> sea_orm::Value {
         match self {
             CursorKey::Int(n) => n.into(),
             CursorKey::Text(s) => s.into(),

@@ -108,24 +108,13 @@ impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
     }
 }
 
-/// The bound value of a cursor's sort key.
-fn key_value(key: &CursorKey) -> sea_orm::Value {
-    match key {
-        CursorKey::Int(n) => (*n).into(),
-        CursorKey::Text(s) => s.clone().into(),
-        CursorKey::Date(d) => (*d).into(),
-        CursorKey::Instant(t) => (*t).into(),
-        CursorKey::Sorted(value, _) => key_value(value),
-    }
-}
-
 /// Rows strictly beyond `cursor` in presentation order: later ones for `after`, earlier ones for `before`.
 fn beyond(cursor: &CursorKey, ordering: Option<&Ordering<care_subject::Entity>>, later: bool) -> Condition {
     let id = Expr::col((care_subject::Entity, care_subject::Column::Id));
     match (cursor, ordering) {
         (CursorKey::Sorted(value, cursor_id), Some(ordering)) => {
             let column = Expr::col((care_subject::Entity, ordering.column));
-            let value = key_value(value);
+            let value = value.as_ref().clone().into_value();
             if later != ordering.descending {
                 Condition::any()
                     .add(column.clone().gt(value.clone()))
@@ -137,7 +126,7 @@ fn beyond(cursor: &CursorKey, ordering: Option<&Ordering<care_subject::Entity>>,
             }
         }
         (key, _) => {
-            let value = key_value(key);
+            let value = key.clone().into_value();
             Condition::all().add(if later { id.gt(value) } else { id.lt(value) })
         }
     }
