@@ -19,7 +19,12 @@ pub struct Cli {
     pub database: DatabaseArgs,
 
     /// Log filter, e.g. `info` or `govgraph=debug,info`.
-    #[arg(long, env = "GOVGRAPH_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long,
+        env = "GOVGRAPH_LOG",
+        default_value = "info,sqlx=warn,sea_orm_migration=warn",
+        global = true
+    )]
     pub log: String,
 
     /// Log line format.
@@ -304,7 +309,9 @@ async fn stats_verify(database: &DatabaseArgs) -> Result<(), String> {
 async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), sea_orm::DbErr> {
     let db = crate::db::connect(&database.database_url, 1, None).await?;
     match action {
-        MigrateAction::Up => migration::Migrator::up(&db, None).await?,
+        MigrateAction::Up => {
+            crate::db::migrate_up(&db).await?;
+        }
         MigrateAction::Down { steps } => migration::Migrator::down(&db, Some(*steps)).await?,
         MigrateAction::Fresh => migration::Migrator::fresh(&db).await?,
         MigrateAction::Status => {
@@ -318,7 +325,7 @@ async fn migrate(database: &DatabaseArgs, action: &MigrateAction) -> Result<(), 
 
 async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
     let db = crate::db::connect(&database.database_url, 4, None).await.map_err(|err| err.to_string())?;
-    migration::Migrator::up(&db, None).await.map_err(|err| err.to_string())?;
+    crate::db::migrate_up(&db).await.map_err(|err| err.to_string())?;
     let options = crate::seed::SeedOptions {
         scale: args.scale,
         rng_seed: args.rng_seed,

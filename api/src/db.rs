@@ -96,3 +96,126 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     };
     db.begin_with_options(options).await
 }
+
+/// The id the next row of entity `E` will get, drawn inside the write transaction `conn`, so that a row whose
+/// code derives from its id is inserted whole in one statement (no placeholder code that could collide or
+/// overflow its column). PostgreSQL draws it from the table's own sequence, which concurrent writers never
+/// share; SQLite's writers are serialized by [`begin_write`], so one past the largest id ever handed out (the
+/// AUTOINCREMENT counter, or the largest id present) cannot be taken by anyone else before the insert.
+pub async fn next_id<E: sea_orm::EntityTrait, C: sea_orm::ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let table = E::default().table_name().to_owned();
+    let backend = conn.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS next_id",
+            [table.clone().into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            format!(
+                r#"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+                              COALESCE((SELECT MAX(id) FROM "{table}"), 0)) + 1 AS next_id"#
+            ),
+            [table.clone().into()],
+        ),
+    };
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("no next id for {table}")))?;
+    row.try_get::<i64>("", "next_id")
+}
+
+/// Applies the pending migrations and says so in one line: how many were applied and which (the names at debug
+/// level). sea-orm-migration's own line per migration is below the default log level.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    use sea_orm_migration::MigratorTrait;
+    let pending: Vec<String> = migration::Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    for name in &pending {
+        tracing::debug!(migration = %name, "applying migration");
+    }
+    migration::Migrator::up(db, None).await?;
+    match pending.last() {
+        Some(last) => {
+            tracing::info!(applied = pending.len(), schema = %last, "applied {} migration(s)", pending.len())
+        }
+        None => tracing::info!(applied = 0, "the database schema is up to date"),
+    }
+    Ok(pending.len())
+}
+
+/// Whether a database error means the database could not be reached or went away (connection refused or lost,
+/// pool exhausted or closed, the server shutting down or refusing connections), rather than a fault of the
+/// statement. The API answers those `UNAVAILABLE` (HTTP 503 with `Retry-After`), so that clients resend,
+/// mutations with the same idempotency key.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let sqlx_err = match err {
+        // Whatever stops a connection from being opened or handed out.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx_err)) | DbErr::Query(RuntimeErr::SqlxError(sqlx_err)) => {
+            sqlx_err.as_ref()
+        }
+        _ => return false,
+    };
+    match sqlx_err {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db_err) => {
+            // Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), too many
+            // connections (53300).
+            let code = db_err.code().unwrap_or_default();
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }
+        _ => false,
+    }
+}
+
+/// Locks the row `id` of entity `E` until the write transaction `conn` ends, so that a check over its children
+/// ("the team is not full") and the insert that relies on it are not interleaved with another writer's. SQLite's
+/// writers are serialized by [`begin_write`] already; PostgreSQL takes a row lock.
+pub async fn lock_row<E: sea_orm::EntityTrait, C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<(), DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let table = E::default().table_name().to_owned();
+    let sql = format!(r#"SELECT id FROM "{table}" WHERE id = $1 FOR UPDATE"#);
+    conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()])).await.map(|_| ())
+}
+
+/// Refuses with `CONFLICT` a child that would take `parent`'s list past `max` (the bound its field promises in
+/// the schema), counting with `children` inside the write transaction after locking the parent's row.
+pub async fn ensure_room<P, E, C>(
+    conn: &C,
+    parent: i64,
+    children: sea_orm::Select<E>,
+    max: u64,
+    what: &str,
+) -> Result<(), crate::error::ApiError>
+where
+    P: sea_orm::EntityTrait,
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::PaginatorTrait;
+    lock_row::<P, C>(conn, parent).await?;
+    if children.count(conn).await? >= max {
+        return Err(crate::error::ApiError::Conflict(format!("{what} has the most it may have ({max})")));
+    }
+    Ok(())
+}

@@ -18,6 +18,9 @@ pub mod code {
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
     /// Over the caller's rate limit (HTTP 429, with `extensions.retryAfterSeconds`).
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The database could not be reached; nothing was changed that the caller cannot safely retry (HTTP 503 with
+    /// `Retry-After`; mutations are resent with the same idempotency key).
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
 
 /// An error a resolver answers with.
@@ -37,7 +40,7 @@ pub enum ApiError {
     InsufficientFunds(String),
     #[error("query too complex: {0}")]
     TooComplex(String),
-    #[error("internal error")]
+    #[error("{}", database_message(.0))]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Internal(String),
@@ -59,6 +62,7 @@ impl ApiError {
             Self::Conflict(_) => code::CONFLICT,
             Self::InsufficientFunds(_) => code::INSUFFICIENT_FUNDS,
             Self::TooComplex(_) => code::QUERY_TOO_COMPLEX,
+            Self::Database(err) if crate::db::is_unavailable(err) => code::UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -71,6 +75,15 @@ impl ApiError {
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+/// What a database error says to the caller: nothing about the statement or the data.
+fn database_message(err: &sea_orm::DbErr) -> &'static str {
+    if crate::db::is_unavailable(err) {
+        "the database is unavailable: retry later (mutations with the same idempotency key)"
+    } else {
+        "internal error"
     }
 }
 
@@ -122,6 +135,11 @@ mod tests {
         assert_eq!(code_of(ApiError::InsufficientFunds("x".into())), "INSUFFICIENT_FUNDS");
         assert_eq!(code_of(ApiError::TooComplex("x".into())), "QUERY_TOO_COMPLEX");
         assert_eq!(code_of(ApiError::Internal("secret detail".into())), "INTERNAL");
+        let closed = sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::PoolClosed,
+        )));
+        assert_eq!(code_of(ApiError::Database(closed)), "UNAVAILABLE");
+        assert_eq!(code_of(ApiError::Database(sea_orm::DbErr::Custom("x".into()))), "INTERNAL");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod node;
 pub mod pagination;
 pub mod regions;
 pub mod request;
+pub mod scalars;
 pub mod schema;
 pub mod seed;
 pub mod server;

@@ -163,7 +163,11 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global ID; null when it does not exist or is outside your scope.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID, as the `id` field of any object returns it.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         let request = RequestData::of(ctx)?;
         let (node_type, number) = parse_global_id(&id, "id")?;
         Ok(match node_type {

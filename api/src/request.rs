@@ -26,6 +26,7 @@ pub struct RequestData {
     pub legal_aid: LegalAidLoaders,
     /// Created on first use: most requests never read the audit trail.
     pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
+    pub audit_record_pages: std::sync::OnceLock<crate::audit::query::RecordPagesLoader>,
 }
 
 impl RequestData {
@@ -38,6 +39,7 @@ impl RequestData {
             mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
             legal_aid: LegalAidLoaders::new(db.clone(), viewer.clone()),
             audit_records: std::sync::OnceLock::new(),
+            audit_record_pages: std::sync::OnceLock::new(),
             viewer,
             db,
         }

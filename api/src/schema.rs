@@ -40,7 +40,7 @@ impl ViewerInfo {
         &self.subject
     }
 
-    /// The recognised roles of the token (unknown ones are ignored).
+    /// The recognised roles of the token (unknown ones are ignored): at most 10, the roles there are.
     async fn roles(&self) -> &[String] {
         &self.roles
     }
@@ -105,5 +105,5 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+    schema_builder().finish().sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

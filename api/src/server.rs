@@ -8,7 +8,6 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 
 use crate::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
@@ -36,6 +35,10 @@ pub enum StartError {
     Seed(#[from] crate::seed::SeedError),
     #[error("development secret file {path}: {source}")]
     DevSecret { path: String, source: std::io::Error },
+    #[error(
+        "GOVGRAPH_JWT_SECRET is the development secret of `serve --demo` ({path}); outside the demo, configure a secret of your own (e.g. `openssl rand -hex 32`) or a public key"
+    )]
+    DevelopmentSecret { path: String },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("server: {0}")]
@@ -132,6 +135,7 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state))
         .wrap(from_fn(crate::http::cors::cors))
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(from_fn(log_requests))
         .configure(routes)
 }
@@ -148,7 +152,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         args.limits.statement_timeout(),
     )
     .await?;
-    migration::Migrator::up(&db, None).await?;
+    crate::db::migrate_up(&db).await?;
 
     if args.demo && crate::seed::is_empty(&db).await? {
         eprintln!("govgraph: filling the empty database with demo data (scale {})…", args.scale);
@@ -163,11 +167,12 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
 
     let explicit_key =
         args.jwt.jwt_secret.is_some() || args.jwt.jwt_public_key.is_some() || args.jwt.jwt_jwks.is_some();
-    let dev_secret = if args.demo && !explicit_key {
-        Some(load_or_create_dev_secret(&dev_secret_path(&database.database_url))?)
-    } else {
-        None
-    };
+    let dev_secret_file = dev_secret_path(&database.database_url);
+    let dev_secret =
+        if args.demo && !explicit_key { Some(load_or_create_dev_secret(&dev_secret_file)?) } else { None };
+    if !args.demo {
+        refuse_development_secret(args, &dev_secret_file)?;
+    }
     let verifier = Arc::new(TokenVerifier::from_config(&args.jwt, dev_secret.as_deref())?);
     if args.demo {
         print_demo_header(args, dev_secret.as_deref());
@@ -197,6 +202,19 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         eprintln!("govgraph: serving GraphQL at http://{addr}/graphql");
     }
     server.run().await.map_err(StartError::Server)
+}
+
+/// Outside `--demo`, the development secret kept beside the database must not sign real tokens: it lies in the
+/// working directory, readable by whoever can read the database file, and `serve --demo` prints tokens signed
+/// with it. A configured `GOVGRAPH_JWT_SECRET` equal to it stops the start.
+fn refuse_development_secret(args: &ServeArgs, dev_secret_file: &Path) -> Result<(), StartError> {
+    let Some(configured) = args.jwt.jwt_secret.as_deref() else { return Ok(()) };
+    match std::fs::read_to_string(dev_secret_file) {
+        Ok(development) if development.trim() == configured.trim() => {
+            Err(StartError::DevelopmentSecret { path: dev_secret_file.display().to_string() })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reads the development secret kept beside the database, creating it on first use.

@@ -77,6 +77,22 @@ pub fn mobile(field: &str, value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// The longest code of a region, team, fund or person (`varchar(32)` in every table).
+pub const MAX_CODE_CHARS: usize = 32;
+
+/// A code naming a row (a grid, a team, a fund): trimmed, not blank, at most [`MAX_CODE_CHARS`] characters. A
+/// longer one cannot name anything, and is refused before any lookup.
+pub fn code<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::bad_input(field, "must not be blank"));
+    }
+    if value.chars().count() > MAX_CODE_CHARS {
+        return Err(ApiError::bad_input(field, format!("a code has at most {MAX_CODE_CHARS} characters")));
+    }
+    Ok(value)
+}
+
 /// Free text that must not be blank and must fit its column.
 pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> {
     let value = value.trim();

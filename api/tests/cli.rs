@@ -220,3 +220,74 @@ async fn stats_verify_reports_through_its_exit_status() {
     assert!(stderr.contains("region 330900 day "), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts `serve` with the default log filter and returns what it wrote to stderr up to its address line.
+fn start_quietly(database_url: &str) -> (Child, Vec<String>) {
+    let mut child = govgraph(database_url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("GOVGRAPH_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let done = line.starts_with("govgraph: serving GraphQL at ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+#[test]
+fn serve_says_in_one_line_how_many_migrations_it_applied() {
+    let dir = scratch_dir("quiet");
+    let url = sqlite_url(&dir);
+    let total = <migration::Migrator as sea_orm_migration::MigratorTrait>::migrations().len();
+    let (child, lines) = start_quietly(&url);
+    stop(child);
+    let about_migrations: Vec<&String> =
+        lines.iter().filter(|line| line.to_lowercase().contains("migration")).collect();
+    assert_eq!(about_migrations.len(), 1, "{lines:#?}");
+    assert!(about_migrations[0].contains(&format!("applied {total} migration(s)")), "{lines:#?}");
+
+    let (child, lines) = start_quietly(&url);
+    stop(child);
+    let about_schema: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.to_lowercase().contains("migration") || line.contains("schema"))
+        .collect();
+    assert_eq!(about_schema.len(), 1, "{lines:#?}");
+    assert!(about_schema[0].contains("up to date"), "{lines:#?}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_development_secret_is_ignored_by_git_and_refused_outside_the_demo() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for file in ["govgraph.db.dev-secret", "data/city.sqlite.dev-secret", "govgraph.dev-secret"] {
+        let ignored = Command::new("git")
+            .args(["check-ignore", "--no-index", "-q", file])
+            .current_dir(repo)
+            .status()
+            .unwrap();
+        assert!(ignored.success(), "git would pick up {file}");
+    }
+
+    let dir = scratch_dir("devsecret");
+    let url = sqlite_url(&dir);
+    let development = "d".repeat(64);
+    std::fs::write(dir.join("govgraph.db.dev-secret"), &development).unwrap();
+    let output = govgraph(&url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("GOVGRAPH_JWT_SECRET", &development)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("development secret"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -7,7 +7,7 @@
 //! migrations themselves: once released, add a new helper rather than altering one.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
 /// A foreign key `fk-<table>-<column>` from `table.column` to `parent.id`. ON DELETE RESTRICT: rows are never
 /// removed by a cascade, and a parent cannot be deleted while anything still refers to it.
@@ -181,4 +181,66 @@ pub(crate) async fn empty_self_referencing_table(
 
 fn unsupported(backend: DbBackend) -> DbErr {
     DbErr::Migration(format!("the govgraph schema supports SQLite and PostgreSQL, not {backend:?}"))
+}
+
+/// SQLite: makes `table` refuse text longer than its columns' declared `varchar(N)`, as PostgreSQL does, with
+/// one BEFORE INSERT and one BEFORE UPDATE trigger (SQLite cannot add a CHECK constraint to an existing table,
+/// and a trigger reads the same whether the table is old or new). `length()` counts characters, as
+/// `varchar(N)` does on PostgreSQL. The limits are read from the table's own declaration, so they can never
+/// disagree with it. PostgreSQL enforces `varchar(N)` itself; there this does nothing.
+pub(crate) async fn enforce_text_lengths(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    let connection = manager.get_connection();
+    let rows = connection
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
+            [table.into()],
+        ))
+        .await?;
+    let mut checks = Vec::new();
+    for row in rows {
+        let column: String = row.try_get("", "name")?;
+        let declared: String = row.try_get("", "type")?;
+        if let Some(limit) = varchar_limit(&declared) {
+            checks.push(format!(
+                r#"SELECT RAISE(ABORT, 'value too long for type character varying({limit}): {table}.{column}') WHERE length(NEW."{column}") > {limit};"#
+            ));
+        }
+    }
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let body = checks.join(" ");
+    for (event, suffix) in [("INSERT", "insert"), ("UPDATE", "update")] {
+        connection
+            .execute_unprepared(&format!(
+                r#"CREATE TRIGGER "{table}_text_length_{suffix}" BEFORE {event} ON "{table}" BEGIN {body} END"#
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes the triggers [`enforce_text_lengths`] created on `table`.
+pub(crate) async fn drop_text_lengths(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    for suffix in ["insert", "update"] {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(r#"DROP TRIGGER IF EXISTS "{table}_text_length_{suffix}""#))
+            .await?;
+    }
+    Ok(())
+}
+
+/// `N` of a declared type `varchar(N)` (any case, also `character varying(N)`).
+pub(crate) fn varchar_limit(declared: &str) -> Option<u32> {
+    let lower = declared.trim().to_ascii_lowercase();
+    let inner = lower.strip_prefix("varchar(").or_else(|| lower.strip_prefix("character varying("))?;
+    inner.strip_suffix(')')?.trim().parse().ok()
 }

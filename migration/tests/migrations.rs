@@ -79,6 +79,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     assert_eq!(tables(db).await?, TABLES);
 
     regions_are_checked(db).await?;
+    text_lengths_are_enforced(db).await?;
     ledger_is_checked_and_append_only(db).await?;
     audit_trail_is_append_only(db).await?;
     care_and_mentoring_are_checked(db).await?;
@@ -129,6 +130,62 @@ async fn regions_are_checked(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Both databases refuse text longer than its column, counted in characters: PostgreSQL by `varchar(N)`, SQLite by
+/// the triggers that every table with a `varchar(N)` column must carry (a table added without them fails here).
+async fn text_lengths_are_enforced(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let longest_name = "舟".repeat(64);
+    exec(
+        db,
+        &region("330902002", "TOWNSHIP", Some("330902"), "/330900/330902/330902002/", 2)
+            .replace("'name'", &format!("'{longest_name}'")),
+    )
+    .await?;
+    let too_long = region("330902003", "TOWNSHIP", Some("330902"), "/330900/330902/330902003/", 2)
+        .replace("'name'", &format!("'{longest_name}舟'"));
+    rejects(db, &too_long, "too long").await?;
+    rejects(db, &format!("UPDATE region SET name = '{longest_name}舟' WHERE code = '330902002'"), "too long")
+        .await?;
+    exec(db, "DELETE FROM region WHERE code = '330902002'").await?;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    for table in tables(db).await? {
+        let columns = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "SELECT name, type FROM pragma_table_info(?)",
+                [table.clone().into()],
+            ))
+            .await?;
+        for (event, suffix) in [("INSERT", "insert"), ("UPDATE", "update")] {
+            let trigger = strings(
+                db,
+                &format!("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '{table}_text_length_{suffix}'"),
+            )
+            .await?
+            .concat();
+            for column in &columns {
+                let name: String = column.try_get("", "name")?;
+                let declared: String = column.try_get("", "type")?;
+                let Some(limit) = declared
+                    .to_ascii_lowercase()
+                    .strip_prefix("varchar(")
+                    .and_then(|rest| rest.strip_suffix(')'))
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                let check = format!(r#"length(NEW."{name}") > {limit}"#);
+                assert!(
+                    trigger.contains(&check) && trigger.contains(&format!("BEFORE {event}")),
+                    "{table}.{name} is varchar({limit}) but no {event} trigger refuses longer values: {trigger:?}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn ledger_is_checked_and_append_only(db: &DatabaseConnection) -> Result<(), DbErr> {
     exec(
         db,
@@ -138,7 +195,6 @@ async fn ledger_is_checked_and_append_only(db: &DatabaseConnection) -> Result<()
     )
     .await?;
     rejects(db, "UPDATE legal_aid_fund SET balance_fen = -1", "ck-legal_aid_fund-balance_fen").await?;
-
     exec(db, &entry("k1", "DONATION", 1, 500_000, None)).await?;
     rejects(db, &entry("k2", "DISBURSEMENT", 1, 100, None), "ck-ledger_entry-kind-direction").await?;
     rejects(db, &entry("k2", "DONATION", 2, 100, None), "ck-ledger_entry-").await?;

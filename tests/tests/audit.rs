@@ -206,7 +206,7 @@ async fn a_failed_audit_transaction_fails_every_request_in_it_and_writes_nothing
         async move { queue.record(vec![read_event(request, "volunteer")]).await }
     });
     for outcome in futures_util::future::join_all(writes).await {
-        assert!(matches!(outcome, Err(GroupCommitError::Database(_))), "{outcome:?}");
+        assert!(matches!(outcome, Err(GroupCommitError::Database { .. })), "{outcome:?}");
     }
     assert_eq!(rows_in(&db, "audit_event").await, 0, "a failed batch must roll back its events");
 

@@ -383,7 +383,7 @@ async fn outside_subject(server: &TestServer, input: Value) -> String {
     register(server, &admin(), with(&input, "/gridCode", json!(grid))).await
 }
 
-const ASSESS: &str = "mutation($s: ID!, $level: Int!, $on: NaiveDate!, $notes: String) {
+const ASSESS: &str = "mutation($s: ID!, $level: Int!, $on: Date!, $notes: String) {
   recordRiskAssessment(subjectId: $s, level: $level, assessedOn: $on, notes: $notes) {
     id currentRiskLevel assessments { totalCount } } }";
 
@@ -580,7 +580,7 @@ async fn visits_and_care_groups() {
     let closed = server
         .gql(
             Some(&token),
-            "mutation($s: ID!, $on: NaiveDate!) { closeCorrectionSupervision(subjectId: $s, releasedOn: $on) { status } }",
+            "mutation($s: ID!, $on: Date!) { closeCorrectionSupervision(subjectId: $s, releasedOn: $on) { status } }",
             json!({ "s": corrections, "on": today().to_string() }),
         )
         .await;
@@ -627,7 +627,7 @@ async fn visits_and_care_groups() {
 }
 
 const CLOSE: &str =
-    "mutation($s: ID!, $on: NaiveDate!) { closeCorrectionSupervision(subjectId: $s, releasedOn: $on) {
+    "mutation($s: ID!, $on: Date!) { closeCorrectionSupervision(subjectId: $s, releasedOn: $on) {
   id status correctionProfile { status releasedOn supervisionStart } } }";
 
 /// The released count two ways: SQL over the profiles, and the closed corrections subjects the API lists.

@@ -127,7 +127,10 @@ async fn mutations_over_get_get_405() {
     )
     .await;
     assert_eq!(answer.status, 200, "{:#}", answer.body);
-    assert_eq!(answer.body["extensions"]["cost"]["requested"], 2);
+    assert_eq!(
+        answer.body["extensions"]["cost"]["requested"],
+        1 + govgraph::limits::analysis::STATEMENT_COST
+    );
 }
 
 #[tokio::test]

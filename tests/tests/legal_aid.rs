@@ -100,7 +100,7 @@ fn reject_query() -> String {
 
 fn disburse_query() -> String {
     format!(
-        "mutation($id: ID!, $key: String!, $due: NaiveDate) {{
+        "mutation($id: ID!, $key: String!, $due: Date) {{
            disburseLegalAidApplication(id: $id, idempotencyKey: $key, dueOn: $due) {{ {POSTING} }} }}"
     )
 }

@@ -145,38 +145,83 @@ async fn directives_are_capped() {
     assert_eq!(response["data"]["viewer"]["a19"], "admin-1");
 }
 
-/// 1 + 500 × (edges 1 + (cursor 1 + node 1 + 4) + totalCount 1 + pageInfo 1 + 2) = 5501.
+/// 500 regions and one statement: 500 + 10 = 510 (edges, node and pageInfo only unwrap the page; scalars are free).
 const PAGE_OF_500: &str = "query($n: Int) { regions(first: $n) { edges { cursor node { code name level depth } } \
                            totalCount pageInfo { hasNextPage endCursor } } }";
 
+/// 500 volunteers with 500 service records each: 500 + 250,000 objects and two statements.
+const RECORDS_OF_500_VOLUNTEERS: &str =
+    "{ volunteers(first: 500) { nodes { code serviceRecords(first: 500) { nodes { minutes } } } } }";
+
 #[tokio::test]
 async fn cost_is_reported_and_budgets_differ_per_role() {
-    let server = strict().await;
+    // A server of its own: the statement count must not move with other tests' requests.
+    let server = &TestServer::start_with_limits(Fixture::Demo(SHARED_SCALE), QueryLimits::default()).await;
     let response = server.gql(Some(&admin()), "{ viewer { subject } }", json!({})).await;
     assert_no_errors(&response);
-    assert_eq!(response["extensions"]["cost"], json!({ "requested": 2, "limit": 20_000 }));
+    assert_eq!(response["extensions"]["cost"], json!({ "requested": 11, "limit": 500_000 }));
 
     let response = server.gql(Some(&admin()), PAGE_OF_500, json!({ "n": 500 })).await;
     assert_no_errors(&response);
-    assert_eq!(response["extensions"]["cost"], json!({ "requested": 5501, "limit": 20_000 }));
+    assert_eq!(response["extensions"]["cost"], json!({ "requested": 510, "limit": 500_000 }));
+    let response = server.gql(Some(&admin()), PAGE_OF_500, json!({ "n": 100 })).await;
+    assert_eq!(response["extensions"]["cost"], json!({ "requested": 110, "limit": 500_000 }), "{response:#}");
+
+    let response = server.gql(Some(&admin()), RECORDS_OF_500_VOLUNTEERS, json!({})).await;
+    assert_no_errors(&response);
+    assert_eq!(response["extensions"]["cost"]["requested"], 250_520);
 
     let before = server.statement_count();
-    let partner = token_for("partner-1", &["partner"], "330900");
-    let response = server.gql(Some(&partner), PAGE_OF_500, json!({ "n": 500 })).await;
-    assert_refused(&response, "complexity", 5_000, 5501);
-    assert_eq!(response["extensions"]["cost"], json!({ "requested": 5501, "limit": 5_000 }));
-    assert_eq!(server.statement_count(), before);
-    let response = server.gql(Some(&partner), PAGE_OF_500, json!({ "n": 100 })).await;
-    assert_eq!(response["extensions"]["cost"], json!({ "requested": 1101, "limit": 5_000 }), "{response:#}");
+    for (name, role) in [("partner-1", "partner"), ("analyst-1", "analyst")] {
+        let token = token_for(name, &[role], "330900");
+        let response = server.gql(Some(&token), RECORDS_OF_500_VOLUNTEERS, json!({})).await;
+        assert_refused(&response, "complexity", 100_000, 250_520);
+        assert_eq!(response["extensions"]["cost"], json!({ "requested": 250_520, "limit": 100_000 }));
+    }
+    assert_eq!(server.statement_count(), before, "refused before any statement");
 
-    let analyst = token_for("analyst-1", &["analyst"], "330900");
-    let response = server.gql(Some(&analyst), "{ viewer { subject } }", json!({})).await;
-    assert_eq!(response["extensions"]["cost"]["limit"], 10_000);
-
-    // Nested lists multiply, a list without `first` counting 50: 1 + 500 × (1 + 1 + 50 × (1 + 50 × 1)).
+    // Nested lists multiply, each by its stated bound: 500 regions, at most 100 children each, at most 100
+    // children of those: 500 + 50,000 + 5,000,000 objects and three statements.
     let query = "{ regions(first: 500) { nodes { children { children { code } } } } }";
     let response = server.gql(Some(&admin()), query, json!({})).await;
-    assert_refused(&response, "complexity", 20_000, 1_276_001);
+    assert_refused(&response, "complexity", 500_000, 5_050_530);
+}
+
+/// Ordinary analyst questions pass the analyst's budget: each is a handful of statements and a few thousand rows.
+#[tokio::test]
+async fn ordinary_analyst_questions_are_answered() {
+    let server = strict().await;
+    let analyst = token_for("analyst-2", &["analyst"], "330900");
+    let questions: &[(&str, u64)] = &[
+        // The two questions once refused: 500 volunteers with grid, parent and teams (10 at most), and 200
+        // at-risk youths with their last 10 visits and 3 mentorships with 5 outcomes each.
+        (
+            r#"{ volunteers(filter:{inRegion:"330902"}, first: 500) { totalCount nodes { code status registeredOn grid { code name parent { name } } serviceHours teams { team { name } } } } }"#,
+            500 + 500 + 500 + 5_000 + 5_000 + 5 * 10,
+        ),
+        (
+            "{ careSubjects(first: 200, filter:{category: AT_RISK_YOUTH}) { totalCount nodes { code category status currentRiskLevel visits(first: 10) { nodes { visitedAt kind } } mentorships(first: 3) { nodes { status mentor { occupation } outcomes(first: 5) { nodes { kind } } } } } } }",
+            200 + 2_000 + 600 + 600 + 3_000 + 5 * 10,
+        ),
+        // A district's grids with their teams and counts.
+        (
+            r#"{ regions(filter: { level: GRID, inRegion: "330903" }, first: 500) { totalCount nodes { code name team { role name } volunteers(first: 20) { totalCount } } } }"#,
+            500 + 15_000 + 10_000 + 3 * 10,
+        ),
+        // A month of service records across the city, with their volunteers.
+        (
+            r#"{ serviceRecords(first: 500, filter: { from: "2026-11-01T00:00:00+08:00", to: "2026-12-01T00:00:00+08:00" }) { totalCount nodes { minutes activity volunteer { code } grid { code } } } }"#,
+            500 + 500 + 500 + 3 * 10,
+        ),
+    ];
+    for (query, cost) in questions {
+        let response = server.gql(Some(&analyst), query, json!({})).await;
+        // The policy still masks what analysts may not read (a subject's risk level is sensitive), field by field.
+        assert!(error_codes(&response).iter().all(|code| code == "FORBIDDEN"), "{response:#}");
+        let answer = response["data"].as_object().and_then(|data| data.values().next()).cloned();
+        assert!(answer.is_some_and(|answer| answer["totalCount"].is_u64()), "{response:#}");
+        assert_eq!(response["extensions"]["cost"]["requested"], *cost, "{query}");
+    }
 }
 
 #[tokio::test]

@@ -239,7 +239,7 @@ async fn mentors_are_registered_in_scope() {
     .await;
 }
 
-const PAIR: &str = "mutation($mentor: ID!, $mentee: ID!, $goal: String, $on: NaiveDate) {
+const PAIR: &str = "mutation($mentor: ID!, $mentee: ID!, $goal: String, $on: Date) {
   pairMentor(mentorId: $mentor, menteeId: $mentee, goal: $goal, startedOn: $on) {
     id status goal startedOn endedOn mentor { code activeMenteeCount } mentee { code } } }";
 
@@ -332,15 +332,15 @@ async fn one_active_pairing_per_young_person() {
     assert_no_errors(&response);
 }
 
-const SESSION: &str = "mutation($m: ID!, $on: NaiveDate!, $minutes: Int!, $topic: String!, $notes: String) {
+const SESSION: &str = "mutation($m: ID!, $on: Date!, $minutes: Int!, $topic: String!, $notes: String) {
   recordMentoringSession(mentorshipId: $m, heldOn: $on, minutes: $minutes, topic: $topic, notes: $notes) {
     id heldOn minutes topic notes mentorship { id } } }";
 
-const OUTCOME: &str = "mutation($m: ID!, $kind: OutcomeKind!, $on: NaiveDate!, $text: String) {
+const OUTCOME: &str = "mutation($m: ID!, $kind: OutcomeKind!, $on: Date!, $text: String) {
   recordMentoringOutcome(mentorshipId: $m, kind: $kind, achievedOn: $on, description: $text) {
     id kind achievedOn description mentorship { id } } }";
 
-const CLOSE: &str = "mutation($m: ID!, $on: NaiveDate!) {
+const CLOSE: &str = "mutation($m: ID!, $on: Date!) {
   closeMentorship(mentorshipId: $m, endedOn: $on) { id status startedOn endedOn mentor { activeMenteeCount } } }";
 
 /// Pairs a new mentor of the coordinator's township with `youth`, started `days` ago; returns the pairing's ID.

@@ -9,7 +9,13 @@ if (!oldPath || !newPath) {
   console.error("usage: node check.mjs OLD.graphql NEW.graphql [LABEL]");
   process.exit(2);
 }
-const load = (path) => buildSchema(readFileSync(path, "utf8"));
+// Accepted renames (see renames.json and CHANGELOG.md) are applied to both sides before comparing.
+const renames = Object.entries(
+  JSON.parse(readFileSync(new URL("./renames.json", import.meta.url), "utf8")),
+).filter(([from]) => !from.startsWith("//"));
+const renamed = (text) =>
+  renames.reduce((sdl, [from, to]) => sdl.replace(new RegExp(`\\b${from}\\b`, "g"), to), text);
+const load = (path) => buildSchema(renamed(readFileSync(path, "utf8")));
 const changes = await diff(load(oldPath), load(newPath), [DiffRule.suppressRemovalOfDeprecatedField]);
 const breaking = changes.filter((change) => change.criticality.level === CriticalityLevel.Breaking);
 for (const change of breaking) {

@@ -23,10 +23,21 @@ const MAX_EVENTS_PER_BATCH: usize = 256;
 /// Why a request's events were not recorded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GroupCommitError {
-    #[error("the audit transaction failed: {0}")]
-    Database(String),
+    #[error("the audit transaction failed: {message}")]
+    Database {
+        message: String,
+        /// The database could not be reached (see [`crate::db::is_unavailable`]): worth retrying.
+        unavailable: bool,
+    },
     #[error("the audit writer stopped before confirming the events")]
     Abandoned,
+}
+
+impl GroupCommitError {
+    /// Whether the events could not be written because the database could not be reached.
+    pub fn unavailable(&self) -> bool {
+        matches!(self, Self::Database { unavailable: true, .. })
+    }
 }
 
 struct Pending {
@@ -74,7 +85,10 @@ impl ReadAuditQueue {
                     }
                     let db = self.db.clone();
                     let write = tokio::spawn(async move {
-                        let result = write_batch(&db, &batch).await.map_err(|err| GroupCommitError::Database(err.to_string()));
+                        let result = write_batch(&db, &batch).await.map_err(|err| GroupCommitError::Database {
+                            message: err.to_string(),
+                            unavailable: crate::db::is_unavailable(&err),
+                        });
                         for pending in batch {
                             let _ = pending.done.send(result.clone());
                         }

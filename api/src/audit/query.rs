@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 use entities::{audit_event, audit_event_record, region};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -15,7 +14,7 @@ use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
 use crate::node::parse_global_id;
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::pagination::{CursorKey, NestedKey, Nesting, Page, PageRequest, fetch_page, load_nested_pages};
 use crate::request::{RequestData, loader_error};
 
 /// One entry of the audit trail.
@@ -32,8 +31,8 @@ impl AuditEvent {
     }
 
     /// When it happened (UTC).
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.row.occurred_at
+    async fn occurred_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.occurred_at)
     }
 
     /// The token subject of the caller.
@@ -86,7 +85,28 @@ impl AuditEvent {
         &self.row.hash
     }
 
-    /// The records this event is about.
+    /// The records this event is about, a page at a time, in the order they were recorded.
+    async fn records_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<AuditRecordConnection> {
+        let page = PageRequest::new(first, after, last, before)?;
+        let request = RequestData::of(ctx)?;
+        let loader = request.audit_record_pages.get_or_init(|| {
+            batched(RecordPagesByEvent { db: request.db.clone(), viewer: request.viewer.clone() })
+        });
+        let key = NestedKey { parent: self.row.id, args: page.clone() };
+        let found = loader.load_one(key).await.map_err(loader_error)?;
+        Ok(AuditRecordConnection::from_page(found.unwrap_or_else(Page::empty), |row| AuditRecord { row }))
+    }
+
+    /// The records this event is about, all at once: an event of a request that read many records lists them
+    /// all, without bound, so page through `recordsConnection` instead.
+    #[graphql(deprecation = "unbounded: use `recordsConnection`, which pages")]
     async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<AuditRecord>> {
         let request = RequestData::of(ctx)?;
         let loader = request.audit_records.get_or_init(|| {
@@ -117,6 +137,43 @@ impl AuditRecord {
 }
 
 crate::connection_type!(AuditEventConnection, AuditEventEdge, AuditEvent, "audit events");
+crate::connection_type!(AuditRecordConnection, AuditRecordEdge, AuditRecord, "records of an audit event");
+
+/// A page of audit records per event, in the caller's scope.
+pub struct RecordPagesByEvent {
+    db: DatabaseConnection,
+    viewer: Arc<crate::auth::Viewer>,
+}
+
+/// The per-request loader of pages of audit records.
+pub type RecordPagesLoader = RequestLoader<RecordPagesByEvent>;
+
+impl Loader<NestedKey<PageRequest>> for RecordPagesByEvent {
+    type Value = Page<audit_event_record::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<PageRequest>],
+    ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::AuditEvent, Action::Read).await?;
+        let select_for = |_: &PageRequest| {
+            let events_in_scope = Query::select()
+                .column(audit_event::Column::Id)
+                .from(audit_event::Entity)
+                .cond_where(events_in_scope(&access))
+                .to_owned();
+            audit_event_record::Entity::find()
+                .filter(audit_event_record::Column::EventId.in_subquery(events_in_scope))
+        };
+        let nesting = || Nesting {
+            parent: audit_event_record::Column::EventId,
+            key: audit_event_record::Column::Id,
+            key_of: |row: &audit_event_record::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |page| page, select_for, nesting).await?)
+    }
+}
 
 /// Audit records by event id.
 pub struct RecordsByEvent {
@@ -173,9 +230,9 @@ pub struct AuditEventFilter {
     /// Only events with this action, e.g. READ.
     pub action: Option<String>,
     /// Only events at or after this instant.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
     /// Only events before this instant.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<crate::scalars::Timestamp>,
 }
 
 /// Root field of the audit trail.

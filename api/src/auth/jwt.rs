@@ -154,8 +154,9 @@ impl TokenVerifier {
                 header.kid.as_deref().and_then(|kid| keys.get(kid)).ok_or(TokenError::Invalid)?
             }
         };
-        jsonwebtoken::decode::<Claims>(token, key, &self.validation).map(|data| data.claims).map_err(|err| {
-            match err.kind() {
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongIssuerOrAudience,
@@ -164,9 +165,23 @@ impl TokenVerifier {
                 }
                 ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => TokenError::BadClaims,
                 _ => TokenError::Invalid,
-            }
-        })
+            })?;
+        if claims_fit(&claims) { Ok(claims) } else { Err(TokenError::BadClaims) }
     }
+}
+
+/// The longest `sub` and `name` claims: both are recorded as the actor of audit events and ledger entries.
+pub const MAX_SUBJECT_CHARS: usize = 64;
+/// The longest `purpose` claim (or `X-Access-Purpose` header), recorded with every audited access.
+pub const MAX_PURPOSE_CHARS: usize = 200;
+
+/// Whether the claims that are written into the audit trail fit it. A token whose subject would not fit is
+/// refused as a whole rather than recorded under a shortened, possibly someone else's, subject.
+fn claims_fit(claims: &Claims) -> bool {
+    let chars = |text: &str| text.chars().count();
+    (1..=MAX_SUBJECT_CHARS).contains(&chars(claims.sub.trim()))
+        && claims.name.as_deref().is_none_or(|name| chars(name) <= MAX_SUBJECT_CHARS)
+        && claims.purpose.as_deref().is_none_or(|purpose| chars(purpose) <= MAX_PURPOSE_CHARS)
 }
 
 fn hs256_key(secret: &str) -> Result<DecodingKey, KeyError> {
@@ -251,6 +266,26 @@ mod tests {
             name: None,
             purpose: None,
         }
+    }
+
+    #[test]
+    fn claims_written_to_the_audit_trail_must_fit_it() {
+        let verifier = TokenVerifier::from_config(&args(), None).unwrap();
+        let with = |change: &dyn Fn(&mut Claims)| {
+            let mut claims = claims(600);
+            change(&mut claims);
+            verifier.verify(&mint_hs256(SECRET, &claims).unwrap())
+        };
+        assert!(with(&|c| c.sub = "审".repeat(MAX_SUBJECT_CHARS)).is_ok());
+        assert_eq!(with(&|c| c.sub = "审".repeat(MAX_SUBJECT_CHARS + 1)), Err(TokenError::BadClaims));
+        assert_eq!(with(&|c| c.sub = " ".into()), Err(TokenError::BadClaims));
+        assert!(with(&|c| c.name = Some("名".repeat(MAX_SUBJECT_CHARS))).is_ok());
+        assert_eq!(with(&|c| c.name = Some("名".repeat(MAX_SUBJECT_CHARS + 1))), Err(TokenError::BadClaims));
+        assert!(with(&|c| c.purpose = Some("由".repeat(MAX_PURPOSE_CHARS))).is_ok());
+        assert_eq!(
+            with(&|c| c.purpose = Some("由".repeat(MAX_PURPOSE_CHARS + 1))),
+            Err(TokenError::BadClaims)
+        );
     }
 
     #[test]

@@ -38,9 +38,9 @@ pub struct CareSubjectFilter {
     /// Only subjects never visited or last visited at least this many days ago (see `daysSinceLastVisit`).
     pub not_visited_for_days: Option<i32>,
     /// Only subjects registered on or after this day.
-    pub registered_from: Option<NaiveDate>,
+    pub registered_from: Option<crate::scalars::Date>,
     /// Only subjects registered on or before this day.
-    pub registered_to: Option<NaiveDate>,
+    pub registered_to: Option<crate::scalars::Date>,
     /// Only subjects matching every one of these filters.
     pub and: Option<Vec<CareSubjectFilter>>,
     /// Only subjects matching at least one of these filters (an empty list matches nothing).

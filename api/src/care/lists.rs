@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use async_graphql::InputObject;
-use chrono::{DateTime, NaiveDate, Utc};
 use entities::{care_subject, care_visit, risk_assessment};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
@@ -30,9 +29,9 @@ pub struct CareVisitFilter {
     /// Only visits of one of these kinds (an empty list matches nothing).
     pub kind_in: Option<Vec<VisitKind>>,
     /// Only visits at or after this instant.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
     /// Only visits before this instant.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<crate::scalars::Timestamp>,
     /// Only visits by a visitor whose name contains this text (1 to 64 characters); only for roles that see
     /// visitors' names in clear (`FORBIDDEN` otherwise).
     pub visitor: Option<String>,
@@ -66,9 +65,9 @@ pub struct RiskAssessmentFilter {
     /// Only assessments with a risk level of at most this (0–5); sensitive like `minLevel`.
     pub max_level: Option<i32>,
     /// Only assessments made on or after this day.
-    pub assessed_from: Option<NaiveDate>,
+    pub assessed_from: Option<crate::scalars::Date>,
     /// Only assessments made on or before this day.
-    pub assessed_to: Option<NaiveDate>,
+    pub assessed_to: Option<crate::scalars::Date>,
     /// Only assessments matching every one of these filters.
     pub and: Option<Vec<RiskAssessmentFilter>>,
     /// Only assessments matching at least one of these filters (an empty list matches nothing).

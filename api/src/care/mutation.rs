@@ -37,6 +37,9 @@ pub const YOUTH_MAX_AGE: i32 = 25;
 /// Longest free-text note (visit, assessment) in characters.
 const MAX_NOTES: usize = 1000;
 
+/// The most members a care group may have: `CareSubject.careGroup` promises it.
+pub const MAX_CARE_GROUP_MEMBERS: u64 = 12;
+
 /// The severe-mental-disorder profile of a new care subject.
 #[derive(InputObject)]
 pub struct MentalHealthProfileInput {
@@ -57,7 +60,7 @@ pub struct MentalHealthProfileInput {
     /// Number of the insurance policy: required when insured, absent otherwise (at most 64 characters).
     pub insurance_policy_no: Option<String>,
     /// Last day the insurance covers: required when insured, absent otherwise.
-    pub insurance_expires_on: Option<NaiveDate>,
+    pub insurance_expires_on: Option<crate::scalars::Date>,
 }
 
 /// The community-corrections profile of a new care subject; supervision starts UNDER_SUPERVISION.
@@ -68,11 +71,11 @@ pub struct CorrectionProfileInput {
     /// The offence, e.g. 危险驾驶罪 (at most 200 characters).
     pub offence: String,
     /// Day the judicial office received the person (not in the future).
-    pub received_on: NaiveDate,
+    pub received_on: crate::scalars::Date,
     /// First day of supervision.
-    pub supervision_start: NaiveDate,
+    pub supervision_start: crate::scalars::Date,
     /// Last day of supervision, after its first day.
-    pub supervision_end: NaiveDate,
+    pub supervision_end: crate::scalars::Date,
 }
 
 /// The at-risk youth profile of a new care subject.
@@ -100,7 +103,7 @@ pub struct RegisterCareSubjectInput {
     /// 18-character identity card number; a person is registered at most once per category.
     pub id_number: String,
     /// Date of birth; must be the date in the identity card number. AT_RISK_YOUTH must be 14 to 25 years old.
-    pub birth_date: NaiveDate,
+    pub birth_date: crate::scalars::Date,
     /// 11-digit mobile number, if the person has one.
     pub phone: Option<String>,
     /// Home address (at most 255 characters).
@@ -222,7 +225,7 @@ fn valid_mental_health(input: &MentalHealthProfileInput) -> Result<ValidProfile,
         guardian_relation: Set(guardian_relation),
         guardian_insured: Set(input.guardian_insured),
         insurance_policy_no: Set(policy_no),
-        insurance_expires_on: Set(input.insurance_expires_on),
+        insurance_expires_on: Set(input.insurance_expires_on.map(Into::into)),
         created_at: NotSet,
     }))
 }
@@ -230,7 +233,7 @@ fn valid_mental_health(input: &MentalHealthProfileInput) -> Result<ValidProfile,
 fn valid_correction(input: &CorrectionProfileInput) -> Result<ValidProfile, ApiError> {
     const F: &str = "input.correction";
     let offence = validate::text(&format!("{F}.offence"), &input.offence, 200)?;
-    let received_on = not_future(&format!("{F}.receivedOn"), input.received_on)?;
+    let received_on = not_future(&format!("{F}.receivedOn"), input.received_on.0)?;
     if input.supervision_end <= input.supervision_start {
         return Err(ApiError::bad_input(format!("{F}.supervisionEnd"), "must be after supervisionStart"));
     }
@@ -239,8 +242,8 @@ fn valid_correction(input: &CorrectionProfileInput) -> Result<ValidProfile, ApiE
         correction_type: Set(input.correction_type.into()),
         offence: Set(offence),
         received_on: Set(received_on),
-        supervision_start: Set(input.supervision_start),
-        supervision_end: Set(input.supervision_end),
+        supervision_start: Set(input.supervision_start.0),
+        supervision_end: Set(input.supervision_end.0),
         released_on: Set(None),
         status: Set(DbSupervision::UnderSupervision),
         created_at: NotSet,
@@ -285,6 +288,7 @@ impl CareMutation {
     async fn register_care_subject(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The person, their grid and the profile of their category.")]
         input: RegisterCareSubjectInput,
     ) -> ApiResult<CareSubject> {
         let request = RequestData::of(ctx)?;
@@ -302,7 +306,7 @@ impl CareMutation {
         }
         let name = validate::text("input.name", &input.name, 64)?;
         let id_number = validate::id_number("input.idNumber", &input.id_number)?;
-        if birth_date_of(&id_number) != Some(input.birth_date) {
+        if birth_date_of(&id_number) != Some(input.birth_date.0) {
             return Err(ApiError::bad_input(
                 "input.birthDate",
                 "does not agree with the date in the identity card number",
@@ -310,7 +314,7 @@ impl CareMutation {
             .into());
         }
         let today = today();
-        let birth_date = not_future("input.birthDate", input.birth_date)?;
+        let birth_date = not_future("input.birthDate", input.birth_date.0)?;
         if category == DbCategory::AtRiskYouth {
             let age = age_on(birth_date, today);
             if !(YOUTH_MIN_AGE..=YOUTH_MAX_AGE).contains(&age) {
@@ -329,10 +333,11 @@ impl CareMutation {
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
         let now = Utc::now();
-        let pending_code = format!("pending-{}-{}", request.viewer.request_id, now.timestamp_micros());
-        let inserted = care_subject::ActiveModel {
-            id: NotSet,
-            code: Set(pending_code),
+        // The case code follows the row id, so concurrent registrations never compete for a code.
+        let id = crate::db::next_id::<care_subject::Entity, _>(&txn).await.map_err(ApiError::from)?;
+        care_subject::ActiveModel {
+            id: Set(id),
+            code: Set(format!("CS{id:07}")),
             category: Set(category),
             name: Set(name),
             gender: Set(input.gender.into()),
@@ -352,11 +357,6 @@ impl CareMutation {
         .map_err(|err| {
             ApiError::from_db(err, "a care subject of this category with this identity card number")
         })?;
-        // The case code follows the row id, so concurrent registrations never compete for a code.
-        let id = inserted.id;
-        let mut with_code: care_subject::ActiveModel = inserted.into();
-        with_code.code = Set(format!("CS{id:07}"));
-        with_code.update(&txn).await.map_err(ApiError::from)?;
         match profile {
             ValidProfile::Mental(mut row) => {
                 row.subject_id = Set(id);
@@ -393,7 +393,7 @@ impl CareMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the care subject.")] subject_id: ID,
         #[graphql(desc = "Risk level, 0 (none) to 5 (highest).")] level: i32,
-        #[graphql(desc = "Day of the assessment (not in the future).")] assessed_on: NaiveDate,
+        #[graphql(desc = "Day of the assessment (not in the future).")] assessed_on: crate::scalars::Date,
         #[graphql(desc = "The assessor's notes (at most 1000 characters).")] notes: Option<String>,
     ) -> ApiResult<CareSubject> {
         let request = RequestData::of(ctx)?;
@@ -402,7 +402,7 @@ impl CareMutation {
             .ok()
             .filter(|level| (0..=5).contains(level))
             .ok_or_else(|| ApiError::bad_input("level", "between 0 and 5"))?;
-        let assessed_on = not_future("assessedOn", assessed_on)?;
+        let assessed_on = not_future("assessedOn", assessed_on.0)?;
         let notes = validate::optional_text("notes", notes.as_deref(), MAX_NOTES)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
@@ -459,7 +459,8 @@ impl CareMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the care subject.")] subject_id: ID,
         #[graphql(desc = "What kind of contact it was.")] kind: VisitKind,
-        #[graphql(desc = "When the visit took place (not in the future).")] visited_at: DateTime<Utc>,
+        #[graphql(desc = "When the visit took place (not in the future).")]
+        visited_at: crate::scalars::Timestamp,
         #[graphql(
             desc = "Whether the person had taken their medication: required for MEDICATION_SUPERVISION, \
                           not allowed for other kinds."
@@ -469,7 +470,7 @@ impl CareMutation {
     ) -> ApiResult<CareVisit> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Visit, Action::Create).await?;
-        let visited_at = not_future_instant("visitedAt", visited_at)?;
+        let visited_at = not_future_instant("visitedAt", visited_at.0)?;
         match (kind, medication_taken) {
             (VisitKind::MedicationSupervision, None) => {
                 return Err(
@@ -532,6 +533,16 @@ impl CareMutation {
         let role: care_group_member::CareGroupRole = role.into();
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
+        let group =
+            care_group_member::Entity::find().filter(care_group_member::Column::SubjectId.eq(subject.id));
+        crate::db::ensure_room::<care_subject::Entity, _, _>(
+            &txn,
+            subject.id,
+            group,
+            MAX_CARE_GROUP_MEMBERS,
+            "the care group",
+        )
+        .await?;
         let existing = care_group_member::Entity::find()
             .filter(care_group_member::Column::SubjectId.eq(subject.id))
             .filter(care_group_member::Column::Role.eq(role))
@@ -580,11 +591,11 @@ impl CareMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the COMMUNITY_CORRECTION care subject.")] subject_id: ID,
         #[graphql(desc = "Day of release: not before the supervision started, not in the future.")]
-        released_on: NaiveDate,
+        released_on: crate::scalars::Date,
     ) -> ApiResult<CareSubject> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::CorrectionProfile, Action::Update).await?;
-        let released_on = not_future("releasedOn", released_on)?;
+        let released_on = not_future("releasedOn", released_on.0)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
         let profile = correction_profile::Entity::find_by_id(subject.id)

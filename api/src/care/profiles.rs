@@ -3,7 +3,6 @@
 //! subject's id, since a profile's key is its subject.
 
 use async_graphql::{Enum, Object};
-use chrono::NaiveDate;
 use entities::{care_group_member, correction_profile, mental_health_profile, youth_profile};
 
 use super::types::mask_keep_last_four;
@@ -136,8 +135,8 @@ impl MentalHealthProfile {
     }
 
     /// Last day the insurance covers, if insured.
-    async fn insurance_expires_on(&self) -> Option<NaiveDate> {
-        self.row.insurance_expires_on
+    async fn insurance_expires_on(&self) -> Option<crate::scalars::Date> {
+        self.row.insurance_expires_on.map(crate::scalars::Date)
     }
 }
 
@@ -161,23 +160,23 @@ impl CorrectionProfile {
     }
 
     /// Day the person was received by the judicial office.
-    async fn received_on(&self) -> NaiveDate {
-        self.row.received_on
+    async fn received_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.received_on)
     }
 
     /// First day of supervision.
-    async fn supervision_start(&self) -> NaiveDate {
-        self.row.supervision_start
+    async fn supervision_start(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.supervision_start)
     }
 
     /// Last day of supervision.
-    async fn supervision_end(&self) -> NaiveDate {
-        self.row.supervision_end
+    async fn supervision_end(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.supervision_end)
     }
 
     /// Day of release; null while still supervised.
-    async fn released_on(&self) -> Option<NaiveDate> {
-        self.row.released_on
+    async fn released_on(&self) -> Option<crate::scalars::Date> {
+        self.row.released_on.map(crate::scalars::Date)
     }
 
     /// Whether supervision is ongoing.

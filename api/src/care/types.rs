@@ -1,7 +1,7 @@
 //! The care subject, its GraphQL enums, and the masks that only this domain needs.
 
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entities::care_subject;
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
@@ -121,8 +121,8 @@ impl CareSubject {
     }
 
     /// Day the person was registered in the programme.
-    async fn registered_on(&self) -> NaiveDate {
-        self.row.registered_on
+    async fn registered_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.registered_on)
     }
 
     /// The grid the person lives in; null if outside your scope.
@@ -194,8 +194,8 @@ impl CareSubject {
     async fn visits(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only visits at or after this instant.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Only visits before this instant.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only visits at or after this instant.")] from: Option<crate::scalars::Timestamp>,
+        #[graphql(desc = "Only visits before this instant.")] to: Option<crate::scalars::Timestamp>,
         #[graphql(desc = "Only visits of this kind.")] kind: Option<VisitKind>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
@@ -207,19 +207,20 @@ impl CareSubject {
         RequestData::of(ctx)?.care.visits_of(self.row.id, args).await.map(Some)
     }
 
-    /// The care/help group (关爱帮扶小组) around the person: who supervises medication, who visits.
+    /// The care/help group (关爱帮扶小组) around the person: who supervises medication, who visits; at most 12
+    /// members.
     async fn care_group(&self, ctx: &Context<'_>) -> ApiResult<Vec<CareGroupMember>> {
         RequestData::of(ctx)?.care.care_group_of(self.row.id).await
     }
 
     /// When the record was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.created_at)
     }
 
     /// When the record last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.updated_at)
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entities::{care_visit, risk_assessment};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -56,8 +55,8 @@ impl CareVisit {
     }
 
     /// When the visit took place (UTC).
-    async fn visited_at(&self) -> DateTime<Utc> {
-        self.row.visited_at
+    async fn visited_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.visited_at)
     }
 
     /// Who visited (personal: masked as 张* for roles without personal access).
@@ -101,8 +100,8 @@ impl RiskAssessment {
     }
 
     /// Day of the assessment.
-    async fn assessed_on(&self) -> NaiveDate {
-        self.row.assessed_on
+    async fn assessed_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.assessed_on)
     }
 
     /// Who assessed (personal: masked as 张* for roles without personal access).
@@ -128,8 +127,8 @@ crate::connection_type!(RiskAssessmentConnection, RiskAssessmentEdge, RiskAssess
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VisitArgs {
     pub page: PageRequest,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
+    pub to: Option<crate::scalars::Timestamp>,
     pub kind: Option<VisitKind>,
 }
 

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ServerError};
 use futures_util::StreamExt;
@@ -178,8 +177,7 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html && http.query_string().is_empty() {
-        let page = GraphiQLSource::build().endpoint("/graphql").title("govgraph").finish();
-        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+        return super::graphiql::page();
     }
     let response_type = negotiate(&http);
     if http.query_string().len() > state.limits.max_body_bytes {
@@ -391,11 +389,10 @@ async fn run(
     }
 
     let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
-    let purpose = http
-        .headers()
-        .get(PURPOSE_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| value.trim().chars().take(200).collect::<String>());
+    let purpose = match stated_purpose(http) {
+        Ok(purpose) => purpose,
+        Err(rejection) => return refuse(&rejection, operation, Some((requested, budget))),
+    };
     let viewer = Viewer::new(identity.clone(), purpose, request_id, state.regions.clone());
     let read_log = viewer.read_log.clone();
     let data = RequestData::new(state.db.clone(), viewer);
@@ -429,13 +426,15 @@ async fn run(
         && let Err(err) = crate::audit::record_reads(&state.read_audit, &viewer, reads).await
     {
         tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
-        response = async_graphql::Response::from_errors(vec![ServerError::new(
-            "internal error: the access could not be audited",
-            None,
-        )]);
+        let (message, code) = if err.unavailable() {
+            ("the database is unavailable: the access could not be audited; retry later", code::UNAVAILABLE)
+        } else {
+            ("internal error: the access could not be audited", code::INTERNAL)
+        };
+        response = async_graphql::Response::from_errors(vec![ServerError::new(message, None)]);
         response.errors[0].extensions = Some({
             let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", code::INTERNAL);
+            ext.set("code", code);
             ext
         });
     }
@@ -452,8 +451,48 @@ async fn run(
             error.extensions.get_or_insert_with(Default::default).set("code", code::BAD_USER_INPUT);
         }
     }
+    ensure_codes(&mut response.errors);
     response.extensions.insert("cost".into(), cost_value(requested, budget));
     Outcome { response, request_error, method_not_allowed: false, no_store: false }
+}
+
+/// Gives every error that has none an `extensions.code`. Errors raised while async-graphql coerces a literal or
+/// a variable during execution (an `Int` out of range, a malformed custom scalar, a required variable not sent)
+/// carry a path but no code: those are `BAD_USER_INPUT`. Anything else without a code did not come through [`crate::error::ApiError`]:
+/// it is logged and answered as `INTERNAL` with a generic message, so that no internal detail leaks.
+fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        if error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some()) {
+            continue;
+        }
+        let coercion = error.message.starts_with("Failed to parse ")
+            || (error.message.starts_with("Variable ") && error.message.ends_with(" is not defined."));
+        let code = if coercion {
+            code::BAD_USER_INPUT
+        } else {
+            tracing::error!(message = %error.message, "an error without a code; answered as INTERNAL");
+            error.message = "internal error".to_owned();
+            code::INTERNAL
+        };
+        error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+}
+
+/// The purpose of access the request states in `X-Access-Purpose`: at most
+/// [`MAX_PURPOSE_CHARS`](crate::auth::jwt::MAX_PURPOSE_CHARS) characters of UTF-8, recorded whole in the audit
+/// trail (never shortened: a shortened purpose would misstate why someone looked).
+fn stated_purpose(http: &HttpRequest) -> Result<Option<String>, Rejection> {
+    let Some(value) = http.headers().get(PURPOSE_HEADER) else { return Ok(None) };
+    let text = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| Rejection::bad_input("the X-Access-Purpose header is not UTF-8"))?
+        .trim();
+    let max = crate::auth::jwt::MAX_PURPOSE_CHARS;
+    if text.chars().count() > max {
+        return Err(Rejection::bad_input(format!(
+            "the X-Access-Purpose header has at most {max} characters"
+        )));
+    }
+    Ok(Some(text.to_owned()).filter(|text| !text.is_empty()))
 }
 
 fn cost_value(requested: u64, limit: u64) -> async_graphql::Value {
@@ -478,16 +517,28 @@ fn body_of(outcome: Outcome) -> serde_json::Value {
     body
 }
 
-/// The HTTP response of one operation.
+/// Seconds a client is asked to wait before resending a request the database could not serve.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 1;
+
+/// The HTTP response of one operation: 503 with `Retry-After` when the database could not be reached.
 fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
-    let status = if outcome.request_error && response_type == ResponseType::GraphqlResponse {
+    let unavailable = outcome.response.errors.iter().any(|error| {
+        error.extensions.as_ref().and_then(|ext| ext.get("code"))
+            == Some(&async_graphql::Value::from(code::UNAVAILABLE))
+    });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if outcome.request_error && response_type == ResponseType::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     let mut builder = HttpResponse::build(status);
+    if unavailable {
+        builder.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECONDS.to_string()));
+    }
     builder.content_type(response_type.content_type());
-    if outcome.no_store {
+    if outcome.no_store || unavailable {
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
     } else if let Some(cache_control) = outcome.response.cache_control.value() {
         builder.insert_header((header::CACHE_CONTROL, cache_control));
@@ -542,5 +593,45 @@ fn operation_index(operation: OperationType) -> usize {
         OperationType::Query => 0,
         OperationType::Mutation => OPERATION_MUTATION,
         OperationType::Subscription => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(error: &ServerError) -> Option<String> {
+        match error.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_error_leaves_with_a_code_and_internal_ones_with_no_detail() {
+        let mut coded = ServerError::new("not allowed", None);
+        coded.extensions = Some({
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", code::FORBIDDEN);
+            ext
+        });
+        let mut errors = vec![
+            ServerError::new(
+                "Failed to parse \"Int\": Only integers from -2147483648 to 2147483647 are accepted.",
+                None,
+            ),
+            ServerError::new("Variable code is not defined.", None),
+            ServerError::new("relation \"volunteer\" does not exist", None),
+            coded,
+        ];
+        ensure_codes(&mut errors);
+        let codes: Vec<Option<String>> = errors.iter().map(code_of).collect();
+        assert_eq!(
+            codes,
+            [Some("BAD_USER_INPUT"), Some("BAD_USER_INPUT"), Some("INTERNAL"), Some("FORBIDDEN")]
+                .map(|c| c.map(str::to_owned))
+        );
+        assert_eq!(errors[2].message, "internal error");
+        assert_eq!(errors[3].message, "not allowed");
     }
 }

@@ -1,8 +1,9 @@
 //! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers, rate limits and persisted queries),
-//! `/healthz`, `/readyz`, `/metrics`, and one structured log line per request.
+//! GraphiQL's embedded files, `/healthz`, `/readyz`, `/metrics`, and one structured log line per request.
 
 pub mod cors;
 pub mod documents;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -66,6 +67,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route(graphiql::ASSET_ROUTE, web::get().to(graphiql::asset))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render));
@@ -89,7 +91,15 @@ pub async fn log_requests(
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
-    let result = next.call(req).await;
+    let mut result = next.call(req).await;
+    // Echoed so that callers and proxies can match their logs with ours, whether they sent it or we made it.
+    if let Ok(response) = &mut result
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&request_id)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+    }
     let status = match &result {
         Ok(response) => response.status().as_u16(),
         Err(err) => err.as_response_error().status_code().as_u16(),

@@ -1,7 +1,7 @@
 //! The funds: balances, totals per period and statements.
 
 use async_graphql::{Context, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entities::{ledger_entry, legal_aid_fund};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
@@ -108,8 +108,8 @@ impl Fund {
     }
 
     /// Day the fund was established.
-    async fn established_on(&self) -> NaiveDate {
-        self.row.established_on
+    async fn established_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.established_on)
     }
 
     /// Money in and out over a period (entries created in `[from, to)`; open-ended when an end is omitted).
@@ -117,14 +117,14 @@ impl Fund {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Start of the period (inclusive, UTC); the fund's beginning when omitted.")]
-        from: Option<DateTime<Utc>>,
+        from: Option<crate::scalars::Timestamp>,
         #[graphql(desc = "End of the period (exclusive, UTC); open-ended when omitted.")] to: Option<
             DateTime<Utc>,
         >,
     ) -> ApiResult<FundTotals> {
-        check_period(from, to)?;
+        check_period(from.map(Into::into), to)?;
         let request = RequestData::of(ctx)?;
-        let sums = sums(&request.db, self.row.id, from, to).await.map_err(ApiError::from)?;
+        let sums = sums(&request.db, self.row.id, from.map(Into::into), to).await.map_err(ApiError::from)?;
         Ok(FundTotals { sums })
     }
 
@@ -132,14 +132,21 @@ impl Fund {
     async fn statement(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Start of the period (inclusive, UTC).")] from: DateTime<Utc>,
-        #[graphql(desc = "End of the period (exclusive, UTC).")] to: DateTime<Utc>,
+        #[graphql(desc = "Start of the period (inclusive, UTC).")] from: crate::scalars::Timestamp,
+        #[graphql(desc = "End of the period (exclusive, UTC).")] to: crate::scalars::Timestamp,
     ) -> ApiResult<FundStatement> {
-        check_period(Some(from), Some(to))?;
+        check_period(Some(from.0), Some(to.0))?;
         let request = RequestData::of(ctx)?;
-        let before = sums(&request.db, self.row.id, None, Some(from)).await.map_err(ApiError::from)?;
-        let during = sums(&request.db, self.row.id, Some(from), Some(to)).await.map_err(ApiError::from)?;
-        Ok(FundStatement { fund_id: self.row.id, from, to, opening_fen: before.net_fen(), sums: during })
+        let before = sums(&request.db, self.row.id, None, Some(from.0)).await.map_err(ApiError::from)?;
+        let during =
+            sums(&request.db, self.row.id, Some(from.0), Some(to.0)).await.map_err(ApiError::from)?;
+        Ok(FundStatement {
+            fund_id: self.row.id,
+            from: from.0,
+            to: to.0,
+            opening_fen: before.net_fen(),
+            sums: during,
+        })
     }
 }
 
@@ -192,13 +199,13 @@ pub struct FundStatement {
 #[Object]
 impl FundStatement {
     /// Start of the period (inclusive, UTC).
-    async fn from(&self) -> DateTime<Utc> {
-        self.from
+    async fn from(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.from)
     }
 
     /// End of the period (exclusive, UTC).
-    async fn to(&self) -> DateTime<Utc> {
-        self.to
+    async fn to(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.to)
     }
 
     /// The balance at the start of the period.
@@ -250,3 +257,4 @@ impl FundStatement {
         Ok(LedgerEntryConnection::from_page(page, |row| LedgerEntry { row, access: access.clone() }))
     }
 }
+crate::connection_type!(FundConnection, FundEdge, Fund, "legal-aid funds");

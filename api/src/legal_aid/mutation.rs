@@ -11,7 +11,7 @@ use entities::ledger_entry::{self, EntryKind};
 use entities::legal_aid_application::{self, ApplicationState as State};
 use entities::legal_aid_fund::{self, FundKind};
 use entities::region;
-use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -159,6 +159,7 @@ impl LegalAidMutation {
     async fn submit_legal_aid_application(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The application: fund, region, applicant, case and amount.")]
         input: SubmitLegalAidApplicationInput,
     ) -> ApiResult<LegalAidApplication> {
         let request = RequestData::of(ctx)?;
@@ -168,12 +169,14 @@ impl LegalAidMutation {
         let phone = validate::mobile("input.applicantPhone", &input.applicant_phone)?;
         let summary = validate::text("input.caseSummary", &input.case_summary, 2000)?;
         let amount_fen = input.amount.positive_fen("input.amount")?;
+        let fund = validate::code("input.fund", &input.fund)?;
+        let region_code = validate::code("input.regionCode", &input.region_code)?;
         let row = retrying(|| {
             submit_once(
                 request,
                 &access,
-                &input.fund,
-                &input.region_code,
+                fund,
+                region_code,
                 (&name, &id_number, &phone),
                 &summary,
                 amount_fen,
@@ -224,7 +227,7 @@ impl LegalAidMutation {
         #[graphql(desc = "Unique key of this request (1 to 128 characters); reuse it to retry safely.")]
         idempotency_key: String,
         #[graphql(desc = "When a loan is to be repaid (revolving fund only, after today).")] due_on: Option<
-            NaiveDate,
+            crate::scalars::Date,
         >,
     ) -> ApiResult<LedgerPosting> {
         let request = RequestData::of(ctx)?;
@@ -232,7 +235,8 @@ impl LegalAidMutation {
         let id = parse_typed_id(&id, NodeType::LegalAidApplication, "id")?;
         let key = valid_key("idempotencyKey", &idempotency_key)?;
         let threshold = settings(ctx).dual_control_threshold_fen;
-        let moved = retrying(|| disburse_once(request, &access, id, &key, due_on, threshold)).await?;
+        let moved =
+            retrying(|| disburse_once(request, &access, id, &key, due_on.map(Into::into), threshold)).await?;
         posting_of(request, moved).await
     }
 
@@ -291,11 +295,11 @@ impl LegalAidMutation {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Ledger, Action::Create).await?;
         let amount_fen = amount.positive_fen("amount")?;
+        let fund = validate::code("fund", &fund)?;
         let memo = validate::text("memo", &memo, 200)?;
         let key = valid_key("idempotencyKey", &idempotency_key)?;
         let moved =
-            retrying(|| income_once(request, &access, fund.trim(), kind.into(), amount_fen, &memo, &key))
-                .await?;
+            retrying(|| income_once(request, &access, fund, kind.into(), amount_fen, &memo, &key)).await?;
         posting_of(request, moved).await
     }
 
@@ -345,9 +349,13 @@ async fn submit_once(
         .ok_or_else(|| ApiError::bad_input("input.regionCode", "no region with this code in your scope"))?;
     let now = Utc::now();
     let actor = request.viewer.subject();
-    let inserted = legal_aid_application::ActiveModel {
-        id: NotSet,
-        code: Set(format!("pending-{}-{}", request.viewer.request_id, now.timestamp_micros())),
+    // The code follows the row id (demo codes have four digits after the year, these six), so concurrent
+    // submissions never compete for a code. The year is China Standard Time's.
+    let id = crate::db::next_id::<legal_aid_application::Entity, _>(&txn).await?;
+    let year = (now + TimeDelta::hours(8)).year();
+    let row = legal_aid_application::ActiveModel {
+        id: Set(id),
+        code: Set(format!("LA{year}{id:06}")),
         fund_id: Set(fund.id),
         region_id: Set(region.id),
         applicant_name: Set(name.to_owned()),
@@ -370,13 +378,6 @@ async fn submit_once(
     }
     .insert(&txn)
     .await?;
-    // The code follows the row id (demo codes have four digits after the year, these six), so concurrent
-    // submissions never compete for a code. The year is China Standard Time's.
-    let year = (now + TimeDelta::hours(8)).year();
-    let mut with_code: legal_aid_application::ActiveModel = inserted.into();
-    let id = *with_code.id.as_ref();
-    with_code.code = Set(format!("LA{year}{id:06}"));
-    let row = with_code.update(&txn).await?;
     let detail = Some(format!("fund {}, amount {}", fund.code, format_fen(amount_fen)));
     record_change(
         &txn,

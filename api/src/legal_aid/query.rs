@@ -1,12 +1,12 @@
 //! Root fields of the legal-aid domain.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entities::legal_aid_application::{self, ApplicationState as State};
 use entities::legal_aid_fund;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
-use super::funds::Fund;
+use super::funds::{Fund, FundConnection};
 use super::scope;
 use super::types::{ApplicationState, FundKind, LegalAidApplication, LegalAidApplicationConnection};
 use crate::auth::viewer::in_subtree;
@@ -27,9 +27,9 @@ pub struct LegalAidApplicationFilter {
     /// Only applicants of the region with this code (any level); an unknown code matches nothing.
     pub in_region: Option<String>,
     /// Only applications submitted at or after this instant.
-    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_from: Option<crate::scalars::Timestamp>,
     /// Only applications submitted before this instant.
-    pub submitted_to: Option<DateTime<Utc>>,
+    pub submitted_to: Option<crate::scalars::Timestamp>,
     /// true: only loans still owed past their due date (today in UTC); false: all others.
     pub overdue: Option<bool>,
 }
@@ -48,7 +48,34 @@ pub struct LegalAidQuery;
 
 #[Object]
 impl LegalAidQuery {
-    /// The legal-aid funds (三金) you may see, with their balances, in code order.
+    /// The legal-aid funds (三金) you may see, with their balances, in the order they were set up, a page at a
+    /// time.
+    #[allow(clippy::too_many_arguments)]
+    async fn legal_aid_funds(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only funds of this kind.")] kind: Option<FundKind>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<FundConnection> {
+        let request = RequestData::of(ctx)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
+        let access = request.authorize(Resource::Fund, Action::Read).await?;
+        let mut select = legal_aid_fund::Entity::find().filter(scope::funds(access.scope.as_deref()));
+        if let Some(kind) = kind {
+            select = select.filter(legal_aid_fund::Column::Kind.eq(legal_aid_fund::FundKind::from(kind)));
+        }
+        let page =
+            fetch_page(&request.db, select, legal_aid_fund::Column::Id, |row| CursorKey::Int(row.id), &page)
+                .await?;
+        Ok(FundConnection::from_page(page, |row| Fund { row }))
+    }
+
+    /// The legal-aid funds you may see, all at once, in the order they were set up. Funds are set up by
+    /// operators, so nothing bounds their number: page through `legalAidFunds` instead.
+    #[graphql(deprecation = "unbounded: use `legalAidFunds`, which pages")]
     async fn funds(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,7 @@
 //! GraphQL types of the legal-aid domain: applications, ledger entries and the result of a money movement.
 
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use entities::{ledger_entry, legal_aid_application};
 
 use super::funds::Fund;
@@ -174,8 +174,8 @@ impl LegalAidApplication {
     }
 
     /// When a loan is due to be repaid; null for grants and before disbursement.
-    async fn due_on(&self) -> Option<NaiveDate> {
-        self.row.due_on
+    async fn due_on(&self) -> Option<crate::scalars::Date> {
+        self.row.due_on.map(crate::scalars::Date)
     }
 
     /// Whether a loan still owed is past its due date (today in UTC).
@@ -194,8 +194,8 @@ impl LegalAidApplication {
     }
 
     /// When it was submitted (UTC).
-    async fn submitted_at(&self) -> DateTime<Utc> {
-        self.row.submitted_at
+    async fn submitted_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.submitted_at)
     }
 
     /// Who submitted it (token subject).
@@ -204,8 +204,8 @@ impl LegalAidApplication {
     }
 
     /// When it was approved or rejected (UTC).
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.row.decided_at
+    async fn decided_at(&self) -> Option<crate::scalars::Timestamp> {
+        self.row.decided_at.map(crate::scalars::Timestamp)
     }
 
     /// Who approved or rejected it.
@@ -219,8 +219,8 @@ impl LegalAidApplication {
     }
 
     /// When the money was paid out (UTC).
-    async fn disbursed_at(&self) -> Option<DateTime<Utc>> {
-        self.row.disbursed_at
+    async fn disbursed_at(&self) -> Option<crate::scalars::Timestamp> {
+        self.row.disbursed_at.map(crate::scalars::Timestamp)
     }
 
     /// Who paid the money out.
@@ -229,13 +229,13 @@ impl LegalAidApplication {
     }
 
     /// When the application reached a final state (UTC).
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.row.closed_at
+    async fn closed_at(&self) -> Option<crate::scalars::Timestamp> {
+        self.row.closed_at.map(crate::scalars::Timestamp)
     }
 
     /// When the application last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.updated_at)
     }
 
     /// The ledger entries of this application (its history of money), oldest first.
@@ -337,8 +337,8 @@ impl LedgerEntry {
     }
 
     /// When the money moved (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.created_at)
     }
 }
 

@@ -13,8 +13,26 @@ use async_graphql::{Name, Value as ConstValue};
 
 use super::QueryLimits;
 
-/// Page size a list or connection field is assumed to return when the query names none.
+/// Page size a connection is assumed to return when the query names none (the API's default page).
 pub const DEFAULT_LIST_SIZE: u64 = 50;
+
+/// What one SQL statement costs, in rows: a field that fetches a relation may issue one.
+pub const STATEMENT_COST: u64 = 10;
+
+/// The bound a list field's description states as "at most N" (the first such phrase; digits, optionally with
+/// thousands separators), which the schema promises every plain list to carry.
+pub fn stated_bound(description: &str) -> Option<u64> {
+    let lower = description.to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut rest = lower.as_str();
+    while let Some(at) = rest.find("at most ") {
+        rest = &rest[at + "at most ".len()..];
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == ',').collect();
+        if let Ok(bound) = digits.trim_end_matches(',').replace(',', "").parse() {
+            return Some(bound);
+        }
+    }
+    None
+}
 
 /// What the lexical pass measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +115,8 @@ struct FieldType {
     list: bool,
     /// Whether the field takes `first` or `last`.
     paginated: bool,
+    /// The most items a plain list returns, as its description states it ("at most N").
+    bound: Option<u64>,
 }
 
 /// The fields of each object and interface type of the schema, read once from its SDL.
@@ -146,9 +166,10 @@ impl TypeModel {
                             .arguments
                             .iter()
                             .any(|arg| matches!(arg.node.name.node.as_str(), "first" | "last"));
+                        let bound = field.node.description.as_ref().and_then(|text| stated_bound(&text.node));
                         map.insert(
                             field.node.name.node.to_string(),
-                            FieldType { base: name.to_string(), list, paginated },
+                            FieldType { base: name.to_string(), list, paginated, bound },
                         );
                     }
                 }
@@ -167,7 +188,14 @@ impl TypeModel {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Measures {
     pub depth: u64,
+    /// The cost: every object the query can return (the product of the page sizes and list bounds along its
+    /// path) plus [`STATEMENT_COST`] for every field that can issue a statement. Scalars of an object already
+    /// fetched are free.
     pub cost: u64,
+    /// Objects the selection can return per object of its parent.
+    rows_per_parent: u64,
+    /// Fields that can issue a statement.
+    statements: u64,
     pub aliases: u64,
     pub directives: u64,
     pub root_fields: u64,
@@ -294,6 +322,11 @@ pub fn analyze(
     };
     let mut walker = Walker { document, variables, defaults, model, memo: HashMap::new(), stack: Vec::new() };
     let mut measures = walker.selection_set(&operation.selection_set.node, Some(root), false)?;
+    // The root's selection runs once; every root field costs at least 1.
+    measures.cost = measures
+        .rows_per_parent
+        .saturating_add(measures.statements.saturating_mul(STATEMENT_COST))
+        .max(measures.root_fields);
     let variable_directives: usize =
         operation.variable_definitions.iter().map(|definition| definition.node.directives.len()).sum();
     measures.directives = measures
@@ -348,22 +381,33 @@ impl Walker<'_> {
                     let ty = self.model.field(parent, name).cloned();
                     let mut part = Measures {
                         depth: 1,
-                        cost: 1,
                         aliases: u64::from(field.alias.is_some()),
                         directives: count(field.directives.len()),
                         root_fields: 1,
                         introspection: inside,
+                        ..Measures::default()
                     };
                     if !field.selection_set.node.items.is_empty() {
                         let child_parent = ty.as_ref().map(|ty| ty.base.clone());
                         let child =
                             self.selection_set(&field.selection_set.node, child_parent.as_deref(), inside)?;
-                        let multiplier = if inside { 1 } else { self.multiplier(field, parent, ty.as_ref()) };
                         part.depth = if inside { 1 } else { 1 + child.depth };
-                        part.cost = 1u64.saturating_add(multiplier.saturating_mul(child.cost));
                         part.aliases = part.aliases.saturating_add(child.aliases);
                         part.directives = part.directives.saturating_add(child.directives);
                         part.introspection |= child.introspection;
+                        if inside {
+                            // Introspection reads the schema in memory: each of its fields counts one.
+                            part.rows_per_parent = 1u64.saturating_add(child.rows_per_parent);
+                        } else {
+                            let multiplier = self.multiplier(field, parent, ty.as_ref());
+                            let own = if is_plumbing(parent, name) { 0 } else { multiplier };
+                            part.rows_per_parent =
+                                own.saturating_add(multiplier.saturating_mul(child.rows_per_parent));
+                            part.statements =
+                                u64::from(!is_plumbing(parent, name)).saturating_add(child.statements);
+                        }
+                    } else if inside {
+                        part.rows_per_parent = 1;
                     }
                     part
                 }
@@ -387,7 +431,8 @@ impl Walker<'_> {
                 }
             };
             total.depth = total.depth.max(part.depth);
-            total.cost = total.cost.saturating_add(part.cost);
+            total.rows_per_parent = total.rows_per_parent.saturating_add(part.rows_per_parent);
+            total.statements = total.statements.saturating_add(part.statements);
             total.aliases = total.aliases.saturating_add(part.aliases);
             total.directives = total.directives.saturating_add(part.directives);
             total.root_fields = total.root_fields.saturating_add(part.root_fields);
@@ -420,9 +465,9 @@ impl Walker<'_> {
         Ok(measures)
     }
 
-    /// How many times a field's selection is paid for: `first`/`last` (or [`DEFAULT_LIST_SIZE`]) for
-    /// connections and lists, 1 for single objects and for the lists inside a connection (`edges`, `nodes`),
-    /// which the connection's page size already counts.
+    /// How many objects a field returns per object of its parent: `first`/`last` (or [`DEFAULT_LIST_SIZE`]) for
+    /// connections, the stated bound (or [`DEFAULT_LIST_SIZE`] without one) for plain lists, 1 for single objects
+    /// and for the lists inside a connection (`edges`, `nodes`), which the connection's page size already counts.
     fn multiplier(
         &self,
         field: &async_graphql::parser::types::Field,
@@ -446,10 +491,18 @@ impl Walker<'_> {
         let inside_connection = parent.is_some_and(|parent| parent.ends_with("Connection"));
         match ty {
             Some(ty) if ty.paginated || ty.base.ends_with("Connection") => DEFAULT_LIST_SIZE,
-            Some(ty) if ty.list && !inside_connection => DEFAULT_LIST_SIZE,
+            Some(ty) if ty.list && !inside_connection => ty.bound.unwrap_or(DEFAULT_LIST_SIZE),
             _ => 1,
         }
     }
+}
+
+/// The fields that only unwrap a connection (`edges`, `nodes`, `node`, `pageInfo`): they return the objects the
+/// connection already counted, with no statement of their own.
+fn is_plumbing(parent: Option<&str>, name: &str) -> bool {
+    let Some(parent) = parent else { return false };
+    (parent.ends_with("Connection") && matches!(name, "edges" | "nodes" | "pageInfo"))
+        || (parent.ends_with("Edge") && name == "node")
 }
 
 /// A non-negative integer argument; negative numbers count as 0.
@@ -471,7 +524,7 @@ mod tests {
         type Viewer { subject: String! roles: [String!]! }
         type ItemConnection { edges: [ItemEdge!]! nodes: [Item!]! totalCount: Int! }
         type ItemEdge { node: Item! cursor: String! }
-        type Item { id: ID! name: String! tags: [Tag!]! }
+        type Item { id: ID! name: String! tags: [Tag!]! \"The labels: at most 3.\" labels: [Tag!]! }
         type Tag { name: String! }
         type Mutation { touch: Boolean! }
     ";
@@ -497,23 +550,39 @@ mod tests {
     }
 
     #[test]
-    fn connection_cost_is_page_size_times_selection() {
+    fn cost_counts_objects_along_each_path_and_statements() {
         let m =
             measure("{ items(first: 10) { edges { node { id name } } totalCount } }", serde_json::json!({}))
                 .expect("measured");
-        // node: 1 + 2; edges: 1 + 3; connection selection: 4 + 1 = 5; items: 1 + 10 × 5.
-        assert_eq!(m.cost, 51);
+        // 10 items, one statement; edges and node only unwrap them, scalars are free.
+        assert_eq!(m.cost, 10 + STATEMENT_COST);
         assert_eq!(m.depth, 4);
         let m = measure("query($n: Int = 3) { items(first: $n) { nodes { id } } }", serde_json::json!({}))
             .expect("measured");
-        assert_eq!(m.cost, 1 + 3 * 2);
+        assert_eq!(m.cost, 3 + STATEMENT_COST);
         let m = measure("query($n: Int) { items(first: $n) { nodes { id } } }", serde_json::json!({"n": 7}))
             .expect("measured");
-        assert_eq!(m.cost, 1 + 7 * 2);
+        assert_eq!(m.cost, 7 + STATEMENT_COST);
+        // A list without a stated bound counts the default page: 50 items with 50 tags each.
         let m = measure("{ items { nodes { tags { name } } } }", serde_json::json!({})).expect("measured");
-        assert_eq!(m.cost, 1 + 50 * (1 + (1 + 50)));
+        assert_eq!(m.cost, 50 + 50 * 50 + 2 * STATEMENT_COST);
+        // A list with a stated bound counts it: 10 items with at most 3 labels each.
+        let m = measure("{ items(first: 10) { nodes { labels { name } } } }", serde_json::json!({}))
+            .expect("measured");
+        assert_eq!(m.cost, 10 + 10 * 3 + 2 * STATEMENT_COST);
         let m = measure("{ viewer { subject roles } }", serde_json::json!({})).expect("measured");
-        assert_eq!(m.cost, 3);
+        assert_eq!(m.cost, 1 + STATEMENT_COST);
+        // A query of scalars only costs one per root field.
+        let m = measure("{ a: __typename b: __typename }", serde_json::json!({})).expect("measured");
+        assert_eq!(m.cost, 2);
+    }
+
+    #[test]
+    fn bounds_are_read_from_descriptions() {
+        assert_eq!(stated_bound("The teams, in the order they joined: at most 10."), Some(10));
+        assert_eq!(stated_bound("at\n    most 10,000 cells"), Some(10_000));
+        assert_eq!(stated_bound("At most a few, at most 4"), Some(4));
+        assert_eq!(stated_bound("A list of things."), None);
     }
 
     #[test]

@@ -16,12 +16,13 @@ use crate::auth::Role;
 
 /// Default deepest field nesting.
 pub const DEFAULT_MAX_DEPTH: usize = 12;
-/// Default cost budget.
-pub const DEFAULT_MAX_COMPLEXITY: u64 = 20_000;
-/// Default cost budget of `partner` tokens.
-pub const DEFAULT_MAX_COMPLEXITY_PARTNER: u64 = 5_000;
-/// Default cost budget of `analyst` tokens.
-pub const DEFAULT_MAX_COMPLEXITY_ANALYST: u64 = 10_000;
+/// Default cost budget: GitHub's limit of objects per query.
+pub const DEFAULT_MAX_COMPLEXITY: u64 = 500_000;
+/// Default cost budget of `partner` tokens: a statistics answer with every subtotal (at most 80,000 cells).
+pub const DEFAULT_MAX_COMPLEXITY_PARTNER: u64 = 100_000;
+/// Default cost budget of `analyst` tokens: 500 volunteers with their grids, parents and teams cost 12,000;
+/// 200 subjects with 10 visits and 3 mentorships with 5 outcomes each cost 6,500.
+pub const DEFAULT_MAX_COMPLEXITY_ANALYST: u64 = 100_000;
 /// Default largest number of aliased fields.
 pub const DEFAULT_MAX_ALIASES: u64 = 50;
 /// Default largest number of fields selected at the root of the operation.
@@ -46,8 +47,8 @@ pub struct QueryLimits {
     #[arg(long, env = "GOVGRAPH_MAX_DEPTH", default_value_t = DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
 
-    /// Cost budget of a request: a field costs 1, an object field 1 plus its selection, a list or connection
-    /// field 1 plus its `first`/`last` (default 50) times its selection.
+    /// Cost budget of a request: every object it can return (page sizes and list bounds multiplied along each
+    /// path; a connection without `first`/`last` counts 50) plus 10 for every field that can issue a statement.
     #[arg(long, env = "GOVGRAPH_MAX_COMPLEXITY", default_value_t = DEFAULT_MAX_COMPLEXITY)]
     pub max_complexity: u64,
 
@@ -185,9 +186,10 @@ mod tests {
     #[test]
     fn the_most_generous_role_budget_wins() {
         let limits = QueryLimits::default();
-        assert_eq!(limits.complexity_for(&[]), 20_000);
+        let limits = QueryLimits { max_complexity_partner: 5_000, max_complexity_analyst: 10_000, ..limits };
+        assert_eq!(limits.complexity_for(&[]), 500_000);
         assert_eq!(limits.complexity_for(&[Role::Partner]), 5_000);
         assert_eq!(limits.complexity_for(&[Role::Analyst, Role::Partner]), 10_000);
-        assert_eq!(limits.complexity_for(&[Role::Partner, Role::Admin]), 20_000);
+        assert_eq!(limits.complexity_for(&[Role::Partner, Role::Admin]), 500_000);
     }
 }

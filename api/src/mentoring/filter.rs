@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use async_graphql::InputObject;
-use chrono::NaiveDate;
 use entities::{mentor, mentoring_outcome, mentorship};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
@@ -45,9 +44,9 @@ pub struct MentorshipFilter {
     /// Only pairings with this status.
     pub status: Option<MentorshipStatus>,
     /// Only pairings that started on or after this day.
-    pub started_from: Option<NaiveDate>,
+    pub started_from: Option<crate::scalars::Date>,
     /// Only pairings that started on or before this day.
-    pub started_to: Option<NaiveDate>,
+    pub started_to: Option<crate::scalars::Date>,
     /// Only pairings that achieved at least one outcome of this kind.
     pub has_outcome: Option<OutcomeKind>,
     /// Every one of these filters holds.

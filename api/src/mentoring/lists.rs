@@ -26,9 +26,9 @@ pub struct MentoringSessionFilter {
     /// Only sessions of pairings with the mentor with this code, e.g. M00042.
     pub mentor_code: Option<String>,
     /// Only sessions held on or after this day.
-    pub held_from: Option<NaiveDate>,
+    pub held_from: Option<crate::scalars::Date>,
     /// Only sessions held on or before this day.
-    pub held_to: Option<NaiveDate>,
+    pub held_to: Option<crate::scalars::Date>,
     /// Only sessions matching every one of these filters.
     pub and: Option<Vec<MentoringSessionFilter>>,
     /// Only sessions matching at least one of these filters (an empty list matches nothing).
@@ -60,9 +60,9 @@ pub struct MentoringOutcomeFilter {
     /// Only outcomes of one of these kinds (an empty list matches nothing).
     pub kind_in: Option<Vec<OutcomeKind>>,
     /// Only outcomes achieved on or after this day.
-    pub achieved_from: Option<NaiveDate>,
+    pub achieved_from: Option<crate::scalars::Date>,
     /// Only outcomes achieved on or before this day.
-    pub achieved_to: Option<NaiveDate>,
+    pub achieved_to: Option<crate::scalars::Date>,
     /// Only outcomes matching every one of these filters.
     pub and: Option<Vec<MentoringOutcomeFilter>>,
     /// Only outcomes matching at least one of these filters (an empty list matches nothing).
@@ -171,7 +171,7 @@ impl BooleanFilter for MentoringSessionFilter {
             self.in_region.as_ref(),
             self.mentorship_id.as_ref(),
             self.mentor_code.as_ref(),
-            (self.held_from, self.held_to, "heldTo"),
+            (self.held_from.map(Into::into), self.held_to.map(Into::into), "heldTo"),
             codes,
         )
     }
@@ -213,7 +213,7 @@ impl BooleanFilter for MentoringOutcomeFilter {
             self.in_region.as_ref(),
             self.mentorship_id.as_ref(),
             self.mentor_code.as_ref(),
-            (self.achieved_from, self.achieved_to, "achievedTo"),
+            (self.achieved_from.map(Into::into), self.achieved_to.map(Into::into), "achievedTo"),
             codes,
         )
     }

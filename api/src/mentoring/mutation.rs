@@ -101,15 +101,20 @@ fn within_mentorship(field: &str, day: NaiveDate, row: &mentorship::Model) -> Re
 #[Object]
 impl MentoringMutation {
     /// Registers a life mentor attached to a region (any level) of your scope; the mentor starts active.
-    async fn register_mentor(&self, ctx: &Context<'_>, input: RegisterMentorInput) -> ApiResult<Mentor> {
+    async fn register_mentor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mentor: name, phone, occupation and region.")] input: RegisterMentorInput,
+    ) -> ApiResult<Mentor> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Mentor, Action::Create).await?;
         let name = validate::text("input.name", &input.name, 64)?;
         let phone = validate::mobile("input.phone", &input.phone)?;
         let occupation = validate::text("input.occupation", &input.occupation, 64)?;
+        let region_code = validate::code("input.regionCode", &input.region_code)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let region = region::Entity::find()
-            .filter(region::Column::Code.eq(input.region_code.trim()))
+            .filter(region::Column::Code.eq(region_code))
             .filter(access.scope_on_region())
             .one(&txn)
             .await
@@ -118,10 +123,11 @@ impl MentoringMutation {
                 ApiError::bad_input("input.regionCode", "no region with this code in your scope")
             })?;
         let now = Utc::now();
-        let pending_code = format!("pending-{}-{}", request.viewer.request_id, now.timestamp_micros());
-        let inserted = mentor::ActiveModel {
-            id: NotSet,
-            code: Set(pending_code),
+        // The mentor code follows the row id, so concurrent registrations never compete for a code.
+        let id = crate::db::next_id::<mentor::Entity, _>(&txn).await.map_err(ApiError::from)?;
+        mentor::ActiveModel {
+            id: Set(id),
+            code: Set(format!("M{id:05}")),
             name: Set(name),
             phone: Set(phone),
             occupation: Set(occupation),
@@ -132,11 +138,6 @@ impl MentoringMutation {
         .insert(&txn)
         .await
         .map_err(|err| ApiError::from_db(err, "a mentor with this code"))?;
-        // The mentor code follows the row id, so concurrent registrations never compete for a code.
-        let id = inserted.id;
-        let mut with_code: mentor::ActiveModel = inserted.into();
-        with_code.code = Set(format!("M{id:05}"));
-        with_code.update(&txn).await.map_err(ApiError::from)?;
         let detail = Some(format!("region {}", region.code));
         record_change(&txn, &request.viewer, "registerMentor", Resource::Mentor, [id], detail)
             .await
@@ -155,13 +156,13 @@ impl MentoringMutation {
         mentee_id: ID,
         #[graphql(desc = "What the pairing works towards (at most 500 characters).")] goal: Option<String>,
         #[graphql(desc = "Day the pairing starts (default today; not in the future).")] started_on: Option<
-            NaiveDate,
+            crate::scalars::Date,
         >,
     ) -> ApiResult<Mentorship> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Mentorship, Action::Create).await?;
         let goal = validate::optional_text("goal", goal.as_deref(), 500)?;
-        let started_on = not_future("startedOn", started_on.unwrap_or_else(today))?;
+        let started_on = not_future("startedOn", started_on.map_or_else(today, NaiveDate::from))?;
         let mentee_key = parse_typed_id(&mentee_id, NodeType::CareSubject, "menteeId")?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let mentor = mentor_in_scope(&txn, &access, &mentor_id, "mentorId").await?;
@@ -213,7 +214,7 @@ impl MentoringMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the mentorship.")] mentorship_id: ID,
         #[graphql(desc = "Day of the meeting: not before the pairing started, not in the future.")]
-        held_on: NaiveDate,
+        held_on: crate::scalars::Date,
         #[graphql(desc = "Duration in whole minutes, 1 to 600.")] minutes: i32,
         #[graphql(desc = "What the meeting was about (at most 128 characters).")] topic: String,
         #[graphql(desc = "The mentor's notes (at most 2000 characters).")] notes: Option<String>,
@@ -225,7 +226,7 @@ impl MentoringMutation {
         }
         let topic = validate::text("topic", &topic, 128)?;
         let notes = validate::optional_text("notes", notes.as_deref(), 2000)?;
-        let held_on = not_future("heldOn", held_on)?;
+        let held_on = not_future("heldOn", held_on.0)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
         if pairing.status != DbMentorshipStatus::Active {
@@ -267,13 +268,13 @@ impl MentoringMutation {
         #[graphql(desc = "Global ID of the mentorship.")] mentorship_id: ID,
         #[graphql(desc = "What was achieved.")] kind: OutcomeKind,
         #[graphql(desc = "Day it was achieved: within the pairing, not in the future.")]
-        achieved_on: NaiveDate,
+        achieved_on: crate::scalars::Date,
         #[graphql(desc = "What happened, in words (at most 2000 characters).")] description: Option<String>,
     ) -> ApiResult<MentoringOutcome> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Mentorship, Action::Create).await?;
         let description = validate::optional_text("description", description.as_deref(), 2000)?;
-        let achieved_on = not_future("achievedOn", achieved_on)?;
+        let achieved_on = not_future("achievedOn", achieved_on.0)?;
         let kind: mentoring_outcome::OutcomeKind = kind.into();
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
@@ -325,11 +326,11 @@ impl MentoringMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the mentorship.")] mentorship_id: ID,
         #[graphql(desc = "Day the pairing ended: not before it started, not in the future.")]
-        ended_on: NaiveDate,
+        ended_on: crate::scalars::Date,
     ) -> ApiResult<Mentorship> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Mentorship, Action::Update).await?;
-        let ended_on = not_future("endedOn", ended_on)?;
+        let ended_on = not_future("endedOn", ended_on.0)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
         if pairing.status != DbMentorshipStatus::Active {

@@ -1,7 +1,7 @@
 //! GraphQL types of the mentoring domain: mentors, mentorships, mentees, sessions and outcomes.
 
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use entities::{care_subject, mentor, mentoring_outcome, mentoring_session, mentorship};
 
 use super::loader::{MentorshipArgs, OutcomeArgs};
@@ -145,13 +145,13 @@ impl Mentorship {
     }
 
     /// Day the pairing started.
-    async fn started_on(&self) -> NaiveDate {
-        self.row.started_on
+    async fn started_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.started_on)
     }
 
     /// Day the pairing ended; null while it is active.
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.row.ended_on
+    async fn ended_on(&self) -> Option<crate::scalars::Date> {
+        self.row.ended_on.map(crate::scalars::Date)
     }
 
     /// The mentor; null if the mentor is attached to a region outside your scope.
@@ -248,8 +248,8 @@ impl MentoringSession {
     }
 
     /// Day of the meeting.
-    async fn held_on(&self) -> NaiveDate {
-        self.row.held_on
+    async fn held_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.held_on)
     }
 
     /// Duration in whole minutes.
@@ -300,8 +300,8 @@ impl MentoringOutcome {
     }
 
     /// Day it was achieved.
-    async fn achieved_on(&self) -> NaiveDate {
-        self.row.achieved_on
+    async fn achieved_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.achieved_on)
     }
 
     /// What happened, in words (personal: null for roles without personal access).

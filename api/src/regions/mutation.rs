@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
-use entities::grid_team_member;
+use entities::{grid_team_member, region};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter};
 
@@ -43,6 +43,9 @@ pub struct UpdateGridTeamMemberInput {
     pub duty: Option<String>,
 }
 
+/// The most members a grid's service team may have: `Region.team` and `gridTeam` promise it.
+pub const MAX_TEAM_MEMBERS: u64 = 30;
+
 /// Mutations of the grid teams.
 #[derive(Default)]
 pub struct RegionsMutation;
@@ -81,7 +84,7 @@ impl RegionsMutation {
     async fn add_grid_team_member(
         &self,
         ctx: &Context<'_>,
-        input: AddGridTeamMemberInput,
+        #[graphql(desc = "The member: grid, role, name, phone and duties.")] input: AddGridTeamMemberInput,
     ) -> ApiResult<GridTeamMember> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::GridTeam, Action::Create).await?;
@@ -90,6 +93,15 @@ impl RegionsMutation {
         let duty = validate::optional_text("input.duty", input.duty.as_deref(), 128)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
+        let team = grid_team_member::Entity::find().filter(grid_team_member::Column::GridId.eq(grid.id));
+        crate::db::ensure_room::<region::Entity, _, _>(
+            &txn,
+            grid.id,
+            team,
+            MAX_TEAM_MEMBERS,
+            "the grid's team",
+        )
+        .await?;
         let duplicate = grid_team_member::Entity::find()
             .filter(grid_team_member::Column::GridId.eq(grid.id))
             .filter(grid_team_member::Column::Name.eq(name.as_str()))
@@ -127,6 +139,7 @@ impl RegionsMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the team member.")] id: ID,
+        #[graphql(desc = "The fields to change; omitted ones stay as they are (at least one).")]
         input: UpdateGridTeamMemberInput,
     ) -> ApiResult<GridTeamMember> {
         let request = RequestData::of(ctx)?;

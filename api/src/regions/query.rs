@@ -103,7 +103,8 @@ impl RegionsQuery {
         RequestData::of(ctx)?.regions.region_by_code(&code).await
     }
 
-    /// The management-service team of a grid, by grid code. Public: no sign-in needed (联系方式全公开).
+    /// The management-service team of a grid, by grid code: at most 30 members. Public: no sign-in needed
+    /// (联系方式全公开).
     async fn grid_team(
         &self,
         ctx: &Context<'_>,
@@ -205,9 +206,10 @@ pub async fn grid_in_scope<C: sea_orm::ConnectionTrait>(
     code: &str,
     field: &str,
 ) -> Result<region::Model, ApiError> {
+    let code = crate::validate::code(field, code)?;
     grids_in_scope(conn, access, [code])
         .await?
-        .remove(code.trim())
+        .remove(code)
         .ok_or_else(|| ApiError::bad_input(field, "no grid with this code in your scope"))
 }
 

@@ -1,7 +1,6 @@
 //! GraphQL types of the region tree.
 
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, Utc};
 use entities::{grid_team_member, region};
 
 use super::counts::RegionCount;
@@ -84,12 +83,14 @@ impl Region {
         }
     }
 
-    /// The regions one level down, ordered by code. A region has at most a few dozen children.
+    /// The regions one level down, ordered by code: at most 100 (the region tree is reference data; its largest
+    /// family, a district's townships, has 14).
     async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
         RequestData::of(ctx)?.regions.children_of(self.0.id).await
     }
 
-    /// The regions above this one that are within your scope, from the top down (the region itself excluded).
+    /// The regions above this one that are within your scope, from the top down (the region itself excluded): at
+    /// most 4, as the tree has five levels.
     async fn ancestors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
         let codes: Vec<String> = self
             .0
@@ -101,7 +102,7 @@ impl Region {
         RequestData::of(ctx)?.regions.regions_by_codes(codes).await
     }
 
-    /// The grid's management-service team (empty above grid level).
+    /// The grid's management-service team: at most 30 members (empty above grid level).
     async fn team(&self, ctx: &Context<'_>) -> ApiResult<Vec<GridTeamMember>> {
         RequestData::of(ctx)?.regions.team_of(self.0.id).await
     }
@@ -161,8 +162,8 @@ impl Region {
     }
 
     /// When the region was registered in the system (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.0.created_at)
     }
 }
 

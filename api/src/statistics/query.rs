@@ -17,6 +17,10 @@ use crate::legal_aid::money::format_fen;
 use crate::regions::types::RegionLevel;
 use crate::request::RequestData;
 
+/// The most cells one grouping may have (`cells`); each subtotal grouping has at most as many, so `totals` has at
+/// most seven times as many (the subsets of three dimensions but the full one). Larger answers are refused.
+pub const MAX_CELLS: usize = 10_000;
+
 /// What cells are grouped by.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StatisticsDimension {
@@ -56,9 +60,11 @@ pub struct StatisticsResult {
     pub region_level: Option<RegionLevel>,
     /// Whether disclosure control (small-cell suppression) was applied to this result.
     pub disclosure_controlled: bool,
-    /// One cell per combination of the grouping keys that has any rows, ordered by region, period, category.
+    /// One cell per combination of the grouping keys that has any rows, ordered by region, period, category; at
+    /// most 10000 (a larger grouping is refused with `QUERY_TOO_COMPLEX`).
     pub cells: Vec<StatisticsCell>,
-    /// With `withTotals`: the grand total and every subtotal (each grouping by a subset of `groupBy`).
+    /// With `withTotals`: the grand total and every subtotal (each grouping by a subset of `groupBy`); at most
+    /// 70000.
     pub totals: Option<Vec<StatisticsCell>>,
 }
 
@@ -121,9 +127,11 @@ impl StatisticsQuery {
         #[graphql(desc = "Only this calendar year (Asia/Shanghai) of the measure's date. Not for partners.")]
         year: Option<i32>,
         #[graphql(desc = "Only from this local day on (inclusive). Not for partners.")] from: Option<
-            NaiveDate,
+            crate::scalars::Date,
         >,
-        #[graphql(desc = "Only up to this local day (inclusive). Not for partners.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only up to this local day (inclusive). Not for partners.")] to: Option<
+            crate::scalars::Date,
+        >,
         #[graphql(desc = "Only rows under the region with this code, within your scope. Not for partners.")]
         in_region: Option<String>,
         #[graphql(desc = "Also return the grand total and all subtotals.", default = false)]
@@ -199,6 +207,7 @@ impl StatisticsQuery {
             };
             subtrees.push(region::subtree_bounds(&found.path));
         }
+        let (from, to) = (from.map(NaiveDate::from), to.map(NaiveDate::from));
         let mut window = match (from, to) {
             (None, None) => None,
             (from, to) => Some((from.unwrap_or(NaiveDate::MIN), to.unwrap_or(NaiveDate::MAX))),
@@ -240,6 +249,12 @@ impl StatisticsQuery {
                 visited_since,
             };
             let mut rows = grouping.rows(&request.db).await?;
+            if rows.len() > MAX_CELLS {
+                return Err(ApiError::TooComplex(format!(
+                    "more than {MAX_CELLS} cells: group by a coarser region level or period, or ask for fewer years"
+                ))
+                .into());
+            }
             rows.sort_by(|a, b| {
                 (&a.region_code, &a.period, &a.category).cmp(&(&b.region_code, &b.period, &b.category))
             });

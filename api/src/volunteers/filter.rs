@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use async_graphql::{Enum, InputObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use entities::{service_record, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -22,9 +21,9 @@ pub struct ServedInFilter {
     /// The grid or any region above it where the service took place.
     pub region_code: String,
     /// Service that started at or after this instant.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
     /// Service that started before this instant.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<crate::scalars::Timestamp>,
     /// Only service of this activity.
     pub activity: Option<ActivityType>,
 }
@@ -40,9 +39,9 @@ pub struct VolunteerFilter {
     /// Registration codes starting with this text; for roles that see names in clear, also names starting with it.
     pub search: Option<String>,
     /// Only volunteers registered on or after this day.
-    pub registered_from: Option<NaiveDate>,
+    pub registered_from: Option<crate::scalars::Date>,
     /// Only volunteers registered on or before this day.
-    pub registered_to: Option<NaiveDate>,
+    pub registered_to: Option<crate::scalars::Date>,
     /// Only volunteers carrying this badge.
     pub badge: Option<BadgeKind>,
     /// Only members of the team with this code.
@@ -207,9 +206,9 @@ pub struct ServiceRecordFilter {
     /// Only service of this activity.
     pub activity: Option<ActivityType>,
     /// Only service that started at or after this instant.
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
     /// Only service that started before this instant.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<crate::scalars::Timestamp>,
     /// Only stints at least this many minutes long.
     pub min_minutes: Option<i32>,
     /// Only records matching every one of these filters.

@@ -37,7 +37,7 @@ pub struct RegisterVolunteerInput {
     /// Code of the home grid, which must lie in your scope.
     pub grid_code: String,
     /// Day of registration (default: today).
-    pub registered_on: Option<NaiveDate>,
+    pub registered_on: Option<crate::scalars::Date>,
 }
 
 /// Changes to a volunteer's details; omitted fields stay as they are.
@@ -70,13 +70,17 @@ async fn team_in_scope<C: ConnectionTrait>(
     access: &Access,
     code: &str,
 ) -> Result<volunteer_team::Model, ApiError> {
+    let code = validate::code("teamCode", code)?;
     volunteer_team::Entity::find()
-        .filter(volunteer_team::Column::Code.eq(code.trim()))
+        .filter(volunteer_team::Column::Code.eq(code))
         .filter(access.scope_on(volunteer_team::Column::RegionId))
         .one(conn)
         .await?
         .ok_or_else(|| ApiError::bad_input("teamCode", "no team with this code in your scope"))
 }
+
+/// The most teams a volunteer may belong to: `Volunteer.teams` promises it.
+pub const MAX_TEAMS_PER_VOLUNTEER: u64 = 10;
 
 /// Re-reads a volunteer after the change, as the caller may see it.
 async fn reload(request: &RequestData, id: i64) -> ApiResult<Volunteer> {
@@ -90,6 +94,7 @@ impl VolunteersMutation {
     async fn register_volunteer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The volunteer: name, identity, phone and home grid.")]
         input: RegisterVolunteerInput,
     ) -> ApiResult<Volunteer> {
         let request = RequestData::of(ctx)?;
@@ -97,15 +102,18 @@ impl VolunteersMutation {
         let name = validate::text("input.name", &input.name, 64)?;
         let id_number = validate::id_number("input.idNumber", &input.id_number)?;
         let phone = validate::mobile("input.phone", &input.phone)?;
-        let registered_on =
-            validate::not_future("input.registeredOn", input.registered_on.unwrap_or_else(validate::today))?;
+        let registered_on = validate::not_future(
+            "input.registeredOn",
+            input.registered_on.map_or_else(validate::today, NaiveDate::from),
+        )?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
         let now = Utc::now();
-        let pending_code = format!("pending-{}-{}", request.viewer.request_id, now.timestamp_micros());
-        let inserted = volunteer::ActiveModel {
-            id: NotSet,
-            code: Set(pending_code),
+        // The registration code follows the row id, so concurrent registrations never compete for a code.
+        let id = crate::db::next_id::<volunteer::Entity, _>(&txn).await.map_err(ApiError::from)?;
+        volunteer::ActiveModel {
+            id: Set(id),
+            code: Set(format!("V{id:07}")),
             name: Set(name),
             gender: Set(input.gender.into()),
             id_number: Set(id_number),
@@ -119,11 +127,6 @@ impl VolunteersMutation {
         .insert(&txn)
         .await
         .map_err(|err| ApiError::from_db(err, "a volunteer with this identity card number"))?;
-        // The registration code follows the row id, so concurrent registrations never compete for a code.
-        let mut with_code: volunteer::ActiveModel = inserted.into();
-        let id = *with_code.id.as_ref();
-        with_code.code = Set(format!("V{id:07}"));
-        with_code.update(&txn).await.map_err(ApiError::from)?;
         record_change(&txn, &request.viewer, "registerVolunteer", Resource::Volunteer, [id], None)
             .await
             .map_err(ApiError::from)?;
@@ -136,6 +139,7 @@ impl VolunteersMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global ID of the volunteer.")] id: ID,
+        #[graphql(desc = "The fields to change; omitted ones stay as they are (at least one).")]
         input: UpdateVolunteerInput,
     ) -> ApiResult<Volunteer> {
         let request = RequestData::of(ctx)?;
@@ -216,6 +220,16 @@ impl VolunteersMutation {
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
         let team = team_in_scope(&txn, &access, &team_code).await?;
+        let teams = volunteer_team_membership::Entity::find()
+            .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id));
+        crate::db::ensure_room::<volunteer::Entity, _, _>(
+            &txn,
+            row.id,
+            teams,
+            MAX_TEAMS_PER_VOLUNTEER,
+            "the volunteer's list of teams",
+        )
+        .await?;
         volunteer_team_membership::ActiveModel {
             id: NotSet,
             team_id: Set(team.id),
@@ -302,12 +316,16 @@ impl VolunteersMutation {
     }
 
     /// Logs one stint of service by an active volunteer of your scope.
-    async fn log_service(&self, ctx: &Context<'_>, input: LogServiceInput) -> ApiResult<ServiceRecord> {
+    async fn log_service(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who served where, when, how long and doing what.")] input: LogServiceInput,
+    ) -> ApiResult<ServiceRecord> {
         let mut logged = log_batch(ctx, std::slice::from_ref(&input), |_| "input".to_owned()).await?;
         logged.pop().ok_or_else(|| ApiError::Internal("logService inserted nothing".into()).into())
     }
 
-    /// Logs up to 500 stints of service at once: all of them, or — if any is invalid — none, with the error
+    /// Logs at most 500 stints of service at once: all of them, or — if any is invalid — none, with the error
     /// naming the offending record (`records[3].minutes`).
     async fn log_service_batch(
         &self,

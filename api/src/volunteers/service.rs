@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, Utc};
 use entities::service_record;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -57,8 +56,8 @@ impl ServiceRecord {
     }
 
     /// When the service started (UTC).
-    async fn started_at(&self) -> DateTime<Utc> {
-        self.row.started_at
+    async fn started_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.started_at)
     }
 
     /// Duration in whole minutes.
@@ -88,8 +87,8 @@ crate::connection_type!(ServiceRecordConnection, ServiceRecordEdge, ServiceRecor
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServiceRecordArgs {
     pub page: PageRequest,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
+    pub to: Option<crate::scalars::Timestamp>,
     pub activity: Option<ActivityType>,
 }
 
@@ -136,8 +135,8 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
 /// A period for service totals; open ends are unbounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Period {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+    pub from: Option<crate::scalars::Timestamp>,
+    pub to: Option<crate::scalars::Timestamp>,
 }
 
 /// Minutes of service per volunteer over a period, summed in the database for a whole page of volunteers.

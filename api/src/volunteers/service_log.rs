@@ -30,7 +30,7 @@ pub struct LogServiceInput {
     /// What the volunteer did.
     pub activity: ActivityType,
     /// When the service started (not in the future).
-    pub started_at: DateTime<Utc>,
+    pub started_at: crate::scalars::Timestamp,
     /// Duration in whole minutes, 1 to 1440.
     pub minutes: i32,
     /// An optional remark (at most 500 characters).
@@ -49,6 +49,7 @@ struct ValidService {
 fn validated_service(input: &LogServiceInput, field: &str) -> Result<ValidService, ApiError> {
     let volunteer_id =
         parse_typed_id(&input.volunteer_id, NodeType::Volunteer, &format!("{field}.volunteerId"))?;
+    validate::code(&format!("{field}.gridCode"), &input.grid_code)?;
     if !(1..=1440).contains(&input.minutes) {
         return Err(ApiError::bad_input(format!("{field}.minutes"), "between 1 and 1440"));
     }
@@ -59,7 +60,7 @@ fn validated_service(input: &LogServiceInput, field: &str) -> Result<ValidServic
     Ok(ValidService {
         volunteer_id,
         activity: input.activity,
-        started_at: input.started_at,
+        started_at: input.started_at.0,
         minutes: input.minutes,
         note,
     })

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entities::{volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -58,8 +57,8 @@ impl Badge {
     }
 
     /// The day it was granted.
-    async fn granted_on(&self) -> NaiveDate {
-        self.row.granted_on
+    async fn granted_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.granted_on)
     }
 }
 
@@ -123,8 +122,8 @@ impl VolunteerTeam {
     }
 
     /// When the team was registered (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.created_at)
     }
 }
 
@@ -150,8 +149,8 @@ impl TeamMembership {
     }
 
     /// The day the volunteer joined.
-    async fn joined_on(&self) -> NaiveDate {
-        self.membership.joined_on
+    async fn joined_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.membership.joined_on)
     }
 }
 

@@ -1,7 +1,6 @@
 //! GraphQL types of the volunteer domain.
 
 use async_graphql::{Context, Enum, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entities::volunteer;
 
 use crate::auth::mask;
@@ -81,8 +80,8 @@ impl Volunteer {
     }
 
     /// Day of registration.
-    async fn registered_on(&self) -> NaiveDate {
-        self.row.registered_on
+    async fn registered_on(&self) -> crate::scalars::Date {
+        crate::scalars::Date(self.row.registered_on)
     }
 
     /// The volunteer's home grid; null if outside your scope.
@@ -94,8 +93,12 @@ impl Volunteer {
     async fn service_minutes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Count service that started before this instant.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<
+            crate::scalars::Timestamp,
+        >,
+        #[graphql(desc = "Count service that started before this instant.")] to: Option<
+            crate::scalars::Timestamp,
+        >,
     ) -> ApiResult<i64> {
         RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await
     }
@@ -104,20 +107,24 @@ impl Volunteer {
     async fn service_hours(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Count service that started before this instant.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Count service that started at or after this instant.")] from: Option<
+            crate::scalars::Timestamp,
+        >,
+        #[graphql(desc = "Count service that started before this instant.")] to: Option<
+            crate::scalars::Timestamp,
+        >,
     ) -> ApiResult<f64> {
         let minutes =
             RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await?;
         Ok((minutes as f64 / 60.0 * 100.0).round() / 100.0)
     }
 
-    /// The teams the volunteer belongs to, in the order they joined.
+    /// The teams the volunteer belongs to, in the order they joined: at most 10.
     async fn teams(&self, ctx: &Context<'_>) -> ApiResult<Vec<TeamMembership>> {
         RequestData::of(ctx)?.volunteers.teams_of(self.row.id).await
     }
 
-    /// The badges the volunteer carries.
+    /// The badges the volunteer carries: at most 3, one of each kind.
     async fn badges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Badge>> {
         RequestData::of(ctx)?.volunteers.badges_of(self.row.id).await
     }
@@ -127,8 +134,12 @@ impl Volunteer {
     async fn service_records(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only records that started at or after this instant.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Only records that started before this instant.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only records that started at or after this instant.")] from: Option<
+            crate::scalars::Timestamp,
+        >,
+        #[graphql(desc = "Only records that started before this instant.")] to: Option<
+            crate::scalars::Timestamp,
+        >,
         #[graphql(desc = "Only records of this activity.")] activity: Option<ActivityType>,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
@@ -141,13 +152,13 @@ impl Volunteer {
     }
 
     /// When the record was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.created_at)
     }
 
     /// When the record last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> crate::scalars::Timestamp {
+        crate::scalars::Timestamp(self.row.updated_at)
     }
 }
 
