@@ -8,9 +8,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
+use sea_orm::{Condition, DatabaseConnection};
 
-use crate::auth::viewer::Access;
 use crate::error::ApiError;
 use crate::regions::directory::RegionDirectory;
 
@@ -156,42 +155,18 @@ pub async fn compile<F: BooleanFilter>(
     Ok(condition(filter, &context))
 }
 
-/// [`compile`], joined with the caller's scope on `column`: the whole `WHERE` of a scoped list.
-///
-/// When the filter's top level confines the rows to the subtree of a region that lies inside the scope
-/// (`inRegion` of a region the caller may see), every row it matches is in scope already, and the scope's
-/// predicate would only give the planner a second semi-join over `region` to cost. It is left out then; in
-/// every other case (no `inRegion`, an unknown code, a region outside or above the scope, `inRegion` only
-/// under `or`/`not`) it is kept.
-pub async fn compile_within_scope<F: BooleanFilter, C: ColumnTrait>(
+/// [`compile`], with the path of the region every matching row lies under when the filter's top level confines
+/// the rows to one (`inRegion`), for [`crate::scope::read_filtered`].
+pub async fn compile_confined<F: BooleanFilter>(
     db: &DatabaseConnection,
     regions: &RegionDirectory,
     filter: &F,
     path: &str,
     names_visible: bool,
-    access: &Access,
-    column: C,
-) -> Result<Condition, ApiError> {
+) -> Result<(Condition, Option<String>), ApiError> {
     let context = prepare(db, regions, filter, path, names_visible).await?;
-    let confining_path = filter.confining_region().and_then(|code| context.path(code));
-    Ok(within_scope(condition(filter, &context), confining_path, access, column))
-}
-
-/// `filtered` AND the caller's scope on `column`, leaving the scope out only when `confining_path` (the path of
-/// a region every row matching `filtered` lies under) is inside the scope.
-pub fn within_scope<C: ColumnTrait>(
-    filtered: Condition,
-    confining_path: Option<&str>,
-    access: &Access,
-    column: C,
-) -> Condition {
-    let confined_within_scope = match (&access.scope, confining_path) {
-        (Some(scope), Some(path)) => path.starts_with(&scope.path),
-        // Public data read without a token: there is no scope predicate to begin with.
-        (None, _) => true,
-        (Some(_), None) => false,
-    };
-    if confined_within_scope { filtered } else { Condition::all().add(access.scope_on(column)).add(filtered) }
+    let confining_path = filter.confining_region().and_then(|code| context.path(code)).map(str::to_owned);
+    Ok((condition(filter, &context), confining_path))
 }
 
 async fn prepare<F: BooleanFilter>(

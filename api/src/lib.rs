@@ -21,6 +21,7 @@ pub mod regions;
 pub mod request;
 pub mod scalars;
 pub mod schema;
+pub mod scope;
 pub mod seed;
 pub mod server;
 pub mod statistics;

@@ -103,7 +103,7 @@ async fn sqlite_chain_end_and_new_ids<C: ConnectionTrait>(
     txn: &C,
     count: i64,
 ) -> Result<(Vec<i64>, String), DbErr> {
-    let last = audit_event::Entity::find()
+    let last = crate::scope::unscoped::<audit_event::Entity>(crate::scope::Unscoped::AuditChain)
         .select_only()
         .column(audit_event::Column::Id)
         .column(audit_event::Column::Hash)
@@ -285,7 +285,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<ChainReport, DbErr> {
     let mut after = i64::MIN;
     let mut events = 0u64;
     loop {
-        let batch = audit_event::Entity::find()
+        let batch = crate::scope::unscoped::<audit_event::Entity>(crate::scope::Unscoped::AuditChain)
             .filter(audit_event::Column::Id.gt(after))
             .order_by_asc(audit_event::Column::Id)
             .limit(1000)
@@ -294,10 +294,11 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<ChainReport, DbErr> {
         let Some(last) = batch.last() else { break };
         after = last.id;
         let ids: Vec<i64> = batch.iter().map(|event| event.id).collect();
-        let records = audit_event_record::Entity::find()
-            .filter(audit_event_record::Column::EventId.is_in(ids))
-            .all(db)
-            .await?;
+        let records =
+            crate::scope::unscoped::<audit_event_record::Entity>(crate::scope::Unscoped::AuditChain)
+                .filter(audit_event_record::Column::EventId.is_in(ids))
+                .all(db)
+                .await?;
         let mut by_event: std::collections::HashMap<i64, Vec<(String, i64)>> =
             std::collections::HashMap::new();
         for record in records {

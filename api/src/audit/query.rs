@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
-use entities::{audit_event, audit_event_record, region};
+use entities::{audit_event, audit_event_record};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
-use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
@@ -157,15 +156,7 @@ impl Loader<NestedKey<PageRequest>> for RecordPagesByEvent {
         keys: &[NestedKey<PageRequest>],
     ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::AuditEvent, Action::Read).await?;
-        let select_for = |_: &PageRequest| {
-            let events_in_scope = Query::select()
-                .column(audit_event::Column::Id)
-                .from(audit_event::Entity)
-                .cond_where(events_in_scope(&access))
-                .to_owned();
-            audit_event_record::Entity::find()
-                .filter(audit_event_record::Column::EventId.in_subquery(events_in_scope))
-        };
+        let select_for = |_: &PageRequest| crate::scope::read::<audit_event_record::Entity>(&access);
         let nesting = || Nesting {
             parent: audit_event_record::Column::EventId,
             key: audit_event_record::Column::Id,
@@ -190,14 +181,8 @@ impl Loader<i64> for RecordsByEvent {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::AuditEvent, Action::Read).await?;
-        let events_in_scope = Query::select()
-            .column(audit_event::Column::Id)
-            .from(audit_event::Entity)
-            .cond_where(events_in_scope(&access))
-            .to_owned();
-        let rows = audit_event_record::Entity::find()
+        let rows = crate::scope::read::<audit_event_record::Entity>(&access)
             .filter(audit_event_record::Column::EventId.is_in(keys.iter().copied()))
-            .filter(audit_event_record::Column::EventId.in_subquery(events_in_scope))
             .order_by_asc(audit_event_record::Column::Id)
             .all(&self.db)
             .await
@@ -208,16 +193,6 @@ impl Loader<i64> for RecordsByEvent {
         }
         Ok(grouped)
     }
-}
-
-/// Events of callers whose token region lies in the viewer's subtree.
-fn events_in_scope(access: &Access) -> Condition {
-    let codes = Query::select()
-        .column(region::Column::Code)
-        .from(region::Entity)
-        .cond_where(access.scope_on_region())
-        .to_owned();
-    Condition::all().add(audit_event::Column::RegionCode.in_subquery(codes))
 }
 
 /// Which audit events to return; all conditions combine with AND.
@@ -256,7 +231,7 @@ impl AuditQuery {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::AuditEvent, Action::Read).await?;
         let filter = filter.unwrap_or_default();
-        let mut select = audit_event::Entity::find().filter(events_in_scope(&access));
+        let mut select = crate::scope::read::<audit_event::Entity>(&access);
         if let Some(about) = &filter.about {
             let (node_type, id) = parse_global_id(about, "filter.about")?;
             let events_about = Query::select()

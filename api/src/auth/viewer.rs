@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use entities::region;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
 use super::jwt::{Claims, TokenError};
@@ -28,46 +26,6 @@ pub enum Identity {
     Token { claims: Box<Claims>, roles: Vec<Role> },
 }
 
-/// `column IN (ids of the regions in the subtree rooted at the region with materialized path `path`)`: the
-/// predicate that scopes every table with a region or grid foreign key.
-///
-/// A grid's subtree is the grid alone, and there the predicate is `column = (SELECT id … WHERE path = …)`:
-/// PostgreSQL then treats the column as one known value, so an index that starts with it also gives the rows
-/// in order (a grid's newest service records are the last entries of `(grid_id, started_at)`, not a sort of
-/// all of the grid's records).
-pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
-    if region::is_grid_path(path) {
-        let grid_id: SelectStatement = Query::select()
-            .column(region::Column::Id)
-            .from(region::Entity)
-            .and_where(Expr::col((region::Entity, region::Column::Path)).eq(path_bound(path.to_owned())))
-            .to_owned();
-        return Condition::all().add(column.into_expr().eq(Expr::SubQuery(None, Box::new(grid_id.into()))));
-    }
-    let region_ids: SelectStatement = Query::select()
-        .column(region::Column::Id)
-        .from(region::Entity)
-        .cond_where(region_in_subtree(path))
-        .to_owned();
-    Condition::all().add(column.in_subquery(region_ids))
-}
-
-/// `region.path` within the subtree rooted at the region with materialized path `path`, the bounds written
-/// into the statement (see [`region::path_literal`]: with bound parameters a city-wide scope was planned as
-/// 2,564 index probes, 200 ms where hashing the regions takes 1.5 ms).
-pub fn region_in_subtree(path: &str) -> Condition {
-    let (low, high) = region::subtree_bounds(path);
-    let path_column = || Expr::col((region::Entity, region::Column::Path));
-    Condition::all().add(path_column().gte(path_bound(low))).add(path_column().lt(path_bound(high)))
-}
-
-fn path_bound(bound: String) -> Expr {
-    match region::path_literal(&bound) {
-        Some(literal) => Expr::cust(literal),
-        None => Expr::val(bound),
-    }
-}
-
 /// The region subtree a token may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -80,16 +38,6 @@ pub struct Scope {
 impl Scope {
     pub fn new(region_id: i64, region_code: String, path: String) -> Self {
         Self { region_id, region_code, path }
-    }
-
-    /// `region.path` within the subtree.
-    pub fn region_condition(&self) -> Condition {
-        region_in_subtree(&self.path)
-    }
-
-    /// `column IN (regions of the subtree)`, for a table's region or grid foreign key.
-    pub fn contains<C: ColumnTrait>(&self, column: C) -> Condition {
-        in_subtree(column, &self.path)
     }
 }
 
@@ -147,6 +95,19 @@ pub struct Access {
 }
 
 impl Access {
+    /// An access to `resource` within `scope` showing public fields, for unit tests of what the scope renders.
+    #[cfg(test)]
+    pub fn for_tests(resource: Resource, scope: Option<Scope>) -> Self {
+        Self {
+            resource,
+            fields: FieldClass::Public,
+            scope: scope.map(Arc::new),
+            has_purpose: false,
+            audit_entity: resource.as_str(),
+            read_log: Arc::default(),
+        }
+    }
+
     /// The same access, auditing the records it reveals as records of kind `entity` (for example a profile,
     /// keyed by its subject's id, is recorded as part of the `care_subject`).
     pub fn recorded_as(mut self, entity: &'static str) -> Self {
@@ -182,22 +143,6 @@ impl Access {
         }
         self.read_log.note(self.audit_entity, id, FieldClass::Sensitive);
         Ok(value)
-    }
-
-    /// The scope predicate on a table's region/grid column; no restriction for anonymous public reads.
-    pub fn scope_on<C: ColumnTrait>(&self, column: C) -> Condition {
-        match &self.scope {
-            Some(scope) => scope.contains(column),
-            None => Condition::all(),
-        }
-    }
-
-    /// The scope predicate on the `region` table itself.
-    pub fn scope_on_region(&self) -> Condition {
-        match &self.scope {
-            Some(scope) => scope.region_condition(),
-            None => Condition::all(),
-        }
     }
 }
 
@@ -329,38 +274,5 @@ impl Viewer {
             Identity::Refused(reason) => ApiError::Unauthenticated(reason.to_string()),
             _ => ApiError::Unauthenticated("send `Authorization: Bearer <token>`".into()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use entities::volunteer;
-    use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
-
-    #[test]
-    fn subtree_bounds_are_literals_only_when_they_are_code_characters() {
-        let scoped =
-            volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, "/330900/330902/"));
-        let sql = scoped.build(DbBackend::Postgres).to_string();
-        assert!(sql.contains(r#""region"."path" >= ('/330900/330902/')"#), "{sql}");
-        assert!(sql.contains(r#""region"."path" < ('/330900/3309020')"#), "{sql}");
-
-        let grid = "/330900/330902/330902003/330902003005/330902003005007/";
-        let one_grid = volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, grid));
-        let sql = one_grid.build(DbBackend::Postgres).to_string();
-        assert!(
-            sql.contains(&format!(
-                r#""volunteer"."region_id" = (SELECT "id" FROM "region" WHERE "region"."path" = ('{grid}'))"#
-            )),
-            "{sql}"
-        );
-
-        let hostile = "/330900/' OR '1'='1/";
-        let statement = volunteer::Entity::find()
-            .filter(in_subtree(volunteer::Column::RegionId, hostile))
-            .build(DbBackend::Postgres);
-        assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
-        assert_eq!(statement.values.map(|values| values.0.len()), Some(2), "{}", statement.sql);
     }
 }

@@ -13,7 +13,6 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
 use super::types::{CareCategory, SubjectStatus};
-use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
 use crate::filter::{MAX_SEARCH_CHARS, contains_pattern, nothing, prefix_pattern};
 use crate::regions::directory::RegionDirectory;
@@ -152,7 +151,7 @@ impl Env {
         let mut parts: Vec<Condition> = Vec::new();
         if let Some(code) = &filter.in_region {
             let part = match self.paths.get(code) {
-                Some(path) => in_subtree(care_subject::Column::RegionId, path),
+                Some(path) => crate::scope::within::<care_subject::Entity>(path),
                 None => nothing(),
             };
             parts.push(part);

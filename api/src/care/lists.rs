@@ -9,7 +9,6 @@ use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::visits::VisitKind;
-use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, check_search, contains_pattern, nothing};
 
@@ -93,15 +92,6 @@ pub fn uses<F: BooleanFilter>(filter: &F, test: &impl Fn(&F) -> bool) -> bool {
         || filter.none_of().is_some_and(|part| uses(part, test))
 }
 
-/// `SELECT id FROM care_subject WHERE <grid in the subtree with path `path`>`.
-fn subjects_in_subtree(path: &str) -> SelectStatement {
-    Query::select()
-        .column(care_subject::Column::Id)
-        .from(care_subject::Entity)
-        .cond_where(in_subtree(care_subject::Column::RegionId, path))
-        .to_owned()
-}
-
 /// `SELECT id FROM care_subject WHERE code = <code>`.
 fn subjects_with_code(code: &str) -> SelectStatement {
     Query::select()
@@ -142,9 +132,7 @@ impl BooleanFilter for CareVisitFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => {
-                    Condition::all().add(care_visit::Column::SubjectId.in_subquery(subjects_in_subtree(path)))
-                }
+                Some(path) => crate::scope::within::<care_visit::Entity>(path),
                 None => nothing(),
             });
         }
@@ -224,8 +212,7 @@ impl BooleanFilter for RiskAssessmentFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => Condition::all()
-                    .add(risk_assessment::Column::SubjectId.in_subquery(subjects_in_subtree(path))),
+                Some(path) => crate::scope::within::<risk_assessment::Entity>(path),
                 None => nothing(),
             });
         }

@@ -11,7 +11,6 @@ use entities::{
     care_group_member, care_subject, care_visit, correction_profile, mental_health_profile, risk_assessment,
     youth_profile,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
@@ -28,24 +27,6 @@ use crate::loader_batch::{RequestLoader, batched};
 use crate::pagination::{NestedKey, Page};
 use crate::request::loader_error;
 
-/// `SELECT id FROM care_subject WHERE <region in the caller's subtree>`: the scope of every table that hangs
-/// off a care subject.
-pub fn subjects_in_scope(access: &Access) -> SelectStatement {
-    Query::select()
-        .column(care_subject::Column::Id)
-        .from(care_subject::Entity)
-        .cond_where(access.scope_on(care_subject::Column::RegionId))
-        .to_owned()
-}
-
-/// Those of `ids` that are care subjects in the caller's scope, as a subquery, for loaders keyed by subject: with
-/// the ids inside it stays a few primary-key lookups instead of every subject of the scope materialized first.
-pub fn subjects_in_scope_among(access: &Access, ids: &[i64]) -> SelectStatement {
-    let mut among = subjects_in_scope(access);
-    among.and_where(Expr::col((care_subject::Entity, care_subject::Column::Id)).is_in(ids.iter().copied()));
-    among
-}
-
 /// Care subjects by id, within the caller's scope.
 pub struct SubjectById {
     db: DatabaseConnection,
@@ -58,9 +39,8 @@ impl Loader<i64> for SubjectById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
-        let rows = care_subject::Entity::find()
+        let rows = crate::scope::read::<care_subject::Entity>(&access)
             .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
-            .filter(access.scope_on(care_subject::Column::RegionId))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -81,7 +61,7 @@ pub struct RowsBySubject<E: EntityTrait> {
 
 impl<E> Loader<i64> for RowsBySubject<E>
 where
-    E: EntityTrait,
+    E: crate::scope::Scoped,
     E::Model: Clone + Send + Sync + 'static,
 {
     type Value = Vec<E::Model>;
@@ -89,9 +69,8 @@ where
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, self.resource, Action::Read).await?;
-        let rows = E::find()
+        let rows = crate::scope::read_among::<E>(&access, keys)
             .filter(self.subject.is_in(keys.iter().copied()))
-            .filter(self.subject.in_subquery(subjects_in_scope_among(&access, keys)))
             .order_by_asc(self.order)
             .all(&self.db)
             .await
@@ -116,12 +95,11 @@ impl Loader<i64> for LastVisitBySubject {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Visit, Action::Read).await?;
-        let rows: Vec<(i64, DateTime<Utc>)> = care_visit::Entity::find()
+        let rows: Vec<(i64, DateTime<Utc>)> = crate::scope::read_among::<care_visit::Entity>(&access, keys)
             .select_only()
             .column(care_visit::Column::SubjectId)
             .column_as(care_visit::Column::VisitedAt.max(), "last_visit")
             .filter(care_visit::Column::SubjectId.is_in(keys.iter().copied()))
-            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope_among(&access, keys)))
             .group_by(care_visit::Column::SubjectId)
             .into_tuple()
             .all(&self.db)
@@ -290,8 +268,8 @@ impl CareLoaders {
     /// A visit by id; `None` when absent or out of scope.
     pub async fn visit_by_id(&self, id: i64) -> ApiResult<Option<CareVisit>> {
         let access = self.authorize(Resource::Visit).await?;
-        let row = care_visit::Entity::find_by_id(id)
-            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+        let row = crate::scope::read::<care_visit::Entity>(&access)
+            .filter(care_visit::Column::Id.eq(id))
             .one(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -301,8 +279,8 @@ impl CareLoaders {
     /// A risk assessment by id; `None` when absent or out of scope.
     pub async fn assessment_by_id(&self, id: i64) -> ApiResult<Option<RiskAssessment>> {
         let access = self.authorize(Resource::MentalHealthProfile).await?.recorded_as("risk_assessment");
-        let row = risk_assessment::Entity::find_by_id(id)
-            .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
+        let row = crate::scope::read::<risk_assessment::Entity>(&access)
+            .filter(risk_assessment::Column::Id.eq(id))
             .one(&self.db)
             .await
             .map_err(ApiError::from)?;

@@ -12,8 +12,7 @@ use entities::{
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::profiles::{CareGroupRole, CorrectionType, SchoolStatus, YouthKind};
@@ -145,8 +144,8 @@ async fn subject_in_scope<C: ConnectionTrait>(
     field: &str,
 ) -> Result<care_subject::Model, ApiError> {
     let id = parse_typed_id(id, NodeType::CareSubject, field)?;
-    care_subject::Entity::find_by_id(id)
-        .filter(access.scope_on(care_subject::Column::RegionId))
+    crate::scope::read::<care_subject::Entity>(access)
+        .filter(care_subject::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound("care subject"))
@@ -426,7 +425,7 @@ impl CareMutation {
         .await
         .map_err(ApiError::from)?;
         // The newest assessment sets the current level; on the same day the later record wins.
-        let newest: Option<i16> = risk_assessment::Entity::find()
+        let newest: Option<i16> = crate::scope::read::<risk_assessment::Entity>(&access)
             .select_only()
             .column(risk_assessment::Column::Level)
             .filter(risk_assessment::Column::SubjectId.eq(subject.id))
@@ -533,8 +532,8 @@ impl CareMutation {
         let role: care_group_member::CareGroupRole = role.into();
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        let group =
-            care_group_member::Entity::find().filter(care_group_member::Column::SubjectId.eq(subject.id));
+        let group = crate::scope::read::<care_group_member::Entity>(&access)
+            .filter(care_group_member::Column::SubjectId.eq(subject.id));
         crate::db::ensure_room::<care_subject::Entity, _, _>(
             &txn,
             subject.id,
@@ -543,7 +542,7 @@ impl CareMutation {
             "the care group",
         )
         .await?;
-        let existing = care_group_member::Entity::find()
+        let existing = crate::scope::read::<care_group_member::Entity>(&access)
             .filter(care_group_member::Column::SubjectId.eq(subject.id))
             .filter(care_group_member::Column::Role.eq(role))
             .filter(care_group_member::Column::Name.eq(name.as_str()))
@@ -598,7 +597,8 @@ impl CareMutation {
         let released_on = not_future("releasedOn", released_on.0)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        let profile = correction_profile::Entity::find_by_id(subject.id)
+        let profile = crate::scope::read::<correction_profile::Entity>(&access)
+            .filter(correction_profile::Column::SubjectId.eq(subject.id))
             .one(&txn)
             .await
             .map_err(ApiError::from)?

@@ -3,18 +3,17 @@
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 use entities::{care_subject, care_visit, risk_assessment};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::filter::{CareSubjectFilter, prepare};
 use super::lists::{CareVisitFilter, CareVisitOrder, RiskAssessmentFilter, RiskAssessmentOrder};
-use super::loader::subjects_in_scope;
 use super::types::{CareSubject, CareSubjectConnection};
 use super::visits::{CareVisit, CareVisitConnection, RiskAssessment, RiskAssessmentConnection};
 use crate::auth::mask;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::filter::{compile, within_scope};
+use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
 use crate::regions::directory::RegionDirectory;
@@ -95,19 +94,17 @@ pub async fn subject_condition(
     Ok(prepare(filter)?.compile(db, regions, names_in_clear, today).await?.0)
 }
 
-/// [`subject_condition`] joined with the caller's scope: the whole `WHERE` of the care-subject list. The scope
-/// predicate is left out only when the filter's top-level `inRegion` names a region inside the scope, so that
-/// every subject it matches is in scope already (see [`crate::filter::compile_within_scope`]).
-pub async fn subject_condition_within_scope(
+/// The care subjects the caller may read that match `filter` (see [`crate::scope::read_filtered`]).
+pub async fn subjects_matching(
     db: &sea_orm::DatabaseConnection,
     regions: &RegionDirectory,
     access: &Access,
     filter: &CareSubjectFilter,
-) -> Result<sea_orm::Condition, ApiError> {
+) -> Result<sea_orm::Select<care_subject::Entity>, ApiError> {
     let names_in_clear = access.fields >= FieldClass::Personal;
     let today = Utc::now().date_naive();
     let (filtered, confining_path) = prepare(filter)?.compile(db, regions, names_in_clear, today).await?;
-    Ok(within_scope(filtered, confining_path.as_deref(), access, care_subject::Column::RegionId))
+    Ok(crate::scope::read_filtered::<care_subject::Entity>(access, filtered, confining_path.as_deref()))
 }
 
 /// Refuses a filter on the (sensitive) risk level unless the caller could read the level itself.
@@ -150,14 +147,13 @@ impl CareQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::CareSubject, Action::Read).await?;
-        let condition = match &filter {
+        let select = match &filter {
             Some(filter) => {
                 check_subject_filter(request, filter).await?;
-                subject_condition_within_scope(&request.db, request.viewer.regions(), &access, filter).await?
+                subjects_matching(&request.db, request.viewer.regions(), &access, filter).await?
             }
-            None => access.scope_on(care_subject::Column::RegionId),
+            None => crate::scope::read::<care_subject::Entity>(&access),
         };
-        let select = care_subject::Entity::find().filter(condition);
         let ordering = subject_ordering(order_by, &access)?;
         let page =
             fetch_page_in_order(&request.db, select, care_subject::Column::Id, |row| row.id, ordering, &page)
@@ -180,9 +176,8 @@ impl CareQuery {
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::CareSubject, Action::Read).await?;
-                let row = care_subject::Entity::find()
+                let row = crate::scope::read::<care_subject::Entity>(&access)
                     .filter(care_subject::Column::Code.eq(code))
-                    .filter(access.scope_on(care_subject::Column::RegionId))
                     .one(&request.db)
                     .await
                     .map_err(ApiError::from)?;
@@ -211,8 +206,7 @@ impl CareQuery {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Visit, Action::Read).await?;
         let names_in_clear = access.fields >= FieldClass::Personal;
-        let mut select = care_visit::Entity::find()
-            .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
+        let mut select = crate::scope::read::<care_visit::Entity>(&access);
         let mut searches_visitor = false;
         if let Some(filter) = &filter {
             searches_visitor = filter.uses_visitor();
@@ -275,8 +269,7 @@ impl CareQuery {
             .await?
             .recorded_as("risk_assessment");
         let names_in_clear = access.fields >= FieldClass::Personal;
-        let mut select = risk_assessment::Entity::find()
-            .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
+        let mut select = crate::scope::read::<risk_assessment::Entity>(&access);
         let mut filters_level = false;
         if let Some(filter) = &filter {
             filters_level = filter.uses_level();

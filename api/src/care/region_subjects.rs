@@ -3,7 +3,7 @@
 //!
 //! A subject belongs to every region above its grid, so the parent of a row is not a column of `care_subject`:
 //! the statement joins each requested region to the grids of its subtree (the same materialized-path range as
-//! [`crate::auth::viewer::in_subtree`]) and numbers each region's rows with window functions, in the requested
+//! [`crate::scope::in_subtree`]) and numbers each region's rows with window functions, in the requested
 //! order, from the cursor on. It returns at most `limit + 1` rows and the exact total per region.
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use entities::{care_subject, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, JoinType};
-use sea_orm::{Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{Condition, DatabaseConnection, QueryFilter, QueryTrait};
 
 use super::filter::CareSubjectFilter;
 use super::query::{CareSubjectOrder, check_subject_filter, subject_condition, subject_ordering};
@@ -151,10 +151,7 @@ async fn fetch_pages(
     if let Some(before) = &page.before {
         in_page = in_page.add(beyond(before, ordering.as_ref(), false));
     }
-    let mut inner = care_subject::Entity::find()
-        .filter(access.scope_on(care_subject::Column::RegionId))
-        .filter(condition)
-        .into_query();
+    let mut inner = crate::scope::read::<care_subject::Entity>(access).filter(condition).into_query();
     inner
         .join_as(
             JoinType::InnerJoin,

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
 use entities::{care_visit, risk_assessment};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
-use super::loader::subjects_in_scope;
 use super::types::CareSubject;
 use crate::auth::mask;
 use crate::auth::viewer::Access;
@@ -154,8 +153,7 @@ impl Loader<NestedKey<VisitArgs>> for VisitsBySubject {
     ) -> Result<HashMap<NestedKey<VisitArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Visit, Action::Read).await?;
         let select_for = |args: &VisitArgs| {
-            let mut select = care_visit::Entity::find()
-                .filter(care_visit::Column::SubjectId.in_subquery(subjects_in_scope(&access)));
+            let mut select = crate::scope::read::<care_visit::Entity>(&access);
             if let Some(from) = args.from {
                 select = select.filter(care_visit::Column::VisitedAt.gte(from));
             }
@@ -191,10 +189,7 @@ impl Loader<NestedKey<AssessmentArgs>> for AssessmentsBySubject {
         keys: &[NestedKey<AssessmentArgs>],
     ) -> Result<HashMap<NestedKey<AssessmentArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::MentalHealthProfile, Action::Read).await?;
-        let select_for = |_: &AssessmentArgs| {
-            risk_assessment::Entity::find()
-                .filter(risk_assessment::Column::SubjectId.in_subquery(subjects_in_scope(&access)))
-        };
+        let select_for = |_: &AssessmentArgs| crate::scope::read::<risk_assessment::Entity>(&access);
         let nesting = || Nesting {
             parent: risk_assessment::Column::SubjectId,
             key: risk_assessment::Column::Id,

@@ -4,10 +4,9 @@ use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 use entities::{ledger_entry, legal_aid_fund};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QuerySelect};
 
 use super::money::Money;
-use super::scope;
 use super::types::{FundKind, LedgerEntry, LedgerEntryConnection};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
@@ -47,7 +46,7 @@ pub async fn sums<C: ConnectionTrait>(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Sums, DbErr> {
-    let mut select = ledger_entry::Entity::find()
+    let mut select = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::FundTotals)
         .select_only()
         .column(ledger_entry::Column::Direction)
         .expr_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "total")
@@ -246,11 +245,10 @@ impl FundStatement {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Ledger, Action::Read).await?;
-        let select = ledger_entry::Entity::find()
+        let select = crate::scope::read::<ledger_entry::Entity>(&access)
             .filter(ledger_entry::Column::FundId.eq(self.fund_id))
             .filter(ledger_entry::Column::CreatedAt.gte(self.from))
-            .filter(ledger_entry::Column::CreatedAt.lt(self.to))
-            .filter(scope::entries(access.scope.as_deref()));
+            .filter(ledger_entry::Column::CreatedAt.lt(self.to));
         let page =
             fetch_page(&request.db, select, ledger_entry::Column::Id, |row| CursorKey::Int(row.id), &page)
                 .await?;

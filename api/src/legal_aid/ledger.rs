@@ -160,7 +160,8 @@ pub fn direction_of(kind: EntryKind) -> Option<i16> {
 
 /// Reads and locks a fund row for the rest of the transaction.
 pub async fn lock_fund<C: ConnectionTrait>(txn: &C, fund_id: i64) -> Result<legal_aid_fund::Model, ApiError> {
-    legal_aid_fund::Entity::find_by_id(fund_id)
+    crate::scope::unscoped::<legal_aid_fund::Entity>(crate::scope::Unscoped::Ledger)
+        .filter(legal_aid_fund::Column::Id.eq(fund_id))
         .lock(LockType::NoKeyUpdate)
         .one(txn)
         .await?
@@ -174,8 +175,10 @@ pub async fn replay_of<C: ConnectionTrait>(
     key: &str,
     hash: &str,
 ) -> Result<Option<ledger_entry::Model>, ApiError> {
-    let existing =
-        ledger_entry::Entity::find().filter(ledger_entry::Column::IdempotencyKey.eq(key)).one(txn).await?;
+    let existing = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::Ledger)
+        .filter(ledger_entry::Column::IdempotencyKey.eq(key))
+        .one(txn)
+        .await?;
     match existing {
         Some(entry) if entry.request_hash == hash => Ok(Some(entry)),
         Some(_) => Err(ApiError::Conflict(

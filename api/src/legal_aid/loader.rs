@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entities::{ledger_entry, legal_aid_application, legal_aid_fund};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use super::funds::Fund;
-use super::scope;
 use super::types::{LedgerEntry, LedgerEntryConnection, LegalAidApplication};
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -28,9 +27,8 @@ impl Loader<i64> for FundById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Fund, Action::Read).await?;
-        let rows = legal_aid_fund::Entity::find()
+        let rows = crate::scope::read::<legal_aid_fund::Entity>(&access)
             .filter(legal_aid_fund::Column::Id.is_in(keys.iter().copied()))
-            .filter(scope::funds(access.scope.as_deref()))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -50,9 +48,8 @@ impl Loader<i64> for ApplicationById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Application, Action::Read).await?;
-        let rows = legal_aid_application::Entity::find()
+        let rows = crate::scope::read::<legal_aid_application::Entity>(&access)
             .filter(legal_aid_application::Column::Id.is_in(keys.iter().copied()))
-            .filter(scope::applications(access.scope.as_deref()))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -75,8 +72,7 @@ impl Loader<NestedKey<PageRequest>> for EntriesByApplication {
         keys: &[NestedKey<PageRequest>],
     ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Ledger, Action::Read).await?;
-        let select_for =
-            |_: &PageRequest| ledger_entry::Entity::find().filter(scope::entries(access.scope.as_deref()));
+        let select_for = |_: &PageRequest| crate::scope::read::<ledger_entry::Entity>(&access);
         let nesting = || Nesting {
             parent: ledger_entry::Column::ApplicationId,
             key: ledger_entry::Column::Id,
@@ -142,8 +138,8 @@ impl LegalAidLoaders {
     /// A ledger entry by id; `None` when absent or out of scope.
     pub async fn entry_by_id(&self, id: i64) -> ApiResult<Option<LedgerEntry>> {
         let access = self.viewer.authorize(&self.db, Resource::Ledger, Action::Read).await?;
-        let row = ledger_entry::Entity::find_by_id(id)
-            .filter(scope::entries(access.scope.as_deref()))
+        let row = crate::scope::read::<ledger_entry::Entity>(&access)
+            .filter(ledger_entry::Column::Id.eq(id))
             .one(&self.db)
             .await
             .map_err(ApiError::from)?;

@@ -5,7 +5,6 @@
 //! - [`ledger`]: appending entries: fund lock, idempotency keys, no overdraft, retries on transient failures;
 //! - [`mutation`]: the application workflow and the money-moving mutations;
 //! - [`query`], [`funds`], [`types`], [`loader`]: reading funds, statements, applications and entries;
-//! - [`scope`]: who sees which fund, application and entry;
 //! - [`verify`]: `govgraph ledger verify`.
 
 pub mod funds;
@@ -14,7 +13,6 @@ pub mod loader;
 pub mod money;
 pub mod mutation;
 pub mod query;
-pub mod scope;
 pub mod types;
 pub mod verify;
 

@@ -14,15 +14,13 @@ use entities::region;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::LockType;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, QueryFilter, QuerySelect,
 };
 
 use super::LegalAidSettings;
 use super::funds::Fund;
 use super::ledger::{Posting, append, idempotency_key as valid_key, lock_fund, replay_of, retrying};
 use super::money::{Money, format_fen};
-use super::scope;
 use super::types::{IncomeKind, LedgerEntry, LedgerPosting, LegalAidApplication};
 use crate::audit::record_change;
 use crate::auth::viewer::Access;
@@ -73,8 +71,8 @@ async fn application_in_scope<C: ConnectionTrait>(
     access: &Access,
     id: i64,
 ) -> Result<legal_aid_application::Model, ApiError> {
-    legal_aid_application::Entity::find_by_id(id)
-        .filter(scope::applications(access.scope.as_deref()))
+    crate::scope::read::<legal_aid_application::Entity>(access)
+        .filter(legal_aid_application::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound("legal-aid application"))
@@ -85,7 +83,8 @@ async fn lock_application<C: ConnectionTrait>(
     conn: &C,
     id: i64,
 ) -> Result<legal_aid_application::Model, ApiError> {
-    legal_aid_application::Entity::find_by_id(id)
+    crate::scope::unscoped::<legal_aid_application::Entity>(crate::scope::Unscoped::SameTransaction)
+        .filter(legal_aid_application::Column::Id.eq(id))
         .lock(LockType::NoKeyUpdate)
         .one(conn)
         .await?
@@ -103,10 +102,16 @@ struct Moved {
 /// Answers a retry: the entry written the first time, the application and fund as they are now. Writes nothing.
 async fn replay(txn: DatabaseTransaction, entry: ledger_entry::Model) -> Result<Moved, ApiError> {
     let application = match entry.application_id {
-        Some(id) => legal_aid_application::Entity::find_by_id(id).one(&txn).await?,
+        Some(id) => {
+            crate::scope::unscoped::<legal_aid_application::Entity>(crate::scope::Unscoped::Ledger)
+                .filter(legal_aid_application::Column::Id.eq(id))
+                .one(&txn)
+                .await?
+        }
         None => None,
     };
-    let fund = legal_aid_fund::Entity::find_by_id(entry.fund_id)
+    let fund = crate::scope::unscoped::<legal_aid_fund::Entity>(crate::scope::Unscoped::Ledger)
+        .filter(legal_aid_fund::Column::Id.eq(entry.fund_id))
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound("fund"))?;
@@ -335,15 +340,13 @@ async fn submit_once(
     amount_fen: i64,
 ) -> Result<legal_aid_application::Model, ApiError> {
     let txn = crate::db::begin_write(&request.db).await?;
-    let fund = legal_aid_fund::Entity::find()
+    let fund = crate::scope::read::<legal_aid_fund::Entity>(access)
         .filter(legal_aid_fund::Column::Code.eq(fund_code.trim()))
-        .filter(scope::funds(access.scope.as_deref()))
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::bad_input("input.fund", "no fund with this code"))?;
-    let region = region::Entity::find()
+    let region = crate::scope::read::<region::Entity>(access)
         .filter(region::Column::Code.eq(region_code.trim()))
-        .filter(access.scope_on_region())
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::bad_input("input.regionCode", "no region with this code in your scope"))?;
@@ -627,9 +630,9 @@ async fn income_once(
 ) -> Result<Moved, ApiError> {
     let txn = crate::db::begin_write(&request.db).await?;
     // Income is booked by the fund's own region: the city funds by city-level officers.
-    let found = legal_aid_fund::Entity::find()
+    let found = crate::scope::read::<legal_aid_fund::Entity>(access)
+        .filter(crate::scope::funds_kept_by(access))
         .filter(legal_aid_fund::Column::Code.eq(fund_code))
-        .filter(access.scope_on(legal_aid_fund::Column::RegionId))
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound("fund"))?;
@@ -662,8 +665,8 @@ async fn reverse_once(
     key: &str,
 ) -> Result<Moved, ApiError> {
     let txn = crate::db::begin_write(&request.db).await?;
-    let original = ledger_entry::Entity::find_by_id(entry_id)
-        .filter(scope::entries(access.scope.as_deref()))
+    let original = crate::scope::read::<ledger_entry::Entity>(access)
+        .filter(ledger_entry::Column::Id.eq(entry_id))
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound("ledger entry"))?;
@@ -694,7 +697,7 @@ async fn reverse_once(
         }
         _ => {}
     }
-    let earlier = ledger_entry::Entity::find()
+    let earlier = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::Ledger)
         .filter(ledger_entry::Column::ReversesEntryId.eq(original.id))
         .one(&txn)
         .await?;

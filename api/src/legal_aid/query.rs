@@ -4,12 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
 use entities::legal_aid_application::{self, ApplicationState as State};
 use entities::legal_aid_fund;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder};
 
 use super::funds::{Fund, FundConnection};
-use super::scope;
 use super::types::{ApplicationState, FundKind, LegalAidApplication, LegalAidApplicationConnection};
-use crate::auth::viewer::in_subtree;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
@@ -63,7 +61,7 @@ impl LegalAidQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Fund, Action::Read).await?;
-        let mut select = legal_aid_fund::Entity::find().filter(scope::funds(access.scope.as_deref()));
+        let mut select = crate::scope::read::<legal_aid_fund::Entity>(&access);
         if let Some(kind) = kind {
             select = select.filter(legal_aid_fund::Column::Kind.eq(legal_aid_fund::FundKind::from(kind)));
         }
@@ -83,7 +81,7 @@ impl LegalAidQuery {
     ) -> ApiResult<Vec<Fund>> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Fund, Action::Read).await?;
-        let mut select = legal_aid_fund::Entity::find().filter(scope::funds(access.scope.as_deref()));
+        let mut select = crate::scope::read::<legal_aid_fund::Entity>(&access);
         if let Some(kind) = kind {
             select = select.filter(legal_aid_fund::Column::Kind.eq(legal_aid_fund::FundKind::from(kind)));
         }
@@ -100,9 +98,8 @@ impl LegalAidQuery {
     ) -> ApiResult<Option<Fund>> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Fund, Action::Read).await?;
-        let row = legal_aid_fund::Entity::find()
+        let row = crate::scope::read::<legal_aid_fund::Entity>(&access)
             .filter(legal_aid_fund::Column::Code.eq(code.trim()))
-            .filter(scope::funds(access.scope.as_deref()))
             .one(&request.db)
             .await
             .map_err(ApiError::from)?;
@@ -127,10 +124,9 @@ impl LegalAidQuery {
         let access = request.authorize(Resource::Application, Action::Read).await?;
         let filter = filter.unwrap_or_default();
         let nothing = || legal_aid_application::Column::Id.eq(-1);
-        let mut select =
-            legal_aid_application::Entity::find().filter(scope::applications(access.scope.as_deref()));
+        let mut select = crate::scope::read::<legal_aid_application::Entity>(&access);
         if let Some(code) = &filter.fund {
-            let fund = legal_aid_fund::Entity::find()
+            let fund = crate::scope::read::<legal_aid_fund::Entity>(&access)
                 .filter(legal_aid_fund::Column::Code.eq(code.trim()))
                 .one(&request.db)
                 .await
@@ -145,7 +141,7 @@ impl LegalAidQuery {
         }
         if let Some(code) = &filter.in_region {
             select = match path_of_code(&request.db, request.viewer.regions(), code.trim()).await? {
-                Some(path) => select.filter(in_subtree(legal_aid_application::Column::RegionId, &path)),
+                Some(path) => select.filter(crate::scope::within::<legal_aid_application::Entity>(&path)),
                 None => select.filter(nothing()),
             };
         }
@@ -189,9 +185,8 @@ impl LegalAidQuery {
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Application, Action::Read).await?;
-                let row = legal_aid_application::Entity::find()
+                let row = crate::scope::read::<legal_aid_application::Entity>(&access)
                     .filter(legal_aid_application::Column::Code.eq(code.trim()))
-                    .filter(scope::applications(access.scope.as_deref()))
                     .one(&request.db)
                     .await
                     .map_err(ApiError::from)?;

@@ -11,9 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use entities::ledger_entry::{self, EntryKind};
 use entities::legal_aid_application::{self, ApplicationState as State};
 use entities::legal_aid_fund;
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect};
 
 use super::ledger::{EntryText, direction_of, entry_hash};
 
@@ -69,9 +67,17 @@ struct AppMoney {
 
 /// Verifies the ledger. Reads everything; meant for the command line and tests, not for requests.
 pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<LedgerReport, DbErr> {
-    let funds = legal_aid_fund::Entity::find().order_by_asc(legal_aid_fund::Column::Id).all(db).await?;
+    let funds = crate::scope::unscoped::<legal_aid_fund::Entity>(crate::scope::Unscoped::Ledger)
+        .order_by_asc(legal_aid_fund::Column::Id)
+        .all(db)
+        .await?;
     let applications: HashMap<i64, legal_aid_application::Model> =
-        legal_aid_application::Entity::find().all(db).await?.into_iter().map(|row| (row.id, row)).collect();
+        crate::scope::unscoped::<legal_aid_application::Entity>(crate::scope::Unscoped::Ledger)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
     let fund_codes: HashMap<i64, &str> = funds.iter().map(|fund| (fund.id, fund.code.as_str())).collect();
     let mut report = LedgerReport { applications: applications.len() as u64, ..Default::default() };
     let problems = &mut report.problems;
@@ -81,7 +87,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<LedgerReport, DbErr> {
     let mut money: BTreeMap<i64, AppMoney> = BTreeMap::new();
     let mut after = i64::MIN;
     loop {
-        let batch = ledger_entry::Entity::find()
+        let batch = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::Ledger)
             .filter(ledger_entry::Column::Id.gt(after))
             .order_by_asc(ledger_entry::Column::Id)
             .limit(BATCH)

@@ -9,10 +9,9 @@ use entities::{mentor, mentoring_outcome, mentorship};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
-use super::scope::mentee_in_subtree;
 use super::types::{MentorshipStatus, OutcomeKind};
 use crate::auth::FieldClass;
-use crate::auth::viewer::{Access, in_subtree};
+use crate::auth::viewer::Access;
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, compile, nothing, prefix_pattern};
 use crate::regions::directory::RegionDirectory;
@@ -79,7 +78,7 @@ impl BooleanFilter for MentorFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => in_subtree(mentor::Column::RegionId, path),
+                Some(path) => crate::scope::within::<mentor::Entity>(path),
                 None => nothing(),
             });
         }
@@ -124,7 +123,7 @@ impl BooleanFilter for MentorshipFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => mentee_in_subtree(path),
+                Some(path) => crate::scope::within::<mentorship::Entity>(path),
                 None => nothing(),
             });
         }

@@ -9,7 +9,6 @@ use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::scope::mentee_in_subtree;
 use super::types::OutcomeKind;
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, nothing};
@@ -133,9 +132,10 @@ fn common_condition<C: ColumnTrait>(
     let mut all = Condition::all();
     if let Some(code) = in_region {
         all = all.add(match context.path(code) {
-            Some(path) => {
-                Condition::all().add(mentorship_of.in_subquery(mentorships_where(mentee_in_subtree(path))))
-            }
+            Some(path) => Condition::all().add(
+                mentorship_of
+                    .in_subquery(mentorships_where(crate::scope::within::<mentorship::Entity>(path))),
+            ),
             None => nothing(),
         });
     }

@@ -10,9 +10,8 @@ use async_graphql::dataloader::Loader;
 use entities::care_subject::{self, CareCategory};
 use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect};
 
-use super::scope::{mentorship_in_scope, outcome_in_scope, session_in_scope};
 use super::types::{
     Mentee, Mentor, MentoringOutcome, MentoringOutcomeConnection, MentoringSession,
     MentoringSessionConnection, Mentorship, MentorshipConnection, MentorshipStatus, OutcomeKind,
@@ -67,9 +66,8 @@ impl Loader<i64> for MentorById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentor, Action::Read).await?;
-        let rows = mentor::Entity::find()
+        let rows = crate::scope::read::<mentor::Entity>(&access)
             .filter(mentor::Column::Id.is_in(keys.iter().copied()))
-            .filter(access.scope_on(mentor::Column::RegionId))
             .all(&self.0.db)
             .await
             .map_err(ApiError::from)?;
@@ -83,9 +81,8 @@ impl Loader<i64> for MentorshipById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let rows = mentorship::Entity::find()
+        let rows = crate::scope::read::<mentorship::Entity>(&access)
             .filter(mentorship::Column::Id.is_in(keys.iter().copied()))
-            .filter(mentorship_in_scope(&access))
             .all(&self.0.db)
             .await
             .map_err(ApiError::from)?;
@@ -99,10 +96,9 @@ impl Loader<i64> for MenteeById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let rows = care_subject::Entity::find()
+        let rows = crate::scope::read::<care_subject::Entity>(&access)
             .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
             .filter(care_subject::Column::Category.eq(CareCategory::AtRiskYouth))
-            .filter(access.scope_on(care_subject::Column::RegionId))
             .all(&self.0.db)
             .await
             .map_err(ApiError::from)?;
@@ -116,13 +112,12 @@ impl Loader<i64> for ActiveMenteeCounts {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let rows: Vec<(i64, i64)> = mentorship::Entity::find()
+        let rows: Vec<(i64, i64)> = crate::scope::read::<mentorship::Entity>(&access)
             .select_only()
             .column(mentorship::Column::MentorId)
             .expr(Expr::col((mentorship::Entity, mentorship::Column::MenteeId)).count_distinct())
             .filter(mentorship::Column::MentorId.is_in(keys.iter().copied()))
             .filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::Active))
-            .filter(mentorship_in_scope(&access))
             .group_by(mentorship::Column::MentorId)
             .into_tuple()
             .all(&self.0.db)
@@ -144,7 +139,7 @@ async fn mentorship_pages(
 ) -> Result<HashMap<NestedKey<MentorshipArgs>, Page<mentorship::Model>>, Arc<ApiError>> {
     let access = source.viewer.authorize(&source.db, Resource::Mentorship, Action::Read).await?;
     let select_for = |args: &MentorshipArgs| {
-        let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
+        let mut select = crate::scope::read::<mentorship::Entity>(&access);
         if let Some(status) = args.status {
             select = select.filter(mentorship::Column::Status.eq(mentorship::MentorshipStatus::from(status)));
         }
@@ -191,8 +186,7 @@ impl Loader<NestedKey<PageRequest>> for SessionsByMentorship {
         keys: &[NestedKey<PageRequest>],
     ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let select_for =
-            |_: &PageRequest| mentoring_session::Entity::find().filter(session_in_scope(&access));
+        let select_for = |_: &PageRequest| crate::scope::read::<mentoring_session::Entity>(&access);
         let nesting = || Nesting {
             parent: mentoring_session::Column::MentorshipId,
             key: mentoring_session::Column::Id,
@@ -212,7 +206,7 @@ impl Loader<NestedKey<OutcomeArgs>> for OutcomesByMentorship {
     ) -> Result<HashMap<NestedKey<OutcomeArgs>, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
         let select_for = |args: &OutcomeArgs| {
-            let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
+            let mut select = crate::scope::read::<mentoring_outcome::Entity>(&access);
             if let Some(kind) = args.kind {
                 select = select
                     .filter(mentoring_outcome::Column::Kind.eq(mentoring_outcome::OutcomeKind::from(kind)));
@@ -358,8 +352,8 @@ impl MentoringLoaders {
     /// A session by id; `None` when absent or its mentorship is out of scope.
     pub async fn session_by_id(&self, id: i64) -> ApiResult<Option<MentoringSession>> {
         let access = self.access(Resource::Mentorship).await?;
-        let row = mentoring_session::Entity::find_by_id(id)
-            .filter(session_in_scope(&access))
+        let row = crate::scope::read::<mentoring_session::Entity>(&access)
+            .filter(mentoring_session::Column::Id.eq(id))
             .one(&self.source.db)
             .await
             .map_err(ApiError::from)?;
@@ -369,8 +363,8 @@ impl MentoringLoaders {
     /// An outcome by id; `None` when absent or its mentorship is out of scope.
     pub async fn outcome_by_id(&self, id: i64) -> ApiResult<Option<MentoringOutcome>> {
         let access = self.access(Resource::Mentorship).await?;
-        let row = mentoring_outcome::Entity::find_by_id(id)
-            .filter(outcome_in_scope(&access))
+        let row = crate::scope::read::<mentoring_outcome::Entity>(&access)
+            .filter(mentoring_outcome::Column::Id.eq(id))
             .one(&self.source.db)
             .await
             .map_err(ApiError::from)?;

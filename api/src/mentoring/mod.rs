@@ -10,5 +10,4 @@ pub mod lists;
 pub mod loader;
 pub mod mutation;
 pub mod query;
-pub mod scope;
 pub mod types;

@@ -10,9 +10,8 @@ use entities::mentorship::MentorshipStatus as DbMentorshipStatus;
 use entities::youth_profile::{self, YouthKind};
 use entities::{mentor, mentoring_outcome, mentoring_session, mentorship, region};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter};
 
-use super::scope::mentorship_in_scope;
 use super::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship, OutcomeKind};
 use crate::audit::record_change;
 use crate::audit::record_change_about;
@@ -52,8 +51,8 @@ async fn mentor_in_scope<C: ConnectionTrait>(
     field: &str,
 ) -> Result<mentor::Model, ApiError> {
     let id = parse_typed_id(id, NodeType::Mentor, field)?;
-    mentor::Entity::find_by_id(id)
-        .filter(access.scope_on(mentor::Column::RegionId))
+    crate::scope::read::<mentor::Entity>(access)
+        .filter(mentor::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound("mentor"))
@@ -68,8 +67,8 @@ async fn mentorship_of_scope<C: ConnectionTrait>(
     field: &str,
 ) -> Result<mentorship::Model, ApiError> {
     let id = parse_typed_id(id, NodeType::Mentorship, field)?;
-    mentorship::Entity::find_by_id(id)
-        .filter(mentorship_in_scope(access))
+    crate::scope::read::<mentorship::Entity>(access)
+        .filter(mentorship::Column::Id.eq(id))
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound("mentorship"))
@@ -113,9 +112,8 @@ impl MentoringMutation {
         let occupation = validate::text("input.occupation", &input.occupation, 64)?;
         let region_code = validate::code("input.regionCode", &input.region_code)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let region = region::Entity::find()
+        let region = crate::scope::read::<region::Entity>(&access)
             .filter(region::Column::Code.eq(region_code))
-            .filter(access.scope_on_region())
             .one(&txn)
             .await
             .map_err(ApiError::from)?
@@ -166,8 +164,8 @@ impl MentoringMutation {
         let mentee_key = parse_typed_id(&mentee_id, NodeType::CareSubject, "menteeId")?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let mentor = mentor_in_scope(&txn, &access, &mentor_id, "mentorId").await?;
-        let mentee = care_subject::Entity::find_by_id(mentee_key)
-            .filter(access.scope_on(care_subject::Column::RegionId))
+        let mentee = crate::scope::read::<care_subject::Entity>(&access)
+            .filter(care_subject::Column::Id.eq(mentee_key))
             .one(&txn)
             .await
             .map_err(ApiError::from)?
@@ -280,7 +278,8 @@ impl MentoringMutation {
         let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
         let achieved_on = within_mentorship("achievedOn", achieved_on, &pairing)?;
         if kind == mentoring_outcome::OutcomeKind::FamilyAssistance {
-            let youth_kind = youth_profile::Entity::find_by_id(pairing.mentee_id)
+            let youth_kind = crate::scope::read::<youth_profile::Entity>(&access)
+                .filter(youth_profile::Column::SubjectId.eq(pairing.mentee_id))
                 .one(&txn)
                 .await
                 .map_err(ApiError::from)?

@@ -2,13 +2,12 @@
 
 use async_graphql::{Context, ID, Object};
 use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::filter::{MentorFilter, MentorshipFilter, mentor_condition, mentorship_condition};
 use super::lists::{
     MentoringOutcomeFilter, MentoringOutcomeOrder, MentoringSessionFilter, MentoringSessionOrder,
 };
-use super::scope::{mentorship_in_scope, outcome_in_scope, session_in_scope};
 use super::types::{
     Mentor, MentorConnection, MentoringOutcome, MentoringOutcomeConnection, MentoringSession,
     MentoringSessionConnection, Mentorship, MentorshipConnection,
@@ -68,7 +67,7 @@ impl MentoringQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentor, Action::Read).await?;
-        let mut select = mentor::Entity::find().filter(access.scope_on(mentor::Column::RegionId));
+        let mut select = crate::scope::read::<mentor::Entity>(&access);
         if let Some(filter) = &filter {
             select = select
                 .filter(mentor_condition(&request.db, request.viewer.regions(), &access, filter).await?);
@@ -113,9 +112,8 @@ impl MentoringQuery {
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Mentor, Action::Read).await?;
-                let row = mentor::Entity::find()
+                let row = crate::scope::read::<mentor::Entity>(&access)
                     .filter(mentor::Column::Code.eq(code))
-                    .filter(access.scope_on(mentor::Column::RegionId))
                     .one(&request.db)
                     .await
                     .map_err(ApiError::from)?;
@@ -140,7 +138,7 @@ impl MentoringQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
-        let mut select = mentorship::Entity::find().filter(mentorship_in_scope(&access));
+        let mut select = crate::scope::read::<mentorship::Entity>(&access);
         if let Some(filter) = &filter {
             select =
                 select.filter(mentorship_condition(&request.db, request.viewer.regions(), filter).await?);
@@ -187,7 +185,7 @@ impl MentoringQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
-        let mut select = mentoring_session::Entity::find().filter(session_in_scope(&access));
+        let mut select = crate::scope::read::<mentoring_session::Entity>(&access);
         if let Some(filter) = &filter {
             let names_in_clear = access.fields >= FieldClass::Personal;
             select = select.filter(
@@ -244,7 +242,7 @@ impl MentoringQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Mentorship, Action::Read).await?;
-        let mut select = mentoring_outcome::Entity::find().filter(outcome_in_scope(&access));
+        let mut select = crate::scope::read::<mentoring_outcome::Entity>(&access);
         if let Some(filter) = &filter {
             let names_in_clear = access.fields >= FieldClass::Personal;
             select = select.filter(

@@ -58,7 +58,7 @@ impl Loader<(i64, RegionCount)> for CountsByRegion {
             statements.push(match kind {
                 RegionCount::Volunteers => {
                     let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-                    let scope = access.scope_on(volunteer::Column::RegionId);
+                    let scope = crate::scope::condition::<volunteer::Entity>(&access);
                     count_statement(
                         kind,
                         regions,
@@ -70,8 +70,7 @@ impl Loader<(i64, RegionCount)> for CountsByRegion {
                 }
                 RegionCount::ActiveCareSubjects => {
                     let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
-                    let scope = access
-                        .scope_on(care_subject::Column::RegionId)
+                    let scope = crate::scope::condition::<care_subject::Entity>(&access)
                         .add(care_subject::Column::Status.eq(care_subject::SubjectStatus::Active));
                     count_statement(
                         kind,

@@ -15,7 +15,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use entities::region;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter};
 
 /// How long a resolved code is trusted.
 pub const TTL: Duration = Duration::from_secs(30);
@@ -78,7 +78,10 @@ impl RegionDirectory {
         if missing.is_empty() {
             return Ok(resolved);
         }
-        let rows = region::Entity::find().filter(region::Column::Code.is_in(missing)).all(db).await?;
+        let rows = crate::scope::unscoped::<region::Entity>(crate::scope::Unscoped::RegionDirectory)
+            .filter(region::Column::Code.is_in(missing))
+            .all(db)
+            .await?;
         let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() + rows.len() > CAPACITY {
             entries.clear();

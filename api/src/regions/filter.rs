@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::types::{RegionLevel, TeamRole};
-use crate::auth::viewer::{in_subtree, region_in_subtree};
+
 use crate::error::ApiError;
 use crate::filter::check_search;
 use crate::filter::{BooleanFilter, FilterContext, nothing, prefix_pattern};
@@ -58,7 +58,7 @@ impl BooleanFilter for GridTeamMemberFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => in_subtree(grid_team_member::Column::GridId, path),
+                Some(path) => crate::scope::within::<grid_team_member::Entity>(path),
                 None => nothing(),
             });
         }
@@ -138,7 +138,7 @@ impl BooleanFilter for RegionFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => region_in_subtree(path),
+                Some(path) => crate::scope::within::<region::Entity>(path),
                 None => nothing(),
             });
         }

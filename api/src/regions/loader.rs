@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entities::{grid_team_member, region};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
 use super::counts::{CountsByRegion, RegionCount};
 use super::types::{GridTeamMember, Region};
@@ -38,9 +38,8 @@ impl Loader<i64> for RegionById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Region, Action::Read).await?;
-        let rows = region::Entity::find()
+        let rows = crate::scope::read::<region::Entity>(&access)
             .filter(region::Column::Id.is_in(keys.iter().copied()))
-            .filter(access.scope_on_region())
             .all(&self.0.db)
             .await
             .map_err(ApiError::from)?;
@@ -54,9 +53,8 @@ impl Loader<String> for RegionByCode {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Region, Action::Read).await?;
-        let rows = region::Entity::find()
+        let rows = crate::scope::read::<region::Entity>(&access)
             .filter(region::Column::Code.is_in(keys.iter().cloned()))
-            .filter(access.scope_on_region())
             .all(&self.0.db)
             .await
             .map_err(ApiError::from)?;
@@ -70,9 +68,8 @@ impl Loader<i64> for ChildrenByParent {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::Region, Action::Read).await?;
-        let rows = region::Entity::find()
+        let rows = crate::scope::read::<region::Entity>(&access)
             .filter(region::Column::ParentId.is_in(keys.iter().copied()))
-            .filter(access.scope_on_region())
             .order_by_asc(region::Column::Code)
             .all(&self.0.db)
             .await
@@ -93,9 +90,8 @@ impl Loader<i64> for TeamByGrid {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.0.viewer.authorize(&self.0.db, Resource::GridTeam, Action::Read).await?;
-        let rows = grid_team_member::Entity::find()
+        let rows = crate::scope::read::<grid_team_member::Entity>(&access)
             .filter(grid_team_member::Column::GridId.is_in(keys.iter().copied()))
-            .filter(access.scope_on(grid_team_member::Column::GridId))
             .order_by_asc(grid_team_member::Column::Id)
             .all(&self.0.db)
             .await
@@ -179,8 +175,8 @@ impl RegionLoaders {
     /// One team member by id, in scope.
     pub async fn team_member_by_id(&self, id: i64) -> ApiResult<Option<GridTeamMember>> {
         let access = self.source.viewer.authorize(&self.source.db, Resource::GridTeam, Action::Read).await?;
-        let row = grid_team_member::Entity::find_by_id(id)
-            .filter(access.scope_on(grid_team_member::Column::GridId))
+        let row = crate::scope::read::<grid_team_member::Entity>(&access)
+            .filter(grid_team_member::Column::Id.eq(id))
             .one(&self.source.db)
             .await
             .map_err(ApiError::from)?;

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::Utc;
 use entities::{grid_team_member, region};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ModelTrait, QueryFilter};
 
 use super::query::grid_in_scope;
 use super::types::{GridTeamMember, TeamRole};
@@ -70,8 +70,8 @@ async fn member_in_scope(
 ) -> Result<(grid_team_member::Model, crate::auth::viewer::Access), ApiError> {
     let access = request.authorize(Resource::GridTeam, Action::Update).await?;
     let id = parse_typed_id(id, NodeType::GridTeamMember, "id")?;
-    let row = grid_team_member::Entity::find_by_id(id)
-        .filter(access.scope_on(grid_team_member::Column::GridId))
+    let row = crate::scope::read::<grid_team_member::Entity>(&access)
+        .filter(grid_team_member::Column::Id.eq(id))
         .one(txn)
         .await?
         .ok_or(ApiError::NotFound("grid team member"))?;
@@ -93,7 +93,8 @@ impl RegionsMutation {
         let duty = validate::optional_text("input.duty", input.duty.as_deref(), 128)?;
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
-        let team = grid_team_member::Entity::find().filter(grid_team_member::Column::GridId.eq(grid.id));
+        let team = crate::scope::read::<grid_team_member::Entity>(&access)
+            .filter(grid_team_member::Column::GridId.eq(grid.id));
         crate::db::ensure_room::<region::Entity, _, _>(
             &txn,
             grid.id,
@@ -102,7 +103,7 @@ impl RegionsMutation {
             "the grid's team",
         )
         .await?;
-        let duplicate = grid_team_member::Entity::find()
+        let duplicate = crate::scope::read::<grid_team_member::Entity>(&access)
             .filter(grid_team_member::Column::GridId.eq(grid.id))
             .filter(grid_team_member::Column::Name.eq(name.as_str()))
             .filter(grid_team_member::Column::Role.eq(grid_team_member::TeamRole::from(input.role)))

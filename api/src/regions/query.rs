@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entities::{grid_team_member, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use super::filter::{
     GridTeamMemberFilter, GridTeamMemberOrder, GridTeamMemberOrderField, RegionFilter, RegionOrder,
@@ -70,7 +70,7 @@ impl RegionsQuery {
         let shorthands = RegionFilter { level, parent_code, in_region, ..RegionFilter::default() };
         let combined = RegionFilter { and: Some(vec![shorthands]), ..filter.unwrap_or_default() };
         let condition = compile(&request.db, request.viewer.regions(), &combined, "filter", true).await?;
-        let select = region::Entity::find().filter(access.scope_on_region()).filter(condition);
+        let select = crate::scope::read::<region::Entity>(&access).filter(condition);
         let page = match order_by {
             None | Some(RegionOrder { field: RegionOrderField::Code, descending: false }) => {
                 let key_of = |row: &region::Model| CursorKey::Text(row.code.clone());
@@ -113,7 +113,7 @@ impl RegionsQuery {
         let request = RequestData::of(ctx)?;
         // Refuses bad tokens before touching the database; the loader applies the scope.
         request.authorize(Resource::GridTeam, Action::Read).await?;
-        let grid = region::Entity::find()
+        let grid = crate::scope::unscoped::<region::Entity>(crate::scope::Unscoped::PublicGridTeam)
             .filter(region::Column::Code.eq(grid_code))
             .filter(region::Column::Level.eq(region::RegionLevel::Grid))
             .one(&request.db)
@@ -144,8 +144,7 @@ impl RegionsQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::GridTeam, Action::Read).await?;
-        let mut select =
-            grid_team_member::Entity::find().filter(access.scope_on(grid_team_member::Column::GridId));
+        let mut select = crate::scope::read::<grid_team_member::Entity>(&access);
         if let Some(filter) = &filter {
             // Members' names are public: searching them reveals nothing.
             select =
@@ -223,10 +222,9 @@ pub async fn grids_in_scope<C: sea_orm::ConnectionTrait>(
     let mut codes: Vec<&str> = codes.into_iter().map(str::trim).collect();
     codes.sort_unstable();
     codes.dedup();
-    let grids = region::Entity::find()
+    let grids = crate::scope::read::<region::Entity>(access)
         .filter(region::Column::Code.is_in(codes))
         .filter(region::Column::Level.eq(region::RegionLevel::Grid))
-        .filter(access.scope_on_region())
         .all(conn)
         .await?;
     Ok(grids.into_iter().map(|grid| (grid.code.clone(), grid)).collect())

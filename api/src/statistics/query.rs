@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use entities::region;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::StatisticsSettings;
 use super::measures::{Grouping, Row, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
@@ -196,9 +196,8 @@ impl StatisticsQuery {
 
         let mut subtrees = vec![region::subtree_bounds(&scope.path)];
         if let Some(code) = &in_region {
-            let found = region::Entity::find()
+            let found = crate::scope::read::<region::Entity>(&access)
                 .filter(region::Column::Code.eq(code.as_str()))
-                .filter(access.scope_on_region())
                 .one(&request.db)
                 .await
                 .map_err(ApiError::from)?;

@@ -11,7 +11,6 @@ use sea_orm::{ColumnTrait, Condition};
 use super::service::ActivityType;
 use super::teams::BadgeKind;
 use super::types::VolunteerStatus;
-use crate::auth::viewer::in_subtree;
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, check_search, contains_pattern, nothing};
 
@@ -123,7 +122,7 @@ impl BooleanFilter for VolunteerFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => in_subtree(volunteer::Column::RegionId, path),
+                Some(path) => crate::scope::within::<volunteer::Entity>(path),
                 None => nothing(),
             });
         }
@@ -174,7 +173,7 @@ impl BooleanFilter for VolunteerFilter {
                     records
                         .column(service_record::Column::VolunteerId)
                         .from(service_record::Entity)
-                        .cond_where(in_subtree(service_record::Column::GridId, path));
+                        .cond_where(crate::scope::within::<service_record::Entity>(path));
                     if let Some(from) = served.from {
                         records.and_where(service_record::Column::StartedAt.gte(from));
                     }
@@ -257,7 +256,7 @@ impl BooleanFilter for ServiceRecordFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => in_subtree(service_record::Column::GridId, path),
+                Some(path) => crate::scope::within::<service_record::Entity>(path),
                 None => nothing(),
             });
         }
@@ -350,7 +349,7 @@ impl BooleanFilter for VolunteerTeamFilter {
         let mut all = Condition::all();
         if let Some(code) = &self.in_region {
             all = all.add(match context.path(code) {
-                Some(path) => in_subtree(volunteer_team::Column::RegionId, path),
+                Some(path) => crate::scope::within::<volunteer_team::Entity>(path),
                 None => nothing(),
             });
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entities::{service_record, volunteer, volunteer_team};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use super::nested::{VolunteerListArgs, VolunteersByParent};
 
@@ -35,9 +35,8 @@ impl Loader<i64> for VolunteerById {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let rows = volunteer::Entity::find()
+        let rows = crate::scope::read::<volunteer::Entity>(&access)
             .filter(volunteer::Column::Id.is_in(keys.iter().copied()))
-            .filter(access.scope_on(volunteer::Column::RegionId))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -122,8 +121,8 @@ impl VolunteerLoaders {
     /// A service record by id; `None` when absent or out of scope.
     pub async fn service_record_by_id(&self, id: i64) -> ApiResult<Option<ServiceRecord>> {
         let access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
-        let row = service_record::Entity::find_by_id(id)
-            .filter(access.scope_on(service_record::Column::GridId))
+        let row = crate::scope::read::<service_record::Entity>(&access)
+            .filter(service_record::Column::Id.eq(id))
             .one(&self.db)
             .await
             .map_err(ApiError::from)?;
@@ -162,9 +161,8 @@ impl VolunteerLoaders {
 
     async fn team_where(&self, condition: sea_orm::sea_query::Expr) -> ApiResult<Option<VolunteerTeam>> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let row = volunteer_team::Entity::find()
+        let row = crate::scope::read::<volunteer_team::Entity>(&access)
             .filter(condition)
-            .filter(access.scope_on(volunteer_team::Column::RegionId))
             .one(&self.db)
             .await
             .map_err(ApiError::from)?;

@@ -71,9 +71,8 @@ async fn team_in_scope<C: ConnectionTrait>(
     code: &str,
 ) -> Result<volunteer_team::Model, ApiError> {
     let code = validate::code("teamCode", code)?;
-    volunteer_team::Entity::find()
+    crate::scope::read::<volunteer_team::Entity>(access)
         .filter(volunteer_team::Column::Code.eq(code))
-        .filter(access.scope_on(volunteer_team::Column::RegionId))
         .one(conn)
         .await?
         .ok_or_else(|| ApiError::bad_input("teamCode", "no team with this code in your scope"))
@@ -220,7 +219,7 @@ impl VolunteersMutation {
         let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
         let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
         let team = team_in_scope(&txn, &access, &team_code).await?;
-        let teams = volunteer_team_membership::Entity::find()
+        let teams = crate::scope::read::<volunteer_team_membership::Entity>(&access)
             .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id));
         crate::db::ensure_room::<volunteer::Entity, _, _>(
             &txn,

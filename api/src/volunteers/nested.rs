@@ -12,7 +12,7 @@ use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use entities::{region, volunteer, volunteer_team_membership};
 use sea_orm::sea_query::{Alias, ColumnRef, Condition, Expr, ExprTrait, IntoColumnRef, JoinType};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{DatabaseConnection, QueryFilter, QueryTrait};
 
 use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField};
 use super::keyset::{beyond_cursor, foreign_cursor};
@@ -178,21 +178,21 @@ impl VolunteersByParent {
     ) -> Result<HashMap<i64, Page<volunteer::Model>>, ApiError> {
         let names_visible = access.fields >= FieldClass::Personal;
         let ordering = volunteer_ordering(args.order, names_visible)?;
-        let mut condition = access.scope_on(volunteer::Column::RegionId);
+        let mut select = crate::scope::read::<volunteer::Entity>(access);
         if let Some(filter) = &args.filter {
-            condition = condition.add(
+            select = select.filter(
                 compile(&self.db, self.viewer.regions(), filter.as_ref(), "filter", names_visible).await?,
             );
         }
-        fetch_nested_volunteers(&self.db, args.parent, condition, ordering, &args.page, parents).await
+        fetch_nested_volunteers(&self.db, args.parent, select, ordering, &args.page, parents).await
     }
 }
 
-/// The statement behind [`VolunteersByParent`]: for each parent, the page of volunteers matching `condition`.
+/// The statement behind [`VolunteersByParent`]: for each parent, the page of the volunteers `select` reads.
 async fn fetch_nested_volunteers(
     db: &DatabaseConnection,
     parent: VolunteerParent,
-    condition: Condition,
+    select: sea_orm::Select<volunteer::Entity>,
     ordering: Option<Ordering<volunteer::Entity>>,
     page: &PageRequest,
     parents: &[i64],
@@ -214,7 +214,7 @@ async fn fetch_nested_volunteers(
             }
         });
     }
-    let mut inner = volunteer::Entity::find().filter(condition).into_query();
+    let mut inner = select.into_query();
     let parent_column: ColumnRef = match parent {
         VolunteerParent::Region => {
             let (root, grid) = (Alias::new("gg_root"), Alias::new("gg_grid"));

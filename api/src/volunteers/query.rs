@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entities::{service_record, volunteer, volunteer_team};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::filter::{
     ServiceRecordFilter, ServiceRecordOrder, ServiceRecordOrderField, VolunteerFilter, VolunteerOrder,
@@ -16,10 +16,11 @@ use super::teams::{VolunteerTeam, VolunteerTeamConnection, member_count_expr};
 use super::types::{Volunteer, VolunteerConnection, VolunteerStatus};
 use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::filter::{compile, compile_within_scope};
+use crate::filter::{compile, compile_confined};
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page, fetch_page_in_order};
 use crate::request::RequestData;
+use crate::scope;
 
 /// Root fields of the volunteer domain.
 #[derive(Default)]
@@ -51,20 +52,16 @@ impl VolunteersQuery {
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
         let names_visible = access.fields >= FieldClass::Personal;
         let regions = request.viewer.regions();
-        let column = volunteer::Column::RegionId;
-        let mut condition = match &filter {
-            Some(filter) => {
-                compile_within_scope(&request.db, regions, filter, "filter", names_visible, &access, column)
-                    .await?
-            }
-            None => access.scope_on(column),
+        let (mut condition, confining_path) = match &filter {
+            Some(filter) => compile_confined(&request.db, regions, filter, "filter", names_visible).await?,
+            None => (sea_orm::Condition::all(), None),
         };
         if in_region.is_some() || status.is_some() {
             let shorthand = VolunteerFilter { in_region, status, ..Default::default() };
             condition =
                 condition.add(compile(&request.db, regions, &shorthand, "filter", names_visible).await?);
         }
-        let select = volunteer::Entity::find().filter(condition);
+        let select = scope::read_filtered::<volunteer::Entity>(&access, condition, confining_path.as_deref());
         let ordering = volunteer_ordering(order_by, names_visible)?;
         let page =
             fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
@@ -90,15 +87,14 @@ impl VolunteersQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::ServiceRecord, Action::Read).await?;
-        let condition = match &filter {
+        let (condition, confining_path) = match &filter {
             Some(filter) => {
-                let regions = request.viewer.regions();
-                let column = service_record::Column::GridId;
-                compile_within_scope(&request.db, regions, filter, "filter", false, &access, column).await?
+                compile_confined(&request.db, request.viewer.regions(), filter, "filter", false).await?
             }
-            None => access.scope_on(service_record::Column::GridId),
+            None => (sea_orm::Condition::all(), None),
         };
-        let select = service_record::Entity::find().filter(condition);
+        let select =
+            scope::read_filtered::<service_record::Entity>(&access, condition, confining_path.as_deref());
         let ordering = order_by.map(|ServiceRecordOrder { field, descending }| match field {
             ServiceRecordOrderField::StartedAt => Ordering {
                 column: service_record::Column::StartedAt,
@@ -138,9 +134,8 @@ impl VolunteersQuery {
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Volunteer, Action::Read).await?;
-                let row = volunteer::Entity::find()
+                let row = crate::scope::read::<volunteer::Entity>(&access)
                     .filter(volunteer::Column::Code.eq(code))
-                    .filter(access.scope_on(volunteer::Column::RegionId))
                     .one(&request.db)
                     .await
                     .map_err(ApiError::from)?;
@@ -168,8 +163,7 @@ impl VolunteersQuery {
         let request = RequestData::of(ctx)?;
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let access = request.authorize(Resource::Volunteer, Action::Read).await?;
-        let mut select =
-            volunteer_team::Entity::find().filter(access.scope_on(volunteer_team::Column::RegionId));
+        let mut select = crate::scope::read::<volunteer_team::Entity>(&access);
         if let Some(filter) = &filter {
             // Team names are public: searching them reveals nothing.
             select =

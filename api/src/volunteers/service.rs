@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
 use entities::service_record;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
@@ -108,8 +108,7 @@ impl Loader<NestedKey<ServiceRecordArgs>> for ServiceRecordsByVolunteer {
     ) -> Result<HashMap<NestedKey<ServiceRecordArgs>, Self::Value>, Self::Error> {
         let access: Access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
         let select_for = |args: &ServiceRecordArgs| {
-            let mut select =
-                service_record::Entity::find().filter(access.scope_on(service_record::Column::GridId));
+            let mut select = crate::scope::read::<service_record::Entity>(&access);
             if let Some(from) = args.from {
                 select = select.filter(service_record::Column::StartedAt.gte(from));
             }
@@ -159,12 +158,11 @@ impl Loader<NestedKey<Period>> for ServiceMinutesByVolunteer {
         }
         let mut totals = HashMap::new();
         for (period, volunteers) in by_period {
-            let mut select = service_record::Entity::find()
+            let mut select = crate::scope::read::<service_record::Entity>(&access)
                 .select_only()
                 .column(service_record::Column::VolunteerId)
                 .expr(Func::sum(Expr::col(service_record::Column::Minutes)))
                 .filter(service_record::Column::VolunteerId.is_in(volunteers.iter().copied()))
-                .filter(access.scope_on(service_record::Column::GridId))
                 .group_by(service_record::Column::VolunteerId);
             if let Some(from) = period.from {
                 select = select.filter(service_record::Column::StartedAt.gte(from));

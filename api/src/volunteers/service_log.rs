@@ -76,9 +76,8 @@ pub(super) async fn volunteers_by_id_in_scope<C: ConnectionTrait>(
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
-    let found = volunteer::Entity::find()
+    let found = crate::scope::read::<volunteer::Entity>(access)
         .filter(volunteer::Column::Id.is_in(ids))
-        .filter(access.scope_on(volunteer::Column::RegionId))
         .all(conn)
         .await?;
     Ok(found.into_iter().map(|row| (row.id, row)).collect())
@@ -141,7 +140,10 @@ async fn insert_service<C: ConnectionTrait>(
     let mut insert = service_record::Entity::insert_many(rows);
     insert.query().returning_all();
     let statement = insert.build(txn.get_database_backend());
-    let mut logged = service_record::Entity::find().from_raw_sql(statement).all(txn).await?;
+    let mut logged = crate::scope::unscoped::<service_record::Entity>(crate::scope::Unscoped::JustWritten)
+        .from_raw_sql(statement)
+        .all(txn)
+        .await?;
     // One multi-row insert numbers its rows in the order of its VALUES list: id order is input order.
     logged.sort_by_key(|row| row.id);
     if logged.len() != inputs.len() {

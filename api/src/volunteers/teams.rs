@@ -8,7 +8,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
 use entities::{volunteer, volunteer_badge, volunteer_team, volunteer_team_membership};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect};
 
 use super::filter::{VolunteerFilter, VolunteerOrder};
 use super::nested::{VolunteerParent, volunteers_under};
@@ -154,24 +154,6 @@ impl TeamMembership {
     }
 }
 
-/// Volunteers in the caller's scope, as a subquery over volunteer ids.
-pub fn volunteers_in_scope(access: &Access) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(volunteer::Column::Id)
-        .from(volunteer::Entity)
-        .cond_where(access.scope_on(volunteer::Column::RegionId))
-        .to_owned()
-}
-
-/// Those of `ids` that are volunteers in the caller's scope, as a subquery. Loaders keyed by volunteer use it:
-/// with the ids inside, the subquery is a few primary-key lookups, where the scope's volunteers alone would be
-/// materialized whole by SQLite (thousands of ids for a district) before the outer query is read.
-pub fn volunteers_in_scope_among(access: &Access, ids: &[i64]) -> sea_orm::sea_query::SelectStatement {
-    let mut among = volunteers_in_scope(access);
-    among.and_where(Expr::col((volunteer::Entity, volunteer::Column::Id)).is_in(ids.iter().copied()));
-    among
-}
-
 /// Team memberships by volunteer id.
 pub struct MembershipsByVolunteer {
     pub db: DatabaseConnection,
@@ -184,13 +166,9 @@ impl Loader<i64> for MembershipsByVolunteer {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let rows = volunteer_team_membership::Entity::find()
+        let rows = crate::scope::read_among::<volunteer_team_membership::Entity>(&access, keys)
             .find_also_related(volunteer_team::Entity)
             .filter(volunteer_team_membership::Column::VolunteerId.is_in(keys.iter().copied()))
-            .filter(
-                volunteer_team_membership::Column::VolunteerId
-                    .in_subquery(volunteers_in_scope_among(&access, keys)),
-            )
             .order_by_asc(volunteer_team_membership::Column::Id)
             .all(&self.db)
             .await
@@ -217,11 +195,8 @@ impl Loader<i64> for BadgesByVolunteer {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let rows = volunteer_badge::Entity::find()
+        let rows = crate::scope::read_among::<volunteer_badge::Entity>(&access, keys)
             .filter(volunteer_badge::Column::VolunteerId.is_in(keys.iter().copied()))
-            .filter(
-                volunteer_badge::Column::VolunteerId.in_subquery(volunteers_in_scope_among(&access, keys)),
-            )
             .order_by_asc(volunteer_badge::Column::Id)
             .all(&self.db)
             .await
@@ -247,7 +222,7 @@ pub fn member_count_expr(access: &Access) -> Expr {
         )
         .and_where(
             Expr::col((member, volunteer_team_membership::Column::VolunteerId))
-                .in_subquery(volunteers_in_scope(access)),
+                .in_subquery(crate::scope::ids::<volunteer::Entity>(access)),
         )
         .to_owned();
     Expr::from(count)
@@ -265,12 +240,11 @@ impl Loader<i64> for MemberCountsByTeam {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let counts: Vec<(i64, i64)> = volunteer_team_membership::Entity::find()
+        let counts: Vec<(i64, i64)> = crate::scope::read::<volunteer_team_membership::Entity>(&access)
             .select_only()
             .column(volunteer_team_membership::Column::TeamId)
             .expr(Func::count(Expr::cust("*")))
             .filter(volunteer_team_membership::Column::TeamId.is_in(keys.iter().copied()))
-            .filter(volunteer_team_membership::Column::VolunteerId.in_subquery(volunteers_in_scope(&access)))
             .group_by(volunteer_team_membership::Column::TeamId)
             .into_tuple()
             .all(&self.db)

@@ -1,0 +1,255 @@
+//! Each table's scope rule, in one place. A row is visible to a caller when it lies in the caller's region
+//! subtree as its rule defines it:
+//!
+//! - by its own region or grid: regions, grid teams, volunteers, teams, service records, care subjects,
+//!   mentors, legal-aid applications, the service rollup;
+//! - through the row it belongs to: a volunteer's memberships and badges, a care subject's profiles, visits,
+//!   assessments and care group, a mentorship's sessions and outcomes, an audit event's records;
+//! - by a rule of its own: a mentorship by its mentee (an at-risk youth); a fund serves its whole region, so it
+//!   is visible inside that region too (the city's funds to every district); a ledger entry with its
+//!   application, or with its fund when it has none (donations, allocations); an audit event by the region of
+//!   the token that caused it.
+
+use entities::care_subject::CareCategory;
+use entities::{
+    audit_event, audit_event_record, care_group_member, care_subject, care_visit, correction_profile,
+    grid_team_member, ledger_entry, legal_aid_application, legal_aid_fund, mental_health_profile, mentor,
+    mentoring_outcome, mentoring_session, mentorship, region, risk_assessment, service_record,
+    service_rollup, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership, youth_profile,
+};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition};
+
+use super::{Reach, Rule, Scoped, condition_at, ids_at};
+
+/// Every table whose reads are scoped, by name: a test checks that each entity of the `entities` crate is here
+/// or in [`UNSCOPED_TABLES`], and that each one's select carries its predicate.
+pub const SCOPED_TABLES: &[&str] = &[
+    "audit_event",
+    "audit_event_record",
+    "care_group_member",
+    "care_subject",
+    "care_visit",
+    "correction_profile",
+    "grid_team_member",
+    "ledger_entry",
+    "legal_aid_application",
+    "legal_aid_fund",
+    "mental_health_profile",
+    "mentor",
+    "mentoring_outcome",
+    "mentoring_session",
+    "mentorship",
+    "region",
+    "risk_assessment",
+    "service_record",
+    "service_rollup",
+    "volunteer",
+    "volunteer_badge",
+    "volunteer_team",
+    "volunteer_team_membership",
+    "youth_profile",
+];
+
+/// Entity modules that are not tables of their own (shared enums).
+pub const UNSCOPED_TABLES: &[&str] = &["common"];
+
+impl Scoped for region::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::RegionTree
+    }
+}
+
+impl Scoped for grid_team_member::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(grid_team_member::Column::GridId)
+    }
+}
+
+impl Scoped for volunteer::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(volunteer::Column::RegionId)
+    }
+}
+
+impl Scoped for volunteer_team::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(volunteer_team::Column::RegionId)
+    }
+}
+
+impl Scoped for volunteer_team_membership::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(volunteer_team_membership::Column::VolunteerId, ids_at::<volunteer::Entity>)
+    }
+}
+
+impl Scoped for volunteer_badge::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(volunteer_badge::Column::VolunteerId, ids_at::<volunteer::Entity>)
+    }
+}
+
+impl Scoped for service_record::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(service_record::Column::GridId)
+    }
+}
+
+impl Scoped for service_rollup::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(service_rollup::Column::RegionId)
+    }
+}
+
+impl Scoped for care_subject::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(care_subject::Column::RegionId)
+    }
+}
+
+impl Scoped for mental_health_profile::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(mental_health_profile::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for correction_profile::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(correction_profile::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for youth_profile::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(youth_profile::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for risk_assessment::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(risk_assessment::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for care_visit::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(care_visit::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for care_group_member::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(care_group_member::Column::SubjectId, ids_at::<care_subject::Entity>)
+    }
+}
+
+impl Scoped for mentor::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(mentor::Column::RegionId)
+    }
+}
+
+/// `SELECT id FROM care_subject WHERE category = 'AT_RISK_YOUTH' AND <in reach>`: the young people a
+/// mentorship may pair.
+fn youth_ids(reach: &Reach<'_>) -> SelectStatement {
+    let mut ids = ids_at::<care_subject::Entity>(reach);
+    ids.and_where(care_subject::Column::Category.eq(CareCategory::AtRiskYouth));
+    ids
+}
+
+impl Scoped for mentorship::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Own(|reach| Condition::all().add(mentorship::Column::MenteeId.in_subquery(youth_ids(reach))))
+    }
+}
+
+impl Scoped for mentoring_session::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(mentoring_session::Column::MentorshipId, ids_at::<mentorship::Entity>)
+    }
+}
+
+impl Scoped for mentoring_outcome::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(mentoring_outcome::Column::MentorshipId, ids_at::<mentorship::Entity>)
+    }
+}
+
+impl Scoped for legal_aid_application::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(legal_aid_application::Column::RegionId)
+    }
+}
+
+impl Scoped for legal_aid_fund::Entity {
+    /// Funds of regions in the subtree, and those of the subtree root's ancestors.
+    fn rule() -> Rule<Self> {
+        Rule::Own(|reach| {
+            let Some(path) = reach.path else { return Condition::all() };
+            let ancestors: Vec<String> =
+                path.split('/').filter(|code| !code.is_empty()).map(str::to_owned).collect();
+            let ancestor_ids = Query::select()
+                .column(region::Column::Id)
+                .from(region::Entity)
+                .and_where(region::Column::Code.is_in(ancestors))
+                .to_owned();
+            Condition::any()
+                .add(super::in_subtree(legal_aid_fund::Column::RegionId, path))
+                .add(legal_aid_fund::Column::RegionId.in_subquery(ancestor_ids))
+        })
+    }
+}
+
+impl Scoped for ledger_entry::Entity {
+    /// With its application; without one (donations, allocations and their reversals), with its fund.
+    fn rule() -> Rule<Self> {
+        Rule::Own(|reach| {
+            if reach.path.is_none() {
+                return Condition::all();
+            }
+            Condition::any()
+                .add(
+                    ledger_entry::Column::ApplicationId
+                        .in_subquery(ids_at::<legal_aid_application::Entity>(reach)),
+                )
+                .add(
+                    Condition::all().add(ledger_entry::Column::ApplicationId.is_null()).add(
+                        ledger_entry::Column::FundId.in_subquery(ids_at::<legal_aid_fund::Entity>(reach)),
+                    ),
+                )
+        })
+    }
+}
+
+impl Scoped for audit_event::Entity {
+    /// Events of callers whose token region lies in the subtree.
+    fn rule() -> Rule<Self> {
+        Rule::Own(|reach| {
+            if reach.path.is_none() {
+                return Condition::all();
+            }
+            let codes = Query::select()
+                .column(region::Column::Code)
+                .from(region::Entity)
+                .cond_where(condition_at::<region::Entity>(&Reach { path: reach.path, access: None }))
+                .to_owned();
+            Condition::all().add(audit_event::Column::RegionCode.in_subquery(codes))
+        })
+    }
+}
+
+impl Scoped for audit_event_record::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(audit_event_record::Column::EventId, ids_at::<audit_event::Entity>)
+    }
+}
+
+/// The funds whose own region lies in the caller's subtree: those whose income the caller books (the city's funds
+/// by city-level officers), a narrower rule than reading, which also shows the funds of the subtree's ancestors.
+pub fn funds_kept_by(access: &crate::auth::viewer::Access) -> Condition {
+    match &access.scope {
+        Some(scope) => super::in_subtree(legal_aid_fund::Column::RegionId, &scope.path),
+        None => Condition::all(),
+    }
+}

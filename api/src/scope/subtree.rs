@@ -1,0 +1,79 @@
+//! The subtree predicates: the one renderer of "rows under the region with this materialized path", for a
+//! table's region or grid column and for the region table itself.
+
+use entities::region;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition};
+
+/// `column IN (ids of the regions in the subtree rooted at the region with materialized path `path`)`: the
+/// predicate that scopes every table with a region or grid foreign key.
+///
+/// A grid's subtree is the grid alone, and there the predicate is `column = (SELECT id … WHERE path = …)`:
+/// PostgreSQL then treats the column as one known value, so an index that starts with it also gives the rows
+/// in order (a grid's newest service records are the last entries of `(grid_id, started_at)`, not a sort of
+/// all of the grid's records).
+pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
+    if region::is_grid_path(path) {
+        let grid_id: SelectStatement = Query::select()
+            .column(region::Column::Id)
+            .from(region::Entity)
+            .and_where(Expr::col((region::Entity, region::Column::Path)).eq(path_bound(path.to_owned())))
+            .to_owned();
+        return Condition::all().add(column.into_expr().eq(Expr::SubQuery(None, Box::new(grid_id.into()))));
+    }
+    let region_ids: SelectStatement = Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .cond_where(region_in_subtree(path))
+        .to_owned();
+    Condition::all().add(column.in_subquery(region_ids))
+}
+
+/// `region.path` within the subtree rooted at the region with materialized path `path`, the bounds written
+/// into the statement (see [`region::path_literal`]: with bound parameters a city-wide scope was planned as
+/// 2,564 index probes, 200 ms where hashing the regions takes 1.5 ms).
+pub fn region_in_subtree(path: &str) -> Condition {
+    let (low, high) = region::subtree_bounds(path);
+    let path_column = || Expr::col((region::Entity, region::Column::Path));
+    Condition::all().add(path_column().gte(path_bound(low))).add(path_column().lt(path_bound(high)))
+}
+
+fn path_bound(bound: String) -> Expr {
+    match region::path_literal(&bound) {
+        Some(literal) => Expr::cust(literal),
+        None => Expr::val(bound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entities::volunteer;
+    use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    #[test]
+    fn subtree_bounds_are_literals_only_when_they_are_code_characters() {
+        let scoped =
+            volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, "/330900/330902/"));
+        let sql = scoped.build(DbBackend::Postgres).to_string();
+        assert!(sql.contains(r#""region"."path" >= ('/330900/330902/')"#), "{sql}");
+        assert!(sql.contains(r#""region"."path" < ('/330900/3309020')"#), "{sql}");
+
+        let grid = "/330900/330902/330902003/330902003005/330902003005007/";
+        let one_grid = volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, grid));
+        let sql = one_grid.build(DbBackend::Postgres).to_string();
+        assert!(
+            sql.contains(&format!(
+                r#""volunteer"."region_id" = (SELECT "id" FROM "region" WHERE "region"."path" = ('{grid}'))"#
+            )),
+            "{sql}"
+        );
+
+        let hostile = "/330900/' OR '1'='1/";
+        let statement = volunteer::Entity::find()
+            .filter(in_subtree(volunteer::Column::RegionId, hostile))
+            .build(DbBackend::Postgres);
+        assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
+        assert_eq!(statement.values.map(|values| values.0.len()), Some(2), "{}", statement.sql);
+    }
+}
