@@ -24,6 +24,7 @@ pub mod schema;
 pub mod scope;
 pub mod seed;
 pub mod server;
+pub mod sql;
 pub mod statistics;
 pub mod validate;
 pub mod volunteers;

@@ -13,7 +13,9 @@ use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
 use crate::node::parse_global_id;
-use crate::pagination::{CursorKey, NestedKey, Nesting, Page, PageRequest, fetch_page, load_nested_pages};
+use crate::pagination::{
+    CursorKey, NestedKey, Nesting, Page, PageRequest, SortKey, fetch_page, load_nested_pages,
+};
 use crate::request::{RequestData, loader_error};
 
 /// One entry of the audit trail.
@@ -254,9 +256,13 @@ impl AuditQuery {
         if let Some(to) = filter.to {
             select = select.filter(audit_event::Column::OccurredAt.lt(to));
         }
-        let page =
-            fetch_page(&request.db, select, audit_event::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await?;
+        let page = fetch_page(
+            &request.db,
+            select,
+            SortKey::unique(audit_event::Column::Id, |row: &audit_event::Model| CursorKey::Int(row.id)),
+            &page,
+        )
+        .await?;
         Ok(AuditEventConnection::from_page(page, |row| AuditEvent { row }))
     }
 }

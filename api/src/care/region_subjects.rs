@@ -21,7 +21,10 @@ use super::types::CareSubjectConnection;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, fetch_ranked_pages};
+use crate::pagination::{
+    CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, between_cursors, fetch_ranked_pages,
+    group_by_args,
+};
 use crate::request::RequestData;
 
 /// The arguments of `Region.careSubjects`, as a loader key: regions asked for with the same arguments share one
@@ -87,12 +90,8 @@ impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
         keys: &[NestedKey<RegionSubjectArgs>],
     ) -> Result<HashMap<NestedKey<RegionSubjectArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
-        let mut by_args: HashMap<&RegionSubjectArgs, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_args.entry(&key.args).or_default().push(key.parent);
-        }
         let mut loaded = HashMap::new();
-        for (args, regions) in by_args {
+        for (args, regions) in group_by_args(keys) {
             let condition = match &args.filter {
                 Some(filter) => subject_condition(&self.db, self.viewer.regions(), &access, filter).await?,
                 None => Condition::all(),
@@ -108,30 +107,6 @@ impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
     }
 }
 
-/// Rows strictly beyond `cursor` in presentation order: later ones for `after`, earlier ones for `before`.
-fn beyond(cursor: &CursorKey, ordering: Option<&Ordering<care_subject::Entity>>, later: bool) -> Condition {
-    let id = Expr::col((care_subject::Entity, care_subject::Column::Id));
-    match (cursor, ordering) {
-        (CursorKey::Sorted(value, cursor_id), Some(ordering)) => {
-            let column = Expr::col((care_subject::Entity, ordering.column));
-            let value = value.as_ref().clone().into_value();
-            if later != ordering.descending {
-                Condition::any()
-                    .add(column.clone().gt(value.clone()))
-                    .add(Condition::all().add(column.eq(value)).add(id.gt(*cursor_id)))
-            } else {
-                Condition::any()
-                    .add(column.clone().lt(value.clone()))
-                    .add(Condition::all().add(column.eq(value)).add(id.lt(*cursor_id)))
-            }
-        }
-        (key, _) => {
-            let value = key.clone().into_value();
-            Condition::all().add(if later { id.gt(value) } else { id.lt(value) })
-        }
-    }
-}
-
 /// One page of care subjects per region of `regions`, in one statement. `condition` (the compiled filter) and
 /// the caller's scope restrict the rows; a region without matching rows has no entry.
 async fn fetch_pages(
@@ -144,13 +119,11 @@ async fn fetch_pages(
 ) -> Result<HashMap<i64, Page<care_subject::Model>>, ApiError> {
     let grid = Alias::new("gg_grid");
     let root = Alias::new("gg_root");
-    let mut in_page = Condition::all();
-    if let Some(after) = &page.after {
-        in_page = in_page.add(beyond(after, ordering.as_ref(), true));
-    }
-    if let Some(before) = &page.before {
-        in_page = in_page.add(beyond(before, ordering.as_ref(), false));
-    }
+    let in_page = between_cursors(
+        ordering.as_ref(),
+        Expr::col((care_subject::Entity, care_subject::Column::Id)),
+        page,
+    )?;
     let mut inner = crate::scope::read::<care_subject::Entity>(access).filter(condition).into_query();
     inner
         .join_as(
@@ -166,9 +139,7 @@ async fn fetch_pages(
             root.clone(),
             // The grid's path lies in the root's subtree range: `path >= root AND path < root with its final
             // '/' replaced by '0'` (see `region::subtree_bounds`).
-            Expr::cust(
-                r#""gg_grid"."path" >= "gg_root"."path" AND "gg_grid"."path" < (SUBSTR("gg_root"."path", 1, LENGTH("gg_root"."path") - 1) || '0')"#,
-            ),
+            Expr::cust(crate::scope::path_in_subtree_sql(r#""gg_grid"."path""#, r#""gg_root"."path""#)),
         );
     let ranking = Ranking {
         parent: (root, region::Column::Id).into_column_ref(),

@@ -10,7 +10,7 @@ use super::money::Money;
 use super::types::{FundKind, LedgerEntry, LedgerEntryConnection};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page};
 use crate::regions::types::Region;
 use crate::request::RequestData;
 
@@ -249,9 +249,13 @@ impl FundStatement {
             .filter(ledger_entry::Column::FundId.eq(self.fund_id))
             .filter(ledger_entry::Column::CreatedAt.gte(self.from))
             .filter(ledger_entry::Column::CreatedAt.lt(self.to));
-        let page =
-            fetch_page(&request.db, select, ledger_entry::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await?;
+        let page = fetch_page(
+            &request.db,
+            select,
+            SortKey::unique(ledger_entry::Column::Id, |row: &ledger_entry::Model| CursorKey::Int(row.id)),
+            &page,
+        )
+        .await?;
         Ok(LedgerEntryConnection::from_page(page, |row| LedgerEntry { row, access: access.clone() }))
     }
 }

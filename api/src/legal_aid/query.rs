@@ -11,7 +11,7 @@ use super::types::{ApplicationState, FundKind, LegalAidApplication, LegalAidAppl
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page};
 use crate::regions::query::path_of_code;
 use crate::request::RequestData;
 
@@ -65,9 +65,13 @@ impl LegalAidQuery {
         if let Some(kind) = kind {
             select = select.filter(legal_aid_fund::Column::Kind.eq(legal_aid_fund::FundKind::from(kind)));
         }
-        let page =
-            fetch_page(&request.db, select, legal_aid_fund::Column::Id, |row| CursorKey::Int(row.id), &page)
-                .await?;
+        let page = fetch_page(
+            &request.db,
+            select,
+            SortKey::unique(legal_aid_fund::Column::Id, |row: &legal_aid_fund::Model| CursorKey::Int(row.id)),
+            &page,
+        )
+        .await?;
         Ok(FundConnection::from_page(page, |row| Fund { row }))
     }
 
@@ -159,8 +163,9 @@ impl LegalAidQuery {
         let page = fetch_page(
             &request.db,
             select,
-            legal_aid_application::Column::Id,
-            |row| CursorKey::Int(row.id),
+            SortKey::unique(legal_aid_application::Column::Id, |row: &legal_aid_application::Model| {
+                CursorKey::Int(row.id)
+            }),
             &page,
         )
         .await?;

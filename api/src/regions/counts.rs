@@ -120,7 +120,7 @@ where
     C: ColumnTrait,
 {
     let (r, g) = (Alias::new("r"), Alias::new("g"));
-    let upper = Expr::cust(r#"substr("r"."path", 1, length("r"."path") - 1) || '0'"#);
+    let upper = Expr::cust(crate::scope::subtree_upper_sql(r#""r"."path""#));
     Query::select()
         .expr_as(Expr::col((r.clone(), region::Column::Id)), Alias::new("region_id"))
         .expr_as(Expr::val(kind.tag()), Alias::new("kind"))

@@ -14,10 +14,9 @@ use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, fetch_page};
+use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page, read_int, read_text};
 use crate::regions::directory::RegionDirectory;
 use crate::request::RequestData;
-use crate::volunteers::keyset::{ExprOrdering, fetch_page_by_expr, read_int, read_text};
 
 /// How a sort value is read back from a row.
 type ReadKey = fn(&sea_orm::QueryResult) -> Result<CursorKey, sea_orm::DbErr>;
@@ -74,7 +73,7 @@ impl RegionsQuery {
         let page = match order_by {
             None | Some(RegionOrder { field: RegionOrderField::Code, descending: false }) => {
                 let key_of = |row: &region::Model| CursorKey::Text(row.code.clone());
-                fetch_page(&request.db, select, region::Column::Code, key_of, &page).await?
+                fetch_page(&request.db, select, SortKey::unique(region::Column::Code, key_of), &page).await?
             }
             Some(RegionOrder { field, descending }) => {
                 let (expr, read): (Expr, ReadKey) = match field {
@@ -86,9 +85,11 @@ impl RegionsQuery {
                         read_int,
                     ),
                 };
-                let ordering = ExprOrdering { expr, descending, read };
-                let id_of = |row: &region::Model| row.id;
-                fetch_page_by_expr(&request.db, select, ordering, region::Column::Id, id_of, &page).await?
+                let sort =
+                    SortKey::computed(expr, descending, read, region::Column::Id, |row: &region::Model| {
+                        row.id
+                    });
+                fetch_page(&request.db, select, sort, &page).await?
             }
         };
         Ok(RegionConnection::from_page(page, Region))
@@ -154,7 +155,8 @@ impl RegionsQuery {
         let page = match order_by {
             None => {
                 let key_of = |row: &grid_team_member::Model| CursorKey::Int(row.id);
-                fetch_page(&request.db, select, grid_team_member::Column::Id, key_of, &page).await?
+                fetch_page(&request.db, select, SortKey::unique(grid_team_member::Column::Id, key_of), &page)
+                    .await?
             }
             Some(GridTeamMemberOrder { field, descending }) => {
                 let expr = match field {
@@ -163,9 +165,9 @@ impl RegionsQuery {
                         Expr::col((grid_team_member::Entity, grid_team_member::Column::Name))
                     }
                 };
-                let ordering = ExprOrdering { expr, descending, read: read_text };
-                fetch_page_by_expr(&request.db, select, ordering, grid_team_member::Column::Id, id_of, &page)
-                    .await?
+                let sort =
+                    SortKey::computed(expr, descending, read_text, grid_team_member::Column::Id, id_of);
+                fetch_page(&request.db, select, sort, &page).await?
             }
         };
         Ok(GridTeamMemberConnection::from_page(page, |row| GridTeamMember { row }))

@@ -16,7 +16,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::auth::viewer::Access;
-pub use subtree::{in_subtree, region_in_subtree};
+pub use subtree::{in_subtree, path_in_subtree_sql, region_in_subtree, subtree_upper_sql};
 
 pub use rules::{SCOPED_TABLES, UNSCOPED_TABLES, funds_kept_by};
 

@@ -45,11 +45,34 @@ fn path_bound(bound: String) -> Expr {
     }
 }
 
+/// SQL of the exclusive upper bound of the subtree under the region whose path is the SQL expression `root`:
+/// the path with its final `/` replaced by `0`, the next string after every path below it (see
+/// [`region::subtree_bounds`], which computes the same bound in Rust for a known path).
+pub fn subtree_upper_sql(root: &str) -> String {
+    format!("substr({root}, 1, length({root}) - 1) || '0'")
+}
+
+/// SQL of "the region whose path is the SQL expression `path` lies in the subtree rooted at the region whose path
+/// is `root`", for joining a region to its ancestors by path.
+pub fn path_in_subtree_sql(path: &str, root: &str) -> String {
+    format!("{path} >= {root} AND {path} < ({})", subtree_upper_sql(root))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use entities::volunteer;
     use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    #[test]
+    fn the_subtree_join_is_the_range_of_its_bounds() {
+        assert_eq!(
+            path_in_subtree_sql("g.path", "a.path"),
+            "g.path >= a.path AND g.path < (substr(a.path, 1, length(a.path) - 1) || '0')"
+        );
+        let (low, high) = region::subtree_bounds("/330900/330902/");
+        assert_eq!((low.as_str(), high.as_str()), ("/330900/330902/", "/330900/3309020"));
+    }
 
     #[test]
     fn subtree_bounds_are_literals_only_when_they_are_code_characters() {

@@ -340,9 +340,8 @@ pub struct Row {
 
 fn local_day(backend: DatabaseBackend, column: &str, timestamp: bool) -> String {
     match (backend, timestamp) {
-        (DatabaseBackend::Postgres, true) => format!("CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)"),
+        (_, true) => crate::sql::local_day(backend, column),
         (DatabaseBackend::Postgres, false) => column.to_owned(),
-        (_, true) => format!("date({column}, '+8 hours')"),
         (_, false) => format!("date({column})"),
     }
 }
@@ -443,8 +442,8 @@ impl Grouping<'_> {
                     format!("JOIN region a ON a.depth = {level} AND a.path = substr(g.path, 1, {length})")
                 }
                 None => format!(
-                    "JOIN region a ON a.depth = {level} AND g.path >= a.path \
-                     AND g.path < substr(a.path, 1, length(a.path) - 1) || '0'"
+                    "JOIN region a ON a.depth = {level} AND {}",
+                    crate::scope::path_in_subtree_sql("g.path", "a.path")
                 ),
             };
             select.extend([

@@ -21,21 +21,23 @@ pub fn local_day(record: &service_record::Model) -> NaiveDate {
 }
 
 /// Regions paired with each of their ancestors and themselves: `(grid_id, region_id)`.
-const ANCESTRY: &str = "SELECT g.id AS grid_id, a.id AS region_id FROM region g JOIN region a \
-     ON g.path >= a.path AND g.path < substr(a.path, 1, length(a.path) - 1) || '0'";
+fn ancestry() -> String {
+    format!(
+        "SELECT g.id AS grid_id, a.id AS region_id FROM region g JOIN region a ON {}",
+        crate::scope::path_in_subtree_sql("g.path", "a.path")
+    )
+}
 
 /// The rollup recomputed from the service records, as `region_id, day, activity, records, minutes`.
 fn recomputed(backend: DatabaseBackend) -> String {
-    let local_day = match backend {
-        DatabaseBackend::Postgres => "CAST((started_at AT TIME ZONE 'Asia/Shanghai') AS DATE)",
-        _ => "date(started_at, '+8 hours')",
-    };
+    let local_day = crate::sql::local_day(backend, "started_at");
+    let ancestry = ancestry();
     format!(
         "SELECT x.region_id AS region_id, b.day AS day, b.activity AS activity, \
          CAST(SUM(b.records) AS BIGINT) AS records, CAST(SUM(b.minutes) AS BIGINT) AS minutes \
          FROM (SELECT grid_id, {local_day} AS day, activity, COUNT(*) AS records, SUM(minutes) AS minutes \
                FROM service_record GROUP BY grid_id, {local_day}, activity) b \
-         JOIN ({ANCESTRY}) x ON x.grid_id = b.grid_id \
+         JOIN ({ancestry}) x ON x.grid_id = b.grid_id \
          WHERE 1 = 1 \
          GROUP BY x.region_id, b.day, b.activity \
          ORDER BY x.region_id, b.day, b.activity"
@@ -100,10 +102,7 @@ const CHILD_LEVELS: [&str; 4] = ["GRID", "COMMUNITY", "TOWNSHIP", "DISTRICT"];
 /// region order so that a region level's figures are read from few pages.
 pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
     let backend = conn.get_database_backend();
-    let local_day = match backend {
-        DatabaseBackend::Postgres => "CAST((started_at AT TIME ZONE 'Asia/Shanghai') AS DATE)",
-        _ => "date(started_at, '+8 hours')",
-    };
+    let local_day = crate::sql::local_day(backend, "started_at");
     conn.execute_unprepared("DELETE FROM service_rollup").await?;
     let grids = format!(
         "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \

@@ -1,7 +1,6 @@
 //! Registered peace volunteers.
 
 pub mod filter;
-pub mod keyset;
 pub mod loader;
 pub mod mutation;
 pub mod nested;

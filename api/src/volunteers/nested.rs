@@ -15,13 +15,15 @@ use sea_orm::sea_query::{Alias, ColumnRef, Condition, Expr, ExprTrait, IntoColum
 use sea_orm::{DatabaseConnection, QueryFilter, QueryTrait};
 
 use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField};
-use super::keyset::{beyond_cursor, foreign_cursor};
 use super::types::{Volunteer, VolunteerConnection};
 use crate::auth::viewer::Access;
 use crate::auth::{Action, FieldClass, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
-use crate::pagination::{CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, fetch_ranked_pages};
+use crate::pagination::{
+    CursorKey, NestedKey, Ordering, Page, PageRequest, Ranking, between_cursors, fetch_ranked_pages,
+    group_by_args,
+};
 use crate::request::RequestData;
 
 /// What a nested volunteer list hangs off.
@@ -144,12 +146,8 @@ impl Loader<NestedKey<VolunteerListArgs>> for VolunteersByParent {
         keys: &[NestedKey<VolunteerListArgs>],
     ) -> Result<HashMap<NestedKey<VolunteerListArgs>, Self::Value>, Self::Error> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let mut by_args: HashMap<&VolunteerListArgs, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_args.entry(&key.args).or_default().push(key.parent);
-        }
         let mut loaded = HashMap::new();
-        for (args, parents) in by_args {
+        for (args, parents) in group_by_args(keys) {
             match self.load_group(&access, args, &parents).await {
                 Ok(mut pages) => {
                     for parent in parents {
@@ -197,28 +195,13 @@ async fn fetch_nested_volunteers(
     page: &PageRequest,
     parents: &[i64],
 ) -> Result<HashMap<i64, Page<volunteer::Model>>, ApiError> {
-    let id = || Expr::col((volunteer::Entity, volunteer::Column::Id));
-    let mut in_page = Condition::all();
-    for (cursor, later, argument) in [(&page.after, true, "after"), (&page.before, false, "before")] {
-        let Some(cursor) = cursor.clone() else { continue };
-        in_page = in_page.add(match &ordering {
-            None => {
-                let CursorKey::Int(cursor_id) = cursor else {
-                    return Err(foreign_cursor(argument));
-                };
-                Condition::all().add(if later { id().gt(cursor_id) } else { id().lt(cursor_id) })
-            }
-            Some(Ordering { column, descending, .. }) => {
-                let sort = Expr::col((volunteer::Entity, *column));
-                beyond_cursor(sort, id(), *descending, cursor, later, argument)?
-            }
-        });
-    }
+    let in_page =
+        between_cursors(ordering.as_ref(), Expr::col((volunteer::Entity, volunteer::Column::Id)), page)?;
     let mut inner = select.into_query();
     let parent_column: ColumnRef = match parent {
         VolunteerParent::Region => {
             let (root, grid) = (Alias::new("gg_root"), Alias::new("gg_grid"));
-            let upper = Expr::cust(r#"substr("gg_root"."path", 1, length("gg_root"."path") - 1) || '0'"#);
+            let upper = Expr::cust(crate::scope::subtree_upper_sql(r#""gg_root"."path""#));
             inner
                 .join_as(
                     JoinType::InnerJoin,

@@ -9,7 +9,6 @@ use super::filter::{
     ServiceRecordFilter, ServiceRecordOrder, ServiceRecordOrderField, VolunteerFilter, VolunteerOrder,
     VolunteerTeamFilter, VolunteerTeamOrder, VolunteerTeamOrderField,
 };
-use super::keyset::{ExprOrdering, fetch_page_by_expr, read_int, read_text};
 use super::nested::volunteer_ordering;
 use super::service::{ServiceRecord, ServiceRecordConnection};
 use super::teams::{VolunteerTeam, VolunteerTeamConnection, member_count_expr};
@@ -18,9 +17,15 @@ use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::{compile, compile_confined};
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page, fetch_page_in_order};
+use crate::pagination::{
+    CursorKey, Ordering, PageRequest, SortKey, fetch_page, fetch_page_in_order, read_int, read_text,
+};
+
 use crate::request::RequestData;
 use crate::scope;
+
+/// How a sort value is read back from a row.
+type ReadKey = fn(&sea_orm::QueryResult) -> Result<CursorKey, sea_orm::DbErr>;
 
 /// Root fields of the volunteer domain.
 #[derive(Default)]
@@ -172,27 +177,27 @@ impl VolunteersQuery {
         let page = match order_by {
             None => {
                 let key_of = |row: &volunteer_team::Model| CursorKey::Int(row.id);
-                fetch_page(&request.db, select, volunteer_team::Column::Id, key_of, &page).await?
+                fetch_page(&request.db, select, SortKey::unique(volunteer_team::Column::Id, key_of), &page)
+                    .await?
             }
             Some(VolunteerTeamOrder { field, descending }) => {
-                let ordering = match field {
-                    VolunteerTeamOrderField::Code => ExprOrdering {
-                        expr: Expr::col((volunteer_team::Entity, volunteer_team::Column::Code)),
-                        descending,
-                        read: read_text,
-                    },
-                    VolunteerTeamOrderField::Name => ExprOrdering {
-                        expr: Expr::col((volunteer_team::Entity, volunteer_team::Column::Name)),
-                        descending,
-                        read: read_text,
-                    },
-                    VolunteerTeamOrderField::MemberCount => {
-                        ExprOrdering { expr: member_count_expr(&access), descending, read: read_int }
+                let (expr, read): (Expr, ReadKey) = match field {
+                    VolunteerTeamOrderField::Code => {
+                        (Expr::col((volunteer_team::Entity, volunteer_team::Column::Code)), read_text)
                     }
+                    VolunteerTeamOrderField::Name => {
+                        (Expr::col((volunteer_team::Entity, volunteer_team::Column::Name)), read_text)
+                    }
+                    VolunteerTeamOrderField::MemberCount => (member_count_expr(&access), read_int),
                 };
-                let id_of = |row: &volunteer_team::Model| row.id;
-                fetch_page_by_expr(&request.db, select, ordering, volunteer_team::Column::Id, id_of, &page)
-                    .await?
+                let sort = SortKey::computed(
+                    expr,
+                    descending,
+                    read,
+                    volunteer_team::Column::Id,
+                    |row: &volunteer_team::Model| row.id,
+                );
+                fetch_page(&request.db, select, sort, &page).await?
             }
         };
         Ok(VolunteerTeamConnection::from_page(page, |row| VolunteerTeam { row }))

@@ -152,12 +152,8 @@ impl Loader<NestedKey<Period>> for ServiceMinutesByVolunteer {
         use sea_orm::QuerySelect;
         use sea_orm::sea_query::{Expr, Func};
         let access: Access = self.viewer.authorize(&self.db, Resource::ServiceRecord, Action::Read).await?;
-        let mut by_period: HashMap<Period, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_period.entry(key.args).or_default().push(key.parent);
-        }
         let mut totals = HashMap::new();
-        for (period, volunteers) in by_period {
+        for (&period, volunteers) in crate::pagination::group_by_args(keys) {
             let mut select = crate::scope::read::<service_record::Entity>(&access)
                 .select_only()
                 .column(service_record::Column::VolunteerId)

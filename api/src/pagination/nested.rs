@@ -1,0 +1,188 @@
+//! Nested connections: one page for each parent of a page (a volunteer's service records, a subject's visits)
+//! in a single statement, and the one grouping of loader keys by the field's arguments.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, ColumnRef, Condition, Expr, ExprTrait, Frame, FrameType, Func, IntoColumnRef, Query,
+    SelectStatement, WindowStatement,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryTrait, Select};
+
+use super::keyset::{Ordering, beyond};
+use super::page::{Page, Total};
+use super::{CursorKey, NestedKey, PageRequest};
+use crate::error::ApiError;
+
+/// How a child table hangs off its parent: the foreign-key column, and the unique integer sort column with
+/// how to read it from a row.
+pub struct Nesting<E: EntityTrait, K> {
+    pub parent: E::Column,
+    pub key: E::Column,
+    pub key_of: K,
+}
+
+/// How the rows of one statement are cut into a page per parent (see [`fetch_ranked_pages`]).
+pub struct Ranking<C> {
+    /// The parent a row belongs to: a column of the listed table, or of a table joined to it when a row
+    /// belongs to several parents (a region and every region above it).
+    pub parent: ColumnRef,
+    /// The presentation order, most significant column first; the last column is unique (the id breaks ties).
+    pub order: Vec<(ColumnRef, Order)>,
+    /// The rows between the page's cursors; the others count towards the total only.
+    pub in_page: Condition,
+    /// The cursor of a row.
+    pub cursor_of: C,
+}
+
+/// The parents of `keys`, grouped by the field arguments they were asked with: siblings asked for with the same
+/// arguments share one statement.
+pub fn group_by_args<A: Eq + Hash>(keys: &[NestedKey<A>]) -> HashMap<&A, Vec<i64>> {
+    let mut by_args: HashMap<&A, Vec<i64>> = HashMap::new();
+    for key in keys {
+        by_args.entry(&key.args).or_default().push(key.parent);
+    }
+    by_args
+}
+
+/// The rows between the page's cursors, for a page ordered by `ordering` (or by the unique `id` alone).
+pub fn between_cursors<E: EntityTrait>(
+    ordering: Option<&Ordering<E>>,
+    id: Expr,
+    page: &PageRequest,
+) -> Result<Condition, ApiError> {
+    let sort = ordering.map(|ordering| (Expr::col((E::default(), ordering.column)), ordering.descending));
+    let mut in_page = Condition::all();
+    for (cursor, later, argument) in [(&page.after, true, "after"), (&page.before, false, "before")] {
+        if let Some(cursor) = cursor.clone() {
+            in_page = in_page.add(beyond(sort.clone(), id.clone(), cursor, later, argument)?);
+        }
+    }
+    Ok(in_page)
+}
+
+/// Loads nested pages: the keys are grouped by their arguments, and each group's pages come from one statement.
+pub async fn load_nested_pages<A, E, K>(
+    db: &DatabaseConnection,
+    keys: &[NestedKey<A>],
+    page_of: impl Fn(&A) -> &PageRequest,
+    select_for: impl Fn(&A) -> Select<E>,
+    nesting: impl Fn() -> Nesting<E, K>,
+) -> Result<HashMap<NestedKey<A>, Page<E::Model>>, ApiError>
+where
+    A: Clone + Eq + Hash,
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    K: Fn(&E::Model) -> i64,
+{
+    let mut loaded = HashMap::new();
+    for (args, parents) in group_by_args(keys) {
+        let Nesting { parent, key, key_of } = nesting();
+        let table = E::default();
+        let page = page_of(args);
+        let ranking = Ranking {
+            parent: (table, parent).into_column_ref(),
+            order: vec![((table, key).into_column_ref(), Order::Asc)],
+            in_page: between_cursors::<E>(None, Expr::col((table, key)), page)?,
+            cursor_of: |row: &E::Model| CursorKey::Int(key_of(row)),
+        };
+        let mut pages =
+            fetch_ranked_pages(db, select_for(args).into_query(), ranking, &parents, page).await?;
+        for parent in parents {
+            let page = pages.remove(&parent).unwrap_or_else(Page::empty);
+            loaded.insert(NestedKey { parent, args: args.clone() }, page);
+        }
+    }
+    Ok(loaded)
+}
+
+/// Fetches one page for each of `parents` from `inner`, a filtered and scoped select of the listed table (with
+/// whatever joins name the parent), in a single statement.
+///
+/// Window functions number each parent's rows from the cursor on, in the order of the page (reversed when
+/// paging backward), and count them all, so the statement returns at most `limit + 1` rows per parent and every
+/// parent's exact `totalCount`, on SQLite and PostgreSQL alike. A parent without rows has no entry.
+pub async fn fetch_ranked_pages<M, C>(
+    db: &DatabaseConnection,
+    mut inner: SelectStatement,
+    ranking: Ranking<C>,
+    parents: &[i64],
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<M>>, sea_orm::DbErr>
+where
+    M: FromQueryResult,
+    C: Fn(&M) -> CursorKey,
+{
+    let Ranking { parent, order, in_page, cursor_of } = ranking;
+    let in_page_flag = || Expr::case(in_page.clone(), 1).finally(0);
+    let mut query_order = WindowStatement::partition_by(parent.clone());
+    for (column, direction) in order {
+        query_order.order_by(column, if page.backward { reversed(direction) } else { direction });
+    }
+    query_order.frame_between(FrameType::Rows, Frame::UnboundedPreceding, Frame::CurrentRow);
+    inner
+        .and_where(Expr::col(parent.clone()).is_in(parents.iter().copied()))
+        .expr_as(Expr::col(parent.clone()), Alias::new("gg_parent"))
+        .expr_window_as(
+            Func::count(Expr::cust("*")),
+            WindowStatement::partition_by(parent),
+            Alias::new("gg_total"),
+        )
+        .expr_window_as(Func::sum(in_page_flag()), query_order, Alias::new("gg_rank"))
+        .expr_as(in_page_flag(), Alias::new("gg_in"));
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("numbered"))
+        .and_where(Expr::col(Alias::new("gg_in")).eq(1))
+        .and_where(Expr::col(Alias::new("gg_rank")).lte(limit + 1))
+        .to_owned();
+
+    let mut grouped: HashMap<i64, (u64, Vec<(i64, M)>)> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", "gg_parent")?;
+        let total: i64 = row.try_get("", "gg_total")?;
+        let rank: i64 = row.try_get("", "gg_rank")?;
+        let model = M::from_query_result(&row, "")?;
+        let entry = grouped.entry(parent).or_insert_with(|| (u64::try_from(total).unwrap_or(0), Vec::new()));
+        entry.1.push((rank, model));
+    }
+    let mut pages = HashMap::new();
+    for (parent, (total, mut rows)) in grouped {
+        // Ranks number the rows in the statement's order, which is the page's order read from its far end
+        // when paging backward.
+        rows.sort_by_key(|(rank, _)| *rank);
+        let rows = rows.into_iter().map(|(_, row)| (cursor_of(&row), row)).collect();
+        pages.insert(parent, Page::assemble(rows, page, Total::Known(total)));
+    }
+    Ok(pages)
+}
+
+fn reversed(order: Order) -> Order {
+    match order {
+        Order::Asc => Order::Desc,
+        Order::Desc => Order::Asc,
+        other => other,
+    }
+}
+
+impl<E: EntityTrait> Ordering<E> {
+    /// The presentation order of a page ordered by `ordering` (or by id alone), ties broken by the id.
+    pub fn columns(ordering: Option<&Self>, id_column: E::Column) -> Vec<(ColumnRef, Order)> {
+        let direction = if ordering.is_some_and(|o| o.descending) { Order::Desc } else { Order::Asc };
+        let table = E::default();
+        let mut columns: Vec<(ColumnRef, Order)> =
+            ordering.map(|o| ((table, o.column).into_column_ref(), direction.clone())).into_iter().collect();
+        columns.push(((table, id_column).into_column_ref(), direction));
+        columns
+    }
+
+    /// The cursor of `row`, whose id is `id`, in a page ordered by `ordering` (or by id alone).
+    pub fn cursor_of(ordering: Option<&Self>, row: &E::Model, id: i64) -> CursorKey {
+        match ordering {
+            Some(ordering) => CursorKey::Sorted(Box::new((ordering.value_of)(row)), id),
+            None => CursorKey::Int(id),
+        }
+    }
+}
