@@ -254,7 +254,7 @@ async fn audit_verify(database: &DatabaseArgs) -> Result<(), String> {
 }
 
 async fn ledger_verify(database: &DatabaseArgs) -> Result<(), String> {
-    use crate::legal_aid::money::format_fen;
+    use crate::money::format_fen;
     let db = crate::db::connect(&database.database_url, 1, None).await.map_err(|err| err.to_string())?;
     let report = crate::legal_aid::verify::verify(&db).await.map_err(|err| err.to_string())?;
     db.close().await.map_err(|err| err.to_string())?;

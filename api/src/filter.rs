@@ -8,10 +8,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{Condition, DatabaseConnection};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
+use crate::directory::RegionDirectory;
 use crate::error::ApiError;
-use crate::regions::directory::RegionDirectory;
 
 /// How deeply `and`/`or`/`not` may nest.
 pub const MAX_DEPTH: usize = 8;
@@ -185,6 +185,11 @@ async fn prepare<F: BooleanFilter>(
         regions.resolve(db, codes).await?.into_iter().map(|(code, region)| (code, region.path)).collect()
     };
     Ok(FilterContext { paths, names_visible })
+}
+
+/// `column LIKE '%text%'`, with `%`, `_` and the escape character in `text` matched literally.
+pub fn contains_text<C: ColumnTrait>(column: C, text: &str) -> Condition {
+    Condition::all().add(Expr::col(column.as_column_ref()).like(contains_pattern(text)))
 }
 
 #[cfg(test)]

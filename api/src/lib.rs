@@ -2,19 +2,25 @@
 //!
 //! `main.rs` only calls [`cli::main`]; tests build the same server through [`server`] and [`schema`].
 
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod auth;
 pub mod care;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod filter;
+pub mod frame;
 pub mod http;
 pub mod legal_aid;
 pub mod limits;
 pub mod loader_batch;
+pub mod lookup;
 pub mod mentoring;
+pub mod money;
 pub mod node;
 pub mod pagination;
 pub mod regions;

@@ -416,3 +416,31 @@ pub fn error_codes(response: &Value) -> Vec<String> {
 pub fn assert_no_errors(response: &Value) {
     assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
 }
+
+/// The code of the city, the root of the region tree.
+pub const CITY: &str = "330900";
+
+/// A token of an administrator of the whole city (subject `admin-1`).
+pub fn admin() -> String {
+    token_for("admin-1", &["admin"], CITY)
+}
+
+/// The single integer `sql` selects from the server's database (a `COUNT(*)`, a `SUM`).
+pub async fn count(server: &TestServer, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = server.db.connect().await;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .expect("count query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("an integer")
+}
+
+/// A valid identity card number (GB 11643 check character) of someone born on `birth` (`YYYYMMDD`), distinct per
+/// `sequence` (0..=999).
+pub fn id_number(birth: &str, sequence: u32) -> String {
+    let first17 = format!("330902{birth}{:03}", sequence % 1000);
+    let check = govgraph::validate::id_check_char(&first17).expect("17 digits");
+    format!("{first17}{check}")
+}

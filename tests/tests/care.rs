@@ -5,20 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entities::care_visit;
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, shared_demo, token_for};
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Statement};
+use govgraph_tests::{
+    Fixture, TestServer, admin, assert_no_errors, count, error_codes, shared_demo, token_for,
+};
+use sea_orm::{EntityTrait, QuerySelect};
 use serde_json::{Value, json};
-
-#[expect(clippy::expect_used, reason = "a failed count must fail the test")]
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 /// `care_subject` rows whose grid lies under the region with code prefix `code`.
 fn in_region_sql(code: &str) -> String {
@@ -27,10 +18,6 @@ fn in_region_sql(code: &str) -> String {
 
 async fn subjects_where(server: &TestServer, condition: &str) -> i64 {
     count(server, &format!("SELECT COUNT(*) FROM care_subject WHERE {condition}")).await
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 const PURPOSE: (&str, &str) = ("x-access-purpose", "follow-up of a risk report");

@@ -7,31 +7,19 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entities::{care_subject, care_visit, region};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, shared_demo, token_for};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use govgraph_tests::{
+    Fixture, TestServer, admin, assert_no_errors, count, error_codes, shared_demo, token_for,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const PURPOSE: (&str, &str) = ("x-access-purpose", "quarterly risk review");
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 /// `(SELECT id FROM care_subject WHERE <grid under the region with this code>)`.
 fn subjects_under(code: &str) -> String {
     format!(
         "(SELECT id FROM care_subject WHERE region_id IN (SELECT id FROM region WHERE path LIKE '%/{code}/%'))"
     )
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 fn nodes(connection: &Value) -> Vec<Value> {

@@ -5,21 +5,13 @@
 
 use chrono::{Months, NaiveDate, TimeDelta, Utc};
 use govgraph::audit::chain::{ChainReport, verify};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, sign_hs256, token_for};
+use govgraph_tests::{
+    Fixture, TestServer, admin, assert_no_errors, count, error_codes, sign_hs256, token_for,
+};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 const PURPOSE: (&str, &str) = ("x-access-purpose", "case management");
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 /// Row counts of every table a care mutation writes, and of the audit trail.
 async fn footprint(server: &TestServer) -> Vec<i64> {
@@ -40,10 +32,6 @@ async fn footprint(server: &TestServer) -> Vec<i64> {
     counts.push(count(server, "SELECT COUNT(*) FROM correction_profile WHERE status = 'RELEASED'").await);
     counts.push(count(server, "SELECT COUNT(*) FROM care_subject WHERE status = 'CLOSED'").await);
     counts
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 /// A care worker of the 330902001 township.

@@ -3,26 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph_tests::{
-    Fixture, SHARED_SCALE, TestServer, assert_no_errors, error_codes, shared_demo, token_for,
+    Fixture, SHARED_SCALE, TestServer, admin, assert_no_errors, count, error_codes, shared_demo, token_for,
 };
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
-
-#[expect(clippy::expect_used, reason = "a failed count must fail the test")]
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let backend: DatabaseBackend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use chrono::{TimeDelta, Utc};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement};
+use govgraph_tests::{Fixture, TestServer, assert_no_errors, count, error_codes, token_for};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
 const CITY: &str = "330900";
@@ -141,16 +141,6 @@ async fn balance(server: &TestServer, code: &str) -> i64 {
     let response =
         ok(server, &admin(), "query($c: String!) { fund(code: $c) { balance } }", json!({ "c": code })).await;
     fen(&response["balance"])
-}
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
 }
 
 /// The ledger is sound: `govgraph ledger verify` finds nothing, and the API's balances are the sums of entries.

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph::limits::QueryLimits;
-use govgraph_tests::{Fixture, SHARED_SCALE, TestServer, assert_no_errors, error_codes, token_for};
+use govgraph_tests::{Fixture, SHARED_SCALE, TestServer, admin, assert_no_errors, error_codes, token_for};
 use serde_json::{Value, json};
 
 /// A demo-data server with the default limits, shared by this binary's tests.
@@ -13,10 +13,6 @@ async fn strict() -> &'static TestServer {
     SERVER
         .get_or_init(|| TestServer::start_with_limits(Fixture::Demo(SHARED_SCALE), QueryLimits::default()))
         .await
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 /// The single error of a refused request, checked for its code, limit name, limit and measured value.

@@ -1,28 +1,15 @@
 //! The youth mentoring domain over HTTP: mentors, mentorships, sessions and outcomes; filters checked against
 //! SQL, nested connections batched per page, masking per role, and the mentee-region scope.
 
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, shared_demo, token_for};
-use sea_orm::{ConnectionTrait, Statement};
+use govgraph_tests::{
+    Fixture, TestServer, admin, assert_no_errors, count, error_codes, shared_demo, token_for,
+};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
-
-#[expect(clippy::expect_used, reason = "a failed count must fail the test")]
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 /// `(SELECT id FROM region WHERE <in the subtree of code>)`.
 fn subtree(code: &str) -> String {
     format!("(SELECT id FROM region WHERE path LIKE '%/{code}/%')")
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 fn coordinator() -> String {

@@ -5,19 +5,9 @@
 
 use chrono::{Months, NaiveDate, TimeDelta, Utc};
 use govgraph::audit::chain::{ChainReport, verify};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
+use govgraph_tests::{Fixture, TestServer, admin, assert_no_errors, count, error_codes, token_for};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 async fn execute(server: &TestServer, sql: &str) {
     let db = server.db.connect().await;
@@ -39,10 +29,6 @@ async fn footprint(server: &TestServer) -> Vec<i64> {
     }
     counts.push(count(server, "SELECT COUNT(*) FROM mentorship WHERE status = 'ACTIVE'").await);
     counts
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 /// A mentor coordinator of the 330902001 township.

@@ -9,7 +9,7 @@ use govgraph::http::persisted::{PersistedQueryArgs, sha256_hex};
 use govgraph::http::rate_limit::RateLimitArgs;
 use govgraph::http::shared_store::SharedStoreArgs;
 use govgraph::http::traffic::{Traffic, TrafficArgs};
-use govgraph_tests::{Fixture, SHARED_SCALE, TestServer, assert_no_errors, error_codes, token_for};
+use govgraph_tests::{Fixture, SHARED_SCALE, TestServer, admin, assert_no_errors, error_codes, token_for};
 use serde_json::{Value, json};
 
 /// An allow-listed query partners may run.
@@ -106,10 +106,6 @@ async fn get(
     let status = response.status().as_u16();
     let cache = response.headers().get("cache-control").map(|value| value.to_str().unwrap().to_owned());
     (status, cache, response.json().await.unwrap())
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
 }
 
 fn partner() -> String {

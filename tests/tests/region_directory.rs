@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use govgraph::db::StatementCounter;
-use govgraph::regions::directory::RegionDirectory;
+use govgraph::directory::RegionDirectory;
 use govgraph_tests::{Fixture, TestServer, assert_no_errors, token_for};
 use sea_orm::ConnectionTrait;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `regions(filter:, orderBy:)`: the region tree as a filterable, sortable connection.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use govgraph_tests::{TestServer, assert_no_errors, error_codes, shared_demo, token_for};
+use govgraph_tests::{TestServer, admin, assert_no_errors, error_codes, shared_demo, token_for};
 use serde_json::{Value, json};
 
 const LIST: &str = "query($filter: RegionFilter, $order: RegionOrder, $after: String, $first: Int) {
@@ -11,10 +11,6 @@ const LIST: &str = "query($filter: RegionFilter, $order: RegionOrder, $after: St
     nodes { code name level depth }
   }
 }";
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 async fn page(server: &TestServer, token: &str, filter: Value, order: Value, after: Option<&str>) -> Value {
     let variables = json!({ "filter": filter, "order": order, "after": after, "first": 500 });

@@ -2,13 +2,9 @@
 //! Each test prints its counts so they can be quoted.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, token_for};
+use govgraph_tests::{Fixture, TestServer, admin, assert_no_errors};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 /// Grids × their service team × their volunteers × each volunteer's teams and five service records.
 const GRIDS: &str = "query($n: Int, $m: Int) {

@@ -6,13 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, shared_demo, token_for};
+use govgraph_tests::{Fixture, TestServer, admin, assert_no_errors, error_codes, shared_demo, token_for};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 const FIELDS: &str = "measure unit regionLevel disclosureControlled
   cells { regionCode regionName period category value suppressed }

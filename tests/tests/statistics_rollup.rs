@@ -7,13 +7,9 @@
 use std::collections::BTreeMap;
 
 use govgraph::statistics::rollup::{Figures, verify};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
+use govgraph_tests::{Fixture, TestServer, admin, assert_no_errors, error_codes};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 async fn data(server: &TestServer, query: &str, variables: Value) -> Value {
     let response = server.gql(Some(&admin()), query, variables).await;

@@ -2,7 +2,7 @@
 //! filters, orderings both ways, pagination both ways, totals, lookups, `node`, scope and masking.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use govgraph_tests::{TestServer, assert_no_errors, error_codes, shared_demo, token_for};
+use govgraph_tests::{TestServer, admin, assert_no_errors, error_codes, shared_demo, token_for};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
@@ -10,10 +10,6 @@ use serde_json::{Value, json};
 const CHANGGUO: &str = "330902001";
 /// 嵊泗县.
 const SHENGSI: &str = "330922";
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 fn city(role: &str) -> String {
     token_for(&format!("{role}-city"), &[role], "330900")

@@ -3,20 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph::audit::chain::{ChainReport, verify};
-use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
+use govgraph_tests::{Fixture, TestServer, assert_no_errors, count, error_codes, token_for};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-#[expect(clippy::expect_used, reason = "a failed count must fail the test")]
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
 
 const REGISTER: &str = "mutation($input: RegisterVolunteerInput!) {
   registerVolunteer(input: $input) { id code name phone status grid { code } teams { team { code } } badges { badge } } }";

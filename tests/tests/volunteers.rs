@@ -1,24 +1,9 @@
 //! The volunteer domain over HTTP: nested, paginated service records batched per page of volunteers.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use govgraph_tests::{TestServer, assert_no_errors, shared_demo, token_for};
+use govgraph_tests::{TestServer, admin, assert_no_errors, count, shared_demo, token_for};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-#[expect(clippy::expect_used, reason = "a failed count must fail the test")]
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    let db = server.db.connect().await;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("an integer")
-}
-
-fn admin() -> String {
-    token_for("admin-1", &["admin"], "330900")
-}
 
 const NESTED: &str = "query($n: Int, $k: Int, $activity: ActivityType) {
   volunteers(first: $n) { edges { node { code

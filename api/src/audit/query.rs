@@ -219,7 +219,6 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The audit trail in your scope, oldest first: answers "who read this person's record, when, and why".
-    #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -12,8 +12,8 @@ use tokio::sync::OnceCell;
 
 use super::jwt::{Claims, TokenError};
 use super::policy::{self, Action, FieldClass, Resource, Role};
+use crate::directory::RegionDirectory;
 use crate::error::ApiError;
-use crate::regions::directory::RegionDirectory;
 
 /// How the request identified itself.
 #[derive(Debug, Clone)]

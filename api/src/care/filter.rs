@@ -13,9 +13,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 
 use super::types::{CareCategory, SubjectStatus};
+use crate::directory::RegionDirectory;
 use crate::error::ApiError;
 use crate::filter::{MAX_SEARCH_CHARS, contains_pattern, nothing, prefix_pattern};
-use crate::regions::directory::RegionDirectory;
 
 /// How deeply `and`/`or`/`not` may nest.
 const MAX_DEPTH: usize = 8;

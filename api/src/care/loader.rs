@@ -27,6 +27,9 @@ use crate::loader_batch::{RequestLoader, batched};
 use crate::pagination::{NestedKey, Page};
 use crate::request::loader_error;
 
+/// The care subjects of a region, for `Region.careSubjects`.
+pub use super::region_subjects::care_subjects_of_region;
+
 /// Care subjects by id, within the caller's scope.
 pub struct SubjectById {
     db: DatabaseConnection,

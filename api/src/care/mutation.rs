@@ -18,12 +18,11 @@ use sea_orm::{
 use super::profiles::{CareGroupRole, CorrectionType, SchoolStatus, YouthKind};
 use super::types::{CareCategory, CareSubject};
 use super::visits::{CareVisit, VisitKind};
-use crate::audit::{record_change, record_change_about};
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::lookup::grid_in_scope;
 use crate::node::{NodeType, parse_typed_id};
-use crate::regions::query::grid_in_scope;
 use crate::request::RequestData;
 use crate::validate;
 use crate::validate::{actor_name, not_future, today};
@@ -329,58 +328,60 @@ impl CareMutation {
         let address = validate::text("input.address", &input.address, 255)?;
         let profile = valid_profile(&input)?;
 
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
-        let now = Utc::now();
-        // The case code follows the row id, so concurrent registrations never compete for a code.
-        let id = crate::db::next_id::<care_subject::Entity, _>(&txn).await.map_err(ApiError::from)?;
-        care_subject::ActiveModel {
-            id: Set(id),
-            code: Set(format!("CS{id:07}")),
-            category: Set(category),
-            name: Set(name),
-            gender: Set(input.gender.into()),
-            id_number: Set(id_number),
-            birth_date: Set(birth_date),
-            phone: Set(phone),
-            address: Set(address),
-            region_id: Set(grid.id),
-            status: Set(DbStatus::Active),
-            current_risk_level: Set(None),
-            registered_on: Set(today),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| {
-            ApiError::from_db(err, "a care subject of this category with this identity card number")
-        })?;
-        match profile {
-            ValidProfile::Mental(mut row) => {
-                row.subject_id = Set(id);
-                row.created_at = Set(now);
-                row.insert(&txn).await.map_err(|err| {
-                    ApiError::from_db(err, "a mental-health profile with this health record number")
-                })?;
+        let changed = crate::frame::write(request, async |txn| {
+            let grid = grid_in_scope(txn, &access, &input.grid_code, "input.gridCode").await?;
+            let now = Utc::now();
+            // The case code follows the row id, so concurrent registrations never compete for a code.
+            let id = crate::db::next_id::<care_subject::Entity, _>(txn).await.map_err(ApiError::from)?;
+            care_subject::ActiveModel {
+                id: Set(id),
+                code: Set(format!("CS{id:07}")),
+                category: Set(category),
+                name: Set(name),
+                gender: Set(input.gender.into()),
+                id_number: Set(id_number),
+                birth_date: Set(birth_date),
+                phone: Set(phone),
+                address: Set(address),
+                region_id: Set(grid.id),
+                status: Set(DbStatus::Active),
+                current_risk_level: Set(None),
+                registered_on: Set(today),
+                created_at: Set(now),
+                updated_at: Set(now),
             }
-            ValidProfile::Correction(mut row) => {
-                row.subject_id = Set(id);
-                row.created_at = Set(now);
-                row.insert(&txn).await.map_err(ApiError::from)?;
-            }
-            ValidProfile::Youth(mut row) => {
-                row.subject_id = Set(id);
-                row.created_at = Set(now);
-                row.insert(&txn).await.map_err(ApiError::from)?;
-            }
-        }
-        let detail = Some(format!("category {}", category_name(category)));
-        record_change(&txn, &request.viewer, "registerCareSubject", Resource::CareSubject, [id], detail)
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, id).await
+            .map_err(|err| {
+                ApiError::from_db(err, "a care subject of this category with this identity card number")
+            })?;
+            match profile {
+                ValidProfile::Mental(mut row) => {
+                    row.subject_id = Set(id);
+                    row.created_at = Set(now);
+                    row.insert(txn).await.map_err(|err| {
+                        ApiError::from_db(err, "a mental-health profile with this health record number")
+                    })?;
+                }
+                ValidProfile::Correction(mut row) => {
+                    row.subject_id = Set(id);
+                    row.created_at = Set(now);
+                    row.insert(txn).await.map_err(ApiError::from)?;
+                }
+                ValidProfile::Youth(mut row) => {
+                    row.subject_id = Set(id);
+                    row.created_at = Set(now);
+                    row.insert(txn).await.map_err(ApiError::from)?;
+                }
+            }
+            let detail = Some(format!("category {}", category_name(category)));
+            Ok(crate::frame::Outcome::Changed(
+                id,
+                crate::frame::Change::of("registerCareSubject", Resource::CareSubject, [id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Records a risk assessment (national 0–5 scale) of a SEVERE_MENTAL_DISORDER or COMMUNITY_CORRECTION
@@ -403,52 +404,54 @@ impl CareMutation {
             .ok_or_else(|| ApiError::bad_input("level", "between 0 and 5"))?;
         let assessed_on = not_future("assessedOn", assessed_on.0)?;
         let notes = validate::optional_text("notes", notes.as_deref(), MAX_NOTES)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        if !matches!(subject.category, DbCategory::SevereMentalDisorder | DbCategory::CommunityCorrection) {
-            return Err(ApiError::bad_input(
-                "subjectId",
-                "risk assessments are for SEVERE_MENTAL_DISORDER and COMMUNITY_CORRECTION subjects only",
-            )
-            .into());
-        }
-        let inserted = risk_assessment::ActiveModel {
-            id: NotSet,
-            subject_id: Set(subject.id),
-            level: Set(level),
-            assessed_on: Set(assessed_on),
-            assessor: Set(actor_name(&request.viewer)),
-            notes: Set(notes),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        // The newest assessment sets the current level; on the same day the later record wins.
-        let newest: Option<i16> = crate::scope::read::<risk_assessment::Entity>(&access)
-            .select_only()
-            .column(risk_assessment::Column::Level)
-            .filter(risk_assessment::Column::SubjectId.eq(subject.id))
-            .order_by_desc(risk_assessment::Column::AssessedOn)
-            .order_by_desc(risk_assessment::Column::Id)
-            .limit(1)
-            .into_tuple()
-            .one(&txn)
+        let changed = crate::frame::write(request, async |txn| {
+            let subject = subject_in_scope(txn, &access, &subject_id, "subjectId").await?;
+            if !matches!(subject.category, DbCategory::SevereMentalDisorder | DbCategory::CommunityCorrection)
+            {
+                return Err(ApiError::bad_input(
+                    "subjectId",
+                    "risk assessments are for SEVERE_MENTAL_DISORDER and COMMUNITY_CORRECTION subjects only",
+                ));
+            }
+            let inserted = risk_assessment::ActiveModel {
+                id: NotSet,
+                subject_id: Set(subject.id),
+                level: Set(level),
+                assessed_on: Set(assessed_on),
+                assessor: Set(actor_name(&request.viewer)),
+                notes: Set(notes),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
             .map_err(ApiError::from)?;
-        let mut changed: care_subject::ActiveModel = subject.clone().into();
-        changed.current_risk_level = Set(newest);
-        changed.updated_at = Set(Utc::now());
-        changed.update(&txn).await.map_err(ApiError::from)?;
-        let records = [
-            (NodeType::RiskAssessment.audit_entity(), inserted.id),
-            (Resource::CareSubject.as_str(), subject.id),
-        ];
-        record_change_about(&txn, &request.viewer, "recordRiskAssessment", &records, None)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, subject.id).await
+            // The newest assessment sets the current level; on the same day the later record wins.
+            let newest: Option<i16> = crate::scope::read::<risk_assessment::Entity>(&access)
+                .select_only()
+                .column(risk_assessment::Column::Level)
+                .filter(risk_assessment::Column::SubjectId.eq(subject.id))
+                .order_by_desc(risk_assessment::Column::AssessedOn)
+                .order_by_desc(risk_assessment::Column::Id)
+                .limit(1)
+                .into_tuple()
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?;
+            let mut changed: care_subject::ActiveModel = subject.clone().into();
+            changed.current_risk_level = Set(newest);
+            changed.updated_at = Set(Utc::now());
+            changed.update(txn).await.map_err(ApiError::from)?;
+            let records = [
+                (NodeType::RiskAssessment.audit_entity(), inserted.id),
+                (Resource::CareSubject.as_str(), subject.id),
+            ];
+            Ok(crate::frame::Outcome::Changed(
+                subject.id,
+                crate::frame::Change::about("recordRiskAssessment", &records, None),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Records a visit to an ACTIVE care subject of your scope (a closed one is a `CONFLICT`). The visitor is
@@ -484,35 +487,38 @@ impl CareMutation {
             }
         }
         let notes = validate::optional_text("notes", notes.as_deref(), MAX_NOTES)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        if subject.status != DbStatus::Active {
-            return Err(ApiError::Conflict(
-                "the care subject is closed: visits are for active subjects".into(),
-            )
-            .into());
-        }
-        let inserted = care_visit::ActiveModel {
-            id: NotSet,
-            subject_id: Set(subject.id),
-            kind: Set(kind.into()),
-            visited_at: Set(visited_at),
-            visitor: Set(actor_name(&request.viewer)),
-            medication_taken: Set(medication_taken),
-            notes: Set(notes),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        let records =
-            [(NodeType::CareVisit.audit_entity(), inserted.id), (Resource::CareSubject.as_str(), subject.id)];
-        let detail = Some(format!("kind {}", care_visit::VisitKind::from(kind).to_value()));
-        record_change_about(&txn, &request.viewer, "recordVisit", &records, detail)
+        let changed = crate::frame::write(request, async |txn| {
+            let subject = subject_in_scope(txn, &access, &subject_id, "subjectId").await?;
+            if subject.status != DbStatus::Active {
+                return Err(ApiError::Conflict(
+                    "the care subject is closed: visits are for active subjects".into(),
+                ));
+            }
+            let inserted = care_visit::ActiveModel {
+                id: NotSet,
+                subject_id: Set(subject.id),
+                kind: Set(kind.into()),
+                visited_at: Set(visited_at),
+                visitor: Set(actor_name(&request.viewer)),
+                medication_taken: Set(medication_taken),
+                notes: Set(notes),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
             .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        request.care.visit_by_id(inserted.id).await?.ok_or_else(|| ApiError::NotFound("care visit").into())
+            let records = [
+                (NodeType::CareVisit.audit_entity(), inserted.id),
+                (Resource::CareSubject.as_str(), subject.id),
+            ];
+            let detail = Some(format!("kind {}", care_visit::VisitKind::from(kind).to_value()));
+            Ok(crate::frame::Outcome::Changed(
+                inserted.id,
+                crate::frame::Change::about("recordVisit", &records, detail),
+            ))
+        })
+        .await?;
+        request.care.visit_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("care visit").into())
     }
 
     /// Adds a member to the care group (关爱帮扶小组) of a care subject of your scope; the same person in the
@@ -530,56 +536,50 @@ impl CareMutation {
         let name = validate::text("name", &name, 64)?;
         let phone = validate::mobile("phone", &phone)?;
         let role: care_group_member::CareGroupRole = role.into();
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        let group = crate::scope::read::<care_group_member::Entity>(&access)
-            .filter(care_group_member::Column::SubjectId.eq(subject.id));
-        crate::db::ensure_room::<care_subject::Entity, _, _>(
-            &txn,
-            subject.id,
-            group,
-            MAX_CARE_GROUP_MEMBERS,
-            "the care group",
-        )
-        .await?;
-        let existing = crate::scope::read::<care_group_member::Entity>(&access)
-            .filter(care_group_member::Column::SubjectId.eq(subject.id))
-            .filter(care_group_member::Column::Role.eq(role))
-            .filter(care_group_member::Column::Name.eq(name.as_str()))
-            .one(&txn)
+        let changed = crate::frame::write(request, async |txn| {
+            let subject = subject_in_scope(txn, &access, &subject_id, "subjectId").await?;
+            let group = crate::scope::read::<care_group_member::Entity>(&access)
+                .filter(care_group_member::Column::SubjectId.eq(subject.id));
+            crate::db::ensure_room::<care_subject::Entity, _, _>(
+                txn,
+                subject.id,
+                group,
+                MAX_CARE_GROUP_MEMBERS,
+                "the care group",
+            )
+            .await?;
+            let existing = crate::scope::read::<care_group_member::Entity>(&access)
+                .filter(care_group_member::Column::SubjectId.eq(subject.id))
+                .filter(care_group_member::Column::Role.eq(role))
+                .filter(care_group_member::Column::Name.eq(name.as_str()))
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?;
+            if existing.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "this person is already a {} of the care group",
+                    role.to_value()
+                )));
+            }
+            care_group_member::ActiveModel {
+                id: NotSet,
+                subject_id: Set(subject.id),
+                role: Set(role),
+                name: Set(name),
+                phone: Set(phone),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
             .map_err(ApiError::from)?;
-        if existing.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "this person is already a {} of the care group",
-                role.to_value()
+            let detail = Some(format!("role {}", role.to_value()));
+            Ok(crate::frame::Outcome::Changed(
+                subject.id,
+                crate::frame::Change::of("addCareGroupMember", Resource::CareSubject, [subject.id], detail),
             ))
-            .into());
-        }
-        care_group_member::ActiveModel {
-            id: NotSet,
-            subject_id: Set(subject.id),
-            role: Set(role),
-            name: Set(name),
-            phone: Set(phone),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        let detail = Some(format!("role {}", role.to_value()));
-        record_change(
-            &txn,
-            &request.viewer,
-            "addCareGroupMember",
-            Resource::CareSubject,
-            [subject.id],
-            detail,
-        )
-        .await
-        .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, subject.id).await
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Ends the community-corrections supervision of a subject of your scope: UNDER_SUPERVISION becomes
@@ -595,43 +595,41 @@ impl CareMutation {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::CorrectionProfile, Action::Update).await?;
         let released_on = not_future("releasedOn", released_on.0)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let subject = subject_in_scope(&txn, &access, &subject_id, "subjectId").await?;
-        let profile = crate::scope::read::<correction_profile::Entity>(&access)
-            .filter(correction_profile::Column::SubjectId.eq(subject.id))
-            .one(&txn)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::bad_input("subjectId", "not a COMMUNITY_CORRECTION subject"))?;
-        if profile.status != DbSupervision::UnderSupervision {
-            return Err(ApiError::Conflict("the supervision has already ended".into()).into());
-        }
-        if released_on < profile.supervision_start {
-            return Err(
-                ApiError::bad_input("releasedOn", "must not be before the supervision started").into()
-            );
-        }
-        let mut released: correction_profile::ActiveModel = profile.into();
-        released.status = Set(DbSupervision::Released);
-        released.released_on = Set(Some(released_on));
-        released.update(&txn).await.map_err(ApiError::from)?;
-        let mut closed: care_subject::ActiveModel = subject.clone().into();
-        closed.status = Set(DbStatus::Closed);
-        closed.updated_at = Set(Utc::now());
-        closed.update(&txn).await.map_err(ApiError::from)?;
-        let detail = Some(format!("released on {released_on}"));
-        record_change(
-            &txn,
-            &request.viewer,
-            "closeCorrectionSupervision",
-            Resource::CareSubject,
-            [subject.id],
-            detail,
-        )
-        .await
-        .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, subject.id).await
+        let changed = crate::frame::write(request, async |txn| {
+            let subject = subject_in_scope(txn, &access, &subject_id, "subjectId").await?;
+            let profile = crate::scope::read::<correction_profile::Entity>(&access)
+                .filter(correction_profile::Column::SubjectId.eq(subject.id))
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| ApiError::bad_input("subjectId", "not a COMMUNITY_CORRECTION subject"))?;
+            if profile.status != DbSupervision::UnderSupervision {
+                return Err(ApiError::Conflict("the supervision has already ended".into()));
+            }
+            if released_on < profile.supervision_start {
+                return Err(ApiError::bad_input("releasedOn", "must not be before the supervision started"));
+            }
+            let mut released: correction_profile::ActiveModel = profile.into();
+            released.status = Set(DbSupervision::Released);
+            released.released_on = Set(Some(released_on));
+            released.update(txn).await.map_err(ApiError::from)?;
+            let mut closed: care_subject::ActiveModel = subject.clone().into();
+            closed.status = Set(DbStatus::Closed);
+            closed.updated_at = Set(Utc::now());
+            closed.update(txn).await.map_err(ApiError::from)?;
+            let detail = Some(format!("released on {released_on}"));
+            Ok(crate::frame::Outcome::Changed(
+                subject.id,
+                crate::frame::Change::of(
+                    "closeCorrectionSupervision",
+                    Resource::CareSubject,
+                    [subject.id],
+                    detail,
+                ),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 }
 

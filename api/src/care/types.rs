@@ -17,6 +17,10 @@ use crate::regions::types::Region;
 use crate::request::RequestData;
 use crate::volunteers::types::Gender;
 
+/// The GraphQL input types of care-subject lists, which `Region.careSubjects` takes too.
+pub use super::filter::CareSubjectFilter;
+pub use super::query::CareSubjectOrder;
+
 /// Which care programme a person is in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[graphql(remote = "entities::care_subject::CareCategory")]
@@ -155,7 +159,6 @@ impl CareSubject {
 
     /// The young person's mentorships (youth programme), oldest first; `FORBIDDEN` for roles that may not read
     /// mentorships.
-    #[allow(clippy::too_many_arguments)]
     async fn mentorships(
         &self,
         ctx: &Context<'_>,
@@ -190,7 +193,10 @@ impl CareSubject {
     }
 
     /// Visits in recorded order, filtered by time and kind; null with `FORBIDDEN` if not yours to see.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn visits(
         &self,
         ctx: &Context<'_>,

@@ -44,7 +44,7 @@ pub struct AppState {
     /// Rate limits and persisted queries.
     pub traffic: Arc<traffic::Traffic>,
     /// Region codes resolved by earlier requests.
-    pub regions: Arc<crate::regions::directory::RegionDirectory>,
+    pub regions: Arc<crate::directory::RegionDirectory>,
     /// Where requests that returned protected fields write their audit events.
     pub read_audit: crate::audit::ReadAuditQueue,
     /// Query documents parsed by earlier requests.

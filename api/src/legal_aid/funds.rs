@@ -6,10 +6,10 @@ use entities::{ledger_entry, legal_aid_fund};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QuerySelect};
 
-use super::money::Money;
 use super::types::{FundKind, LedgerEntry, LedgerEntryConnection};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::money::Money;
 use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page};
 use crate::regions::types::Region;
 use crate::request::RequestData;

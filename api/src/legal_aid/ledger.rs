@@ -32,8 +32,8 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::money::format_fen;
 use crate::error::ApiError;
+use crate::money::format_fen;
 
 /// Transactions of money-moving mutations that were rolled back and run again after a transient failure, since
 /// the process started.

@@ -1,7 +1,6 @@
 //! The legal-aid funds (三金): the revolving fund that lends, the relief and charity funds that grant, the
 //! applications to them, and the append-only ledger through which all their money moves.
 //!
-//! - [`money`]: the `Money` scalar (yuan as `"5000.00"`, integer fen inside);
 //! - [`ledger`]: appending entries: fund lock, idempotency keys, no overdraft, retries on transient failures;
 //! - [`mutation`]: the application workflow and the money-moving mutations;
 //! - [`query`], [`funds`], [`types`], [`loader`]: reading funds, statements, applications and entries;
@@ -10,13 +9,12 @@
 pub mod funds;
 pub mod ledger;
 pub mod loader;
-pub mod money;
 pub mod mutation;
 pub mod query;
 pub mod types;
 pub mod verify;
 
-pub use money::Money;
+pub use crate::money::Money;
 
 /// Disbursements above this many fen need a second person (the approver may not disburse): 5,000 yuan.
 pub const DEFAULT_DUAL_CONTROL_THRESHOLD_FEN: i64 = 500_000;

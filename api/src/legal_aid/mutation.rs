@@ -20,12 +20,12 @@ use sea_orm::{
 use super::LegalAidSettings;
 use super::funds::Fund;
 use super::ledger::{Posting, append, idempotency_key as valid_key, lock_fund, replay_of, retrying};
-use super::money::{Money, format_fen};
 use super::types::{IncomeKind, LedgerEntry, LedgerPosting, LegalAidApplication};
-use crate::audit::record_change;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::frame::{Change, Outcome};
+use crate::money::{Money, format_fen};
 use crate::node::{NodeType, parse_typed_id};
 use crate::request::RequestData;
 use crate::validate;
@@ -100,23 +100,22 @@ struct Moved {
 }
 
 /// Answers a retry: the entry written the first time, the application and fund as they are now. Writes nothing.
-async fn replay(txn: DatabaseTransaction, entry: ledger_entry::Model) -> Result<Moved, ApiError> {
+async fn replay(txn: &DatabaseTransaction, entry: ledger_entry::Model) -> Result<Outcome<Moved>, ApiError> {
     let application = match entry.application_id {
         Some(id) => {
             crate::scope::unscoped::<legal_aid_application::Entity>(crate::scope::Unscoped::Ledger)
                 .filter(legal_aid_application::Column::Id.eq(id))
-                .one(&txn)
+                .one(txn)
                 .await?
         }
         None => None,
     };
     let fund = crate::scope::unscoped::<legal_aid_fund::Entity>(crate::scope::Unscoped::Ledger)
         .filter(legal_aid_fund::Column::Id.eq(entry.fund_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(ApiError::NotFound("fund"))?;
-    txn.rollback().await?;
-    Ok(Moved { entry, application, fund, replayed: true })
+    Ok(Outcome::Unchanged(Moved { entry, application, fund, replayed: true }))
 }
 
 /// The mutation's answer, with what the caller may see of it.
@@ -339,60 +338,55 @@ async fn submit_once(
     summary: &str,
     amount_fen: i64,
 ) -> Result<legal_aid_application::Model, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    let fund = crate::scope::read::<legal_aid_fund::Entity>(access)
-        .filter(legal_aid_fund::Column::Code.eq(fund_code.trim()))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::bad_input("input.fund", "no fund with this code"))?;
-    let region = crate::scope::read::<region::Entity>(access)
-        .filter(region::Column::Code.eq(region_code.trim()))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::bad_input("input.regionCode", "no region with this code in your scope"))?;
-    let now = Utc::now();
-    let actor = request.viewer.subject();
-    // The code follows the row id (demo codes have four digits after the year, these six), so concurrent
-    // submissions never compete for a code. The year is China Standard Time's.
-    let id = crate::db::next_id::<legal_aid_application::Entity, _>(&txn).await?;
-    let year = (now + TimeDelta::hours(8)).year();
-    let row = legal_aid_application::ActiveModel {
-        id: Set(id),
-        code: Set(format!("LA{year}{id:06}")),
-        fund_id: Set(fund.id),
-        region_id: Set(region.id),
-        applicant_name: Set(name.to_owned()),
-        applicant_id_number: Set(id_number.to_owned()),
-        applicant_phone: Set(phone.to_owned()),
-        case_summary: Set(summary.to_owned()),
-        amount_fen: Set(amount_fen),
-        state: Set(State::Submitted),
-        submitted_at: Set(now),
-        submitted_by: Set(actor.to_owned()),
-        decided_at: Set(None),
-        decided_by: Set(None),
-        decision_reason: Set(None),
-        disbursed_at: Set(None),
-        disbursed_by: Set(None),
-        due_on: Set(None),
-        repaid_fen: Set(0),
-        closed_at: Set(None),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let detail = Some(format!("fund {}, amount {}", fund.code, format_fen(amount_fen)));
-    record_change(
-        &txn,
-        &request.viewer,
-        "submitLegalAidApplication",
-        Resource::Application,
-        [row.id],
-        detail,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+    crate::frame::write(request, async |txn| {
+        let fund = crate::scope::read::<legal_aid_fund::Entity>(access)
+            .filter(legal_aid_fund::Column::Code.eq(fund_code.trim()))
+            .one(txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("input.fund", "no fund with this code"))?;
+        let region = crate::scope::read::<region::Entity>(access)
+            .filter(region::Column::Code.eq(region_code.trim()))
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_input("input.regionCode", "no region with this code in your scope")
+            })?;
+        let now = Utc::now();
+        let actor = request.viewer.subject();
+        // The code follows the row id (demo codes have four digits after the year, these six), so concurrent
+        // submissions never compete for a code. The year is China Standard Time's.
+        let id = crate::db::next_id::<legal_aid_application::Entity, _>(txn).await?;
+        let year = (now + TimeDelta::hours(8)).year();
+        let row = legal_aid_application::ActiveModel {
+            id: Set(id),
+            code: Set(format!("LA{year}{id:06}")),
+            fund_id: Set(fund.id),
+            region_id: Set(region.id),
+            applicant_name: Set(name.to_owned()),
+            applicant_id_number: Set(id_number.to_owned()),
+            applicant_phone: Set(phone.to_owned()),
+            case_summary: Set(summary.to_owned()),
+            amount_fen: Set(amount_fen),
+            state: Set(State::Submitted),
+            submitted_at: Set(now),
+            submitted_by: Set(actor.to_owned()),
+            decided_at: Set(None),
+            decided_by: Set(None),
+            decision_reason: Set(None),
+            disbursed_at: Set(None),
+            disbursed_by: Set(None),
+            due_on: Set(None),
+            repaid_fen: Set(0),
+            closed_at: Set(None),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        let detail = Some(format!("fund {}, amount {}", fund.code, format_fen(amount_fen)));
+        let change = Change::of("submitLegalAidApplication", Resource::Application, [row.id], detail);
+        Ok(Outcome::Changed(row, change))
+    })
+    .await
 }
 
 async fn decide_once(
@@ -402,28 +396,29 @@ async fn decide_once(
     approve: bool,
     reason: Option<&str>,
 ) -> Result<legal_aid_application::Model, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    application_in_scope(&txn, access, id).await?;
-    let row = lock_application(&txn, id).await?;
-    let action = if approve { "approve" } else { "reject" };
-    if row.state != State::Submitted {
-        return Err(wrong_state(&row, action));
-    }
-    let now = Utc::now();
-    let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-    changed.state = Set(if approve { State::Approved } else { State::Rejected });
-    changed.decided_at = Set(Some(now));
-    changed.decided_by = Set(Some(request.viewer.subject().to_owned()));
-    changed.decision_reason = Set(reason.map(str::to_owned));
-    if !approve {
-        changed.closed_at = Set(Some(now));
-    }
-    changed.updated_at = Set(now);
-    let row = changed.update(&txn).await?;
-    let audit_action = if approve { "approveLegalAidApplication" } else { "rejectLegalAidApplication" };
-    record_change(&txn, &request.viewer, audit_action, Resource::Application, [row.id], None).await?;
-    txn.commit().await?;
-    Ok(row)
+    crate::frame::write(request, async |txn| {
+        application_in_scope(txn, access, id).await?;
+        let row = lock_application(txn, id).await?;
+        let action = if approve { "approve" } else { "reject" };
+        if row.state != State::Submitted {
+            return Err(wrong_state(&row, action));
+        }
+        let now = Utc::now();
+        let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+        changed.state = Set(if approve { State::Approved } else { State::Rejected });
+        changed.decided_at = Set(Some(now));
+        changed.decided_by = Set(Some(request.viewer.subject().to_owned()));
+        changed.decision_reason = Set(reason.map(str::to_owned));
+        if !approve {
+            changed.closed_at = Set(Some(now));
+        }
+        changed.updated_at = Set(now);
+        let row = changed.update(txn).await?;
+        let audit_action = if approve { "approveLegalAidApplication" } else { "rejectLegalAidApplication" };
+        let change = Change::of(audit_action, Resource::Application, [row.id], None);
+        Ok(Outcome::Changed(row, change))
+    })
+    .await
 }
 
 async fn disburse_once(
@@ -434,79 +429,72 @@ async fn disburse_once(
     due_on: Option<NaiveDate>,
     threshold_fen: i64,
 ) -> Result<Moved, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    let found = application_in_scope(&txn, access, id).await?;
-    let fund = lock_fund(&txn, found.fund_id).await?;
-    let row = lock_application(&txn, id).await?;
-    let actor = request.viewer.subject();
-    // The memo carries the due date, so the request hash covers every argument of the request.
-    let what = if fund.kind == FundKind::Revolving { "借款发放" } else { "救助金发放" };
-    let memo = match due_on {
-        Some(due) => format!("{what}，约定还款日 {due}"),
-        None => what.to_owned(),
-    };
-    let posting = Posting {
-        fund: &fund,
-        kind: EntryKind::Disbursement,
-        direction: -1,
-        amount_fen: row.amount_fen,
-        application: Some((row.id, &row.code)),
-        reverses: None,
-        actor,
-        memo: Some(&memo),
-    };
-    if let Some(entry) = replay_of(&txn, key, &posting.hash()).await? {
-        return replay(txn, entry).await;
-    }
-    if row.state != State::Approved {
-        return Err(wrong_state(&row, "disburse"));
-    }
-    let today = Utc::now().date_naive();
-    match (fund.kind, due_on) {
-        (FundKind::Revolving, None) => {
-            return Err(ApiError::bad_input("dueOn", "a loan of the revolving fund needs a due date"));
+    crate::frame::write(request, async |txn| {
+        let found = application_in_scope(txn, access, id).await?;
+        let fund = lock_fund(txn, found.fund_id).await?;
+        let row = lock_application(txn, id).await?;
+        let actor = request.viewer.subject();
+        // The memo carries the due date, so the request hash covers every argument of the request.
+        let what = if fund.kind == FundKind::Revolving { "借款发放" } else { "救助金发放" };
+        let memo = match due_on {
+            Some(due) => format!("{what}，约定还款日 {due}"),
+            None => what.to_owned(),
+        };
+        let posting = Posting {
+            fund: &fund,
+            kind: EntryKind::Disbursement,
+            direction: -1,
+            amount_fen: row.amount_fen,
+            application: Some((row.id, &row.code)),
+            reverses: None,
+            actor,
+            memo: Some(&memo),
+        };
+        if let Some(entry) = replay_of(txn, key, &posting.hash()).await? {
+            return replay(txn, entry).await;
         }
-        (FundKind::Revolving, Some(due)) if due <= today => {
-            return Err(ApiError::bad_input("dueOn", "must be after today"));
+        if row.state != State::Approved {
+            return Err(wrong_state(&row, "disburse"));
         }
-        (FundKind::Relief | FundKind::Charity, Some(_)) => {
-            return Err(ApiError::bad_input("dueOn", "grants are not repaid: give no due date"));
+        let today = Utc::now().date_naive();
+        match (fund.kind, due_on) {
+            (FundKind::Revolving, None) => {
+                return Err(ApiError::bad_input("dueOn", "a loan of the revolving fund needs a due date"));
+            }
+            (FundKind::Revolving, Some(due)) if due <= today => {
+                return Err(ApiError::bad_input("dueOn", "must be after today"));
+            }
+            (FundKind::Relief | FundKind::Charity, Some(_)) => {
+                return Err(ApiError::bad_input("dueOn", "grants are not repaid: give no due date"));
+            }
+            _ => {}
         }
-        _ => {}
-    }
-    if row.amount_fen > threshold_fen && row.decided_by.as_deref() == Some(actor) {
-        return Err(ApiError::Forbidden(format!(
-            "dual control: {} yuan is above the {} yuan threshold, so it must be disbursed by someone other than \
-             its approver",
-            format_fen(row.amount_fen),
-            format_fen(threshold_fen)
-        )));
-    }
-    let now = Utc::now();
-    let (entry, fund) = append(&txn, &posting, key, now).await?;
-    let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-    changed.state = Set(State::Disbursed);
-    changed.disbursed_at = Set(Some(now));
-    changed.disbursed_by = Set(Some(actor.to_owned()));
-    changed.due_on = Set(due_on);
-    if fund.kind != FundKind::Revolving {
-        // A grant is complete once paid.
-        changed.closed_at = Set(Some(now));
-    }
-    changed.updated_at = Set(now);
-    let row = changed.update(&txn).await?;
-    let detail = Some(posting_detail(&entry, &fund));
-    record_change(
-        &txn,
-        &request.viewer,
-        "disburseLegalAidApplication",
-        Resource::Application,
-        [row.id],
-        detail,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Moved { entry, application: Some(row), fund, replayed: false })
+        if row.amount_fen > threshold_fen && row.decided_by.as_deref() == Some(actor) {
+            return Err(ApiError::Forbidden(format!(
+                "dual control: {} yuan is above the {} yuan threshold, so it must be disbursed by someone other than \
+                 its approver",
+                format_fen(row.amount_fen),
+                format_fen(threshold_fen)
+            )));
+        }
+        let now = Utc::now();
+        let (entry, fund) = append(txn, &posting, key, now).await?;
+        let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+        changed.state = Set(State::Disbursed);
+        changed.disbursed_at = Set(Some(now));
+        changed.disbursed_by = Set(Some(actor.to_owned()));
+        changed.due_on = Set(due_on);
+        if fund.kind != FundKind::Revolving {
+            // A grant is complete once paid.
+            changed.closed_at = Set(Some(now));
+        }
+        changed.updated_at = Set(now);
+        let row = changed.update(txn).await?;
+        let detail = Some(posting_detail(&entry, &fund));
+        let change = Change::of("disburseLegalAidApplication", Resource::Application, [row.id], detail);
+        Ok(Outcome::Changed(Moved { entry, application: Some(row), fund, replayed: false }, change))
+    })
+    .await
 }
 
 async fn repay_once(
@@ -517,56 +505,57 @@ async fn repay_once(
     key: &str,
     memo: Option<&str>,
 ) -> Result<Moved, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    let found = application_in_scope(&txn, access, id).await?;
-    let fund = lock_fund(&txn, found.fund_id).await?;
-    let row = lock_application(&txn, id).await?;
-    let posting = Posting {
-        fund: &fund,
-        kind: EntryKind::Repayment,
-        direction: 1,
-        amount_fen,
-        application: Some((row.id, &row.code)),
-        reverses: None,
-        actor: request.viewer.subject(),
-        memo,
-    };
-    if let Some(entry) = replay_of(&txn, key, &posting.hash()).await? {
-        return replay(txn, entry).await;
-    }
-    if fund.kind != FundKind::Revolving {
-        return Err(ApiError::Conflict(format!(
-            "{} is a grant: only loans of the revolving fund are repaid",
-            row.code
-        )));
-    }
-    if !matches!(row.state, State::Disbursed | State::Repaying) {
-        return Err(wrong_state(&row, "record a repayment for"));
-    }
-    let outstanding = row.amount_fen - row.repaid_fen;
-    if amount_fen > outstanding {
-        return Err(ApiError::bad_input(
-            "amount",
-            format!("more than the outstanding {} yuan", format_fen(outstanding)),
-        ));
-    }
-    let now = Utc::now();
-    let (entry, fund) = append(&txn, &posting, key, now).await?;
-    let repaid = row.repaid_fen + amount_fen;
-    let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-    changed.repaid_fen = Set(repaid);
-    if repaid == row.amount_fen {
-        changed.state = Set(State::Repaid);
-        changed.closed_at = Set(Some(now));
-    } else {
-        changed.state = Set(State::Repaying);
-    }
-    changed.updated_at = Set(now);
-    let row = changed.update(&txn).await?;
-    let detail = Some(posting_detail(&entry, &fund));
-    record_change(&txn, &request.viewer, "recordRepayment", Resource::Application, [row.id], detail).await?;
-    txn.commit().await?;
-    Ok(Moved { entry, application: Some(row), fund, replayed: false })
+    crate::frame::write(request, async |txn| {
+        let found = application_in_scope(txn, access, id).await?;
+        let fund = lock_fund(txn, found.fund_id).await?;
+        let row = lock_application(txn, id).await?;
+        let posting = Posting {
+            fund: &fund,
+            kind: EntryKind::Repayment,
+            direction: 1,
+            amount_fen,
+            application: Some((row.id, &row.code)),
+            reverses: None,
+            actor: request.viewer.subject(),
+            memo,
+        };
+        if let Some(entry) = replay_of(txn, key, &posting.hash()).await? {
+            return replay(txn, entry).await;
+        }
+        if fund.kind != FundKind::Revolving {
+            return Err(ApiError::Conflict(format!(
+                "{} is a grant: only loans of the revolving fund are repaid",
+                row.code
+            )));
+        }
+        if !matches!(row.state, State::Disbursed | State::Repaying) {
+            return Err(wrong_state(&row, "record a repayment for"));
+        }
+        let outstanding = row.amount_fen - row.repaid_fen;
+        if amount_fen > outstanding {
+            return Err(ApiError::bad_input(
+                "amount",
+                format!("more than the outstanding {} yuan", format_fen(outstanding)),
+            ));
+        }
+        let now = Utc::now();
+        let (entry, fund) = append(txn, &posting, key, now).await?;
+        let repaid = row.repaid_fen + amount_fen;
+        let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+        changed.repaid_fen = Set(repaid);
+        if repaid == row.amount_fen {
+            changed.state = Set(State::Repaid);
+            changed.closed_at = Set(Some(now));
+        } else {
+            changed.state = Set(State::Repaying);
+        }
+        changed.updated_at = Set(now);
+        let row = changed.update(txn).await?;
+        let detail = Some(posting_detail(&entry, &fund));
+        let change = Change::of("recordRepayment", Resource::Application, [row.id], detail);
+        Ok(Outcome::Changed(Moved { entry, application: Some(row), fund, replayed: false }, change))
+    })
+    .await
 }
 
 async fn write_off_once(
@@ -576,47 +565,48 @@ async fn write_off_once(
     reason: &str,
     key: &str,
 ) -> Result<Moved, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    let found = application_in_scope(&txn, access, id).await?;
-    let fund = lock_fund(&txn, found.fund_id).await?;
-    let row = lock_application(&txn, id).await?;
-    let posting = Posting {
-        fund: &fund,
-        kind: EntryKind::WriteOff,
-        direction: 0,
-        amount_fen: row.amount_fen - row.repaid_fen,
-        application: Some((row.id, &row.code)),
-        reverses: None,
-        actor: request.viewer.subject(),
-        memo: Some(reason),
-    };
-    if let Some(entry) = replay_of(&txn, key, &posting.hash()).await? {
-        return replay(txn, entry).await;
-    }
-    if fund.kind != FundKind::Revolving {
-        return Err(ApiError::Conflict(format!("{} is a grant: only loans are written off", row.code)));
-    }
-    if !matches!(row.state, State::Disbursed | State::Repaying) {
-        return Err(wrong_state(&row, "write off"));
-    }
-    let today = Utc::now().date_naive();
-    if row.due_on.is_none_or(|due| due >= today) {
-        return Err(ApiError::Conflict(format!(
-            "{} is not overdue: only loans past their due date are written off",
-            row.code
-        )));
-    }
-    let now = Utc::now();
-    let (entry, fund) = append(&txn, &posting, key, now).await?;
-    let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-    changed.state = Set(State::WrittenOff);
-    changed.closed_at = Set(Some(now));
-    changed.updated_at = Set(now);
-    let row = changed.update(&txn).await?;
-    let detail = Some(posting_detail(&entry, &fund));
-    record_change(&txn, &request.viewer, "writeOffLoan", Resource::Application, [row.id], detail).await?;
-    txn.commit().await?;
-    Ok(Moved { entry, application: Some(row), fund, replayed: false })
+    crate::frame::write(request, async |txn| {
+        let found = application_in_scope(txn, access, id).await?;
+        let fund = lock_fund(txn, found.fund_id).await?;
+        let row = lock_application(txn, id).await?;
+        let posting = Posting {
+            fund: &fund,
+            kind: EntryKind::WriteOff,
+            direction: 0,
+            amount_fen: row.amount_fen - row.repaid_fen,
+            application: Some((row.id, &row.code)),
+            reverses: None,
+            actor: request.viewer.subject(),
+            memo: Some(reason),
+        };
+        if let Some(entry) = replay_of(txn, key, &posting.hash()).await? {
+            return replay(txn, entry).await;
+        }
+        if fund.kind != FundKind::Revolving {
+            return Err(ApiError::Conflict(format!("{} is a grant: only loans are written off", row.code)));
+        }
+        if !matches!(row.state, State::Disbursed | State::Repaying) {
+            return Err(wrong_state(&row, "write off"));
+        }
+        let today = Utc::now().date_naive();
+        if row.due_on.is_none_or(|due| due >= today) {
+            return Err(ApiError::Conflict(format!(
+                "{} is not overdue: only loans past their due date are written off",
+                row.code
+            )));
+        }
+        let now = Utc::now();
+        let (entry, fund) = append(txn, &posting, key, now).await?;
+        let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+        changed.state = Set(State::WrittenOff);
+        changed.closed_at = Set(Some(now));
+        changed.updated_at = Set(now);
+        let row = changed.update(txn).await?;
+        let detail = Some(posting_detail(&entry, &fund));
+        let change = Change::of("writeOffLoan", Resource::Application, [row.id], detail);
+        Ok(Outcome::Changed(Moved { entry, application: Some(row), fund, replayed: false }, change))
+    })
+    .await
 }
 
 async fn income_once(
@@ -628,33 +618,34 @@ async fn income_once(
     memo: &str,
     key: &str,
 ) -> Result<Moved, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    // Income is booked by the fund's own region: the city funds by city-level officers.
-    let found = crate::scope::read::<legal_aid_fund::Entity>(access)
-        .filter(crate::scope::funds_kept_by(access))
-        .filter(legal_aid_fund::Column::Code.eq(fund_code))
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound("fund"))?;
-    let fund = lock_fund(&txn, found.id).await?;
-    let posting = Posting {
-        fund: &fund,
-        kind,
-        direction: 1,
-        amount_fen,
-        application: None,
-        reverses: None,
-        actor: request.viewer.subject(),
-        memo: Some(memo),
-    };
-    if let Some(entry) = replay_of(&txn, key, &posting.hash()).await? {
-        return replay(txn, entry).await;
-    }
-    let (entry, fund) = append(&txn, &posting, key, Utc::now()).await?;
-    let detail = Some(posting_detail(&entry, &fund));
-    record_change(&txn, &request.viewer, "recordDonation", Resource::Ledger, [entry.id], detail).await?;
-    txn.commit().await?;
-    Ok(Moved { entry, application: None, fund, replayed: false })
+    crate::frame::write(request, async |txn| {
+        // Income is booked by the fund's own region: the city funds by city-level officers.
+        let found = crate::scope::read::<legal_aid_fund::Entity>(access)
+            .filter(crate::scope::funds_kept_by(access))
+            .filter(legal_aid_fund::Column::Code.eq(fund_code))
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound("fund"))?;
+        let fund = lock_fund(txn, found.id).await?;
+        let posting = Posting {
+            fund: &fund,
+            kind,
+            direction: 1,
+            amount_fen,
+            application: None,
+            reverses: None,
+            actor: request.viewer.subject(),
+            memo: Some(memo),
+        };
+        if let Some(entry) = replay_of(txn, key, &posting.hash()).await? {
+            return replay(txn, entry).await;
+        }
+        let (entry, fund) = append(txn, &posting, key, Utc::now()).await?;
+        let detail = Some(posting_detail(&entry, &fund));
+        let change = Change::of("recordDonation", Resource::Ledger, [entry.id], detail);
+        Ok(Outcome::Changed(Moved { entry, application: None, fund, replayed: false }, change))
+    })
+    .await
 }
 
 async fn reverse_once(
@@ -664,96 +655,89 @@ async fn reverse_once(
     reason: &str,
     key: &str,
 ) -> Result<Moved, ApiError> {
-    let txn = crate::db::begin_write(&request.db).await?;
-    let original = crate::scope::read::<ledger_entry::Entity>(access)
-        .filter(ledger_entry::Column::Id.eq(entry_id))
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound("ledger entry"))?;
-    let fund = lock_fund(&txn, original.fund_id).await?;
-    let application = match original.application_id {
-        Some(id) => Some(lock_application(&txn, id).await?),
-        None => None,
-    };
-    let posting = Posting {
-        fund: &fund,
-        kind: EntryKind::Reversal,
-        direction: -original.direction,
-        amount_fen: original.amount_fen,
-        application: application.as_ref().map(|row| (row.id, row.code.as_str())),
-        reverses: Some((original.id, &original.idempotency_key)),
-        actor: request.viewer.subject(),
-        memo: Some(reason),
-    };
-    if let Some(entry) = replay_of(&txn, key, &posting.hash()).await? {
-        return replay(txn, entry).await;
-    }
-    match original.kind {
-        EntryKind::Reversal => {
-            return Err(ApiError::Conflict("a reversal is not reversed: book a new entry instead".into()));
+    crate::frame::write(request, async |txn| {
+        let original = crate::scope::read::<ledger_entry::Entity>(access)
+            .filter(ledger_entry::Column::Id.eq(entry_id))
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound("ledger entry"))?;
+        let fund = lock_fund(txn, original.fund_id).await?;
+        let application = match original.application_id {
+            Some(id) => Some(lock_application(txn, id).await?),
+            None => None,
+        };
+        let posting = Posting {
+            fund: &fund,
+            kind: EntryKind::Reversal,
+            direction: -original.direction,
+            amount_fen: original.amount_fen,
+            application: application.as_ref().map(|row| (row.id, row.code.as_str())),
+            reverses: Some((original.id, &original.idempotency_key)),
+            actor: request.viewer.subject(),
+            memo: Some(reason),
+        };
+        if let Some(entry) = replay_of(txn, key, &posting.hash()).await? {
+            return replay(txn, entry).await;
         }
-        EntryKind::WriteOff => {
-            return Err(ApiError::Conflict("a write-off moves no money and is final".into()));
-        }
-        _ => {}
-    }
-    let earlier = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::Ledger)
-        .filter(ledger_entry::Column::ReversesEntryId.eq(original.id))
-        .one(&txn)
-        .await?;
-    if earlier.is_some() {
-        return Err(ApiError::Conflict("this entry has already been reversed".into()));
-    }
-    let now = Utc::now();
-    let changed = match (&application, original.kind) {
-        (Some(row), EntryKind::Disbursement) => {
-            if row.state != State::Disbursed {
-                return Err(wrong_state(row, "reverse the disbursement of"));
+        match original.kind {
+            EntryKind::Reversal => {
+                return Err(ApiError::Conflict(
+                    "a reversal is not reversed: book a new entry instead".into(),
+                ));
             }
-            let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-            changed.state = Set(State::Approved);
-            changed.disbursed_at = Set(None);
-            changed.disbursed_by = Set(None);
-            changed.due_on = Set(None);
-            changed.closed_at = Set(None);
-            Some(changed)
-        }
-        (Some(row), EntryKind::Repayment) => {
-            if !matches!(row.state, State::Repaying | State::Repaid) {
-                return Err(wrong_state(row, "reverse a repayment of"));
+            EntryKind::WriteOff => {
+                return Err(ApiError::Conflict("a write-off moves no money and is final".into()));
             }
-            let repaid = row.repaid_fen - original.amount_fen;
-            let mut changed: legal_aid_application::ActiveModel = row.clone().into();
-            changed.repaid_fen = Set(repaid);
-            changed.state = Set(if repaid == 0 { State::Disbursed } else { State::Repaying });
-            changed.closed_at = Set(None);
-            Some(changed)
+            _ => {}
         }
-        _ => None,
-    };
-    let (entry, fund) = append(&txn, &posting, key, now).await?;
-    let detail = Some(format!("{}, reversing entry {}", posting_detail(&entry, &fund), original.id));
-    match changed {
-        Some(mut changed) => {
-            changed.updated_at = Set(now);
-            let row = changed.update(&txn).await?;
-            record_change(
-                &txn,
-                &request.viewer,
-                "reverseLedgerEntry",
-                Resource::Application,
-                [row.id],
-                detail,
-            )
+        let earlier = crate::scope::unscoped::<ledger_entry::Entity>(crate::scope::Unscoped::Ledger)
+            .filter(ledger_entry::Column::ReversesEntryId.eq(original.id))
+            .one(txn)
             .await?;
-            txn.commit().await?;
-            Ok(Moved { entry, application: Some(row), fund, replayed: false })
+        if earlier.is_some() {
+            return Err(ApiError::Conflict("this entry has already been reversed".into()));
         }
-        None => {
-            record_change(&txn, &request.viewer, "reverseLedgerEntry", Resource::Ledger, [entry.id], detail)
-                .await?;
-            txn.commit().await?;
-            Ok(Moved { entry, application, fund, replayed: false })
+        let now = Utc::now();
+        let changed = match (&application, original.kind) {
+            (Some(row), EntryKind::Disbursement) => {
+                if row.state != State::Disbursed {
+                    return Err(wrong_state(row, "reverse the disbursement of"));
+                }
+                let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+                changed.state = Set(State::Approved);
+                changed.disbursed_at = Set(None);
+                changed.disbursed_by = Set(None);
+                changed.due_on = Set(None);
+                changed.closed_at = Set(None);
+                Some(changed)
+            }
+            (Some(row), EntryKind::Repayment) => {
+                if !matches!(row.state, State::Repaying | State::Repaid) {
+                    return Err(wrong_state(row, "reverse a repayment of"));
+                }
+                let repaid = row.repaid_fen - original.amount_fen;
+                let mut changed: legal_aid_application::ActiveModel = row.clone().into();
+                changed.repaid_fen = Set(repaid);
+                changed.state = Set(if repaid == 0 { State::Disbursed } else { State::Repaying });
+                changed.closed_at = Set(None);
+                Some(changed)
+            }
+            _ => None,
+        };
+        let (entry, fund) = append(txn, &posting, key, now).await?;
+        let detail = Some(format!("{}, reversing entry {}", posting_detail(&entry, &fund), original.id));
+        match changed {
+            Some(mut changed) => {
+                changed.updated_at = Set(now);
+                let row = changed.update(txn).await?;
+                let change = Change::of("reverseLedgerEntry", Resource::Application, [row.id], detail);
+                Ok(Outcome::Changed(Moved { entry, application: Some(row), fund, replayed: false }, change))
+            }
+            None => {
+                let change = Change::of("reverseLedgerEntry", Resource::Ledger, [entry.id], detail);
+                Ok(Outcome::Changed(Moved { entry, application, fund, replayed: false }, change))
+            }
         }
-    }
+    })
+    .await
 }

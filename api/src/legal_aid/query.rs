@@ -10,9 +10,9 @@ use super::funds::{Fund, FundConnection};
 use super::types::{ApplicationState, FundKind, LegalAidApplication, LegalAidApplicationConnection};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::lookup::path_of_code;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page};
-use crate::regions::query::path_of_code;
 use crate::request::RequestData;
 
 /// Conditions on legal-aid applications; they combine with AND.
@@ -48,7 +48,6 @@ pub struct LegalAidQuery;
 impl LegalAidQuery {
     /// The legal-aid funds (三金) you may see, with their balances, in the order they were set up, a page at a
     /// time.
-    #[allow(clippy::too_many_arguments)]
     async fn legal_aid_funds(
         &self,
         ctx: &Context<'_>,
@@ -111,7 +110,6 @@ impl LegalAidQuery {
     }
 
     /// Applications to the legal-aid funds in your scope, in the order they were filed (by id).
-    #[allow(clippy::too_many_arguments)]
     async fn legal_aid_applications(
         &self,
         ctx: &Context<'_>,

@@ -5,10 +5,10 @@ use chrono::{NaiveDate, Utc};
 use entities::{ledger_entry, legal_aid_application};
 
 use super::funds::Fund;
-use super::money::Money;
 use crate::auth::mask;
 use crate::auth::viewer::Access;
 use crate::error::ApiResult;
+use crate::money::Money;
 use crate::node::{NodeType, global_id};
 use crate::pagination::PageRequest;
 use crate::regions::types::Region;

@@ -166,7 +166,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<LedgerReport, DbErr> {
             if *balance < 0 && *lowest >= 0 {
                 problems.push(format!(
                     "entry {id}: takes {fund_code} below zero ({})",
-                    super::money::format_fen(*balance)
+                    crate::money::format_fen(*balance)
                 ));
             }
             *lowest = (*lowest).min(*balance);
@@ -201,8 +201,8 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<LedgerReport, DbErr> {
             problems.push(format!(
                 "fund {}: cached balance {} but its entries sum to {}",
                 fund.code,
-                super::money::format_fen(check.cached_fen),
-                super::money::format_fen(check.computed_fen)
+                crate::money::format_fen(check.cached_fen),
+                crate::money::format_fen(check.computed_fen)
             ));
         }
         report.funds.push(check);

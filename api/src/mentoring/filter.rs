@@ -12,9 +12,9 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection};
 use super::types::{MentorshipStatus, OutcomeKind};
 use crate::auth::FieldClass;
 use crate::auth::viewer::Access;
+use crate::directory::RegionDirectory;
 use crate::error::ApiError;
 use crate::filter::{BooleanFilter, FilterContext, compile, nothing, prefix_pattern};
-use crate::regions::directory::RegionDirectory;
 
 /// Conditions on mentors. The fields given combine with AND; `and`, `or` and `not` nest further filters.
 #[derive(InputObject, Debug, Default)]

@@ -13,8 +13,6 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter};
 
 use super::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship, OutcomeKind};
-use crate::audit::record_change;
-use crate::audit::record_change_about;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
@@ -111,37 +109,39 @@ impl MentoringMutation {
         let phone = validate::mobile("input.phone", &input.phone)?;
         let occupation = validate::text("input.occupation", &input.occupation, 64)?;
         let region_code = validate::code("input.regionCode", &input.region_code)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let region = crate::scope::read::<region::Entity>(&access)
-            .filter(region::Column::Code.eq(region_code))
-            .one(&txn)
+        let changed = crate::frame::write(request, async |txn| {
+            let region = crate::scope::read::<region::Entity>(&access)
+                .filter(region::Column::Code.eq(region_code))
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| {
+                    ApiError::bad_input("input.regionCode", "no region with this code in your scope")
+                })?;
+            let now = Utc::now();
+            // The mentor code follows the row id, so concurrent registrations never compete for a code.
+            let id = crate::db::next_id::<mentor::Entity, _>(txn).await.map_err(ApiError::from)?;
+            mentor::ActiveModel {
+                id: Set(id),
+                code: Set(format!("M{id:05}")),
+                name: Set(name),
+                phone: Set(phone),
+                occupation: Set(occupation),
+                region_id: Set(region.id),
+                active: Set(true),
+                created_at: Set(now),
+            }
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::bad_input("input.regionCode", "no region with this code in your scope")
-            })?;
-        let now = Utc::now();
-        // The mentor code follows the row id, so concurrent registrations never compete for a code.
-        let id = crate::db::next_id::<mentor::Entity, _>(&txn).await.map_err(ApiError::from)?;
-        mentor::ActiveModel {
-            id: Set(id),
-            code: Set(format!("M{id:05}")),
-            name: Set(name),
-            phone: Set(phone),
-            occupation: Set(occupation),
-            region_id: Set(region.id),
-            active: Set(true),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| ApiError::from_db(err, "a mentor with this code"))?;
-        let detail = Some(format!("region {}", region.code));
-        record_change(&txn, &request.viewer, "registerMentor", Resource::Mentor, [id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        request.mentoring.mentor_by_id(id).await?.ok_or_else(|| ApiError::NotFound("mentor").into())
+            .map_err(|err| ApiError::from_db(err, "a mentor with this code"))?;
+            let detail = Some(format!("region {}", region.code));
+            Ok(crate::frame::Outcome::Changed(
+                id,
+                crate::frame::Change::of("registerMentor", Resource::Mentor, [id], detail),
+            ))
+        })
+        .await?;
+        request.mentoring.mentor_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("mentor").into())
     }
 
     /// Pairs an active mentor of your scope with an ACTIVE AT_RISK_YOUTH care subject of your scope. A young
@@ -162,48 +162,48 @@ impl MentoringMutation {
         let goal = validate::optional_text("goal", goal.as_deref(), 500)?;
         let started_on = not_future("startedOn", started_on.map_or_else(today, NaiveDate::from))?;
         let mentee_key = parse_typed_id(&mentee_id, NodeType::CareSubject, "menteeId")?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let mentor = mentor_in_scope(&txn, &access, &mentor_id, "mentorId").await?;
-        let mentee = crate::scope::read::<care_subject::Entity>(&access)
-            .filter(care_subject::Column::Id.eq(mentee_key))
-            .one(&txn)
+        let changed = crate::frame::write(request, async |txn| {
+            let mentor = mentor_in_scope(txn, &access, &mentor_id, "mentorId").await?;
+            let mentee = crate::scope::read::<care_subject::Entity>(&access)
+                .filter(care_subject::Column::Id.eq(mentee_key))
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or(ApiError::NotFound("young person"))?;
+            if mentee.category != CareCategory::AtRiskYouth {
+                return Err(ApiError::bad_input("menteeId", "not a care subject of category AT_RISK_YOUTH"));
+            }
+            if mentee.status != SubjectStatus::Active {
+                return Err(ApiError::Conflict("the young person's care case is closed".into()));
+            }
+            if !mentor.active {
+                return Err(ApiError::Conflict("the mentor is not active".into()));
+            }
+            let inserted = mentorship::ActiveModel {
+                id: NotSet,
+                mentor_id: Set(mentor.id),
+                mentee_id: Set(mentee.id),
+                status: Set(DbMentorshipStatus::Active),
+                goal: Set(goal),
+                started_on: Set(started_on),
+                ended_on: Set(None),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::NotFound("young person"))?;
-        if mentee.category != CareCategory::AtRiskYouth {
-            return Err(
-                ApiError::bad_input("menteeId", "not a care subject of category AT_RISK_YOUTH").into()
-            );
-        }
-        if mentee.status != SubjectStatus::Active {
-            return Err(ApiError::Conflict("the young person's care case is closed".into()).into());
-        }
-        if !mentor.active {
-            return Err(ApiError::Conflict("the mentor is not active".into()).into());
-        }
-        let inserted = mentorship::ActiveModel {
-            id: NotSet,
-            mentor_id: Set(mentor.id),
-            mentee_id: Set(mentee.id),
-            status: Set(DbMentorshipStatus::Active),
-            goal: Set(goal),
-            started_on: Set(started_on),
-            ended_on: Set(None),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| ApiError::from_db(err, "an active mentorship of this young person"))?;
-        let records = [
-            (Resource::Mentorship.as_str(), inserted.id),
-            (Resource::Mentor.as_str(), mentor.id),
-            (Resource::CareSubject.as_str(), mentee.id),
-        ];
-        record_change_about(&txn, &request.viewer, "pairMentor", &records, None)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload_mentorship(request, inserted.id).await
+            .map_err(|err| ApiError::from_db(err, "an active mentorship of this young person"))?;
+            let records = [
+                (Resource::Mentorship.as_str(), inserted.id),
+                (Resource::Mentor.as_str(), mentor.id),
+                (Resource::CareSubject.as_str(), mentee.id),
+            ];
+            Ok(crate::frame::Outcome::Changed(
+                inserted.id,
+                crate::frame::Change::about("pairMentor", &records, None),
+            ))
+        })
+        .await?;
+        reload_mentorship(request, changed).await
     }
 
     /// Records a meeting of an ACTIVE mentorship of your scope (a closed one is a `CONFLICT`).
@@ -225,35 +225,37 @@ impl MentoringMutation {
         let topic = validate::text("topic", &topic, 128)?;
         let notes = validate::optional_text("notes", notes.as_deref(), 2000)?;
         let held_on = not_future("heldOn", held_on.0)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
-        if pairing.status != DbMentorshipStatus::Active {
-            return Err(ApiError::Conflict("the mentorship is closed".into()).into());
-        }
-        let held_on = within_mentorship("heldOn", held_on, &pairing)?;
-        let inserted = mentoring_session::ActiveModel {
-            id: NotSet,
-            mentorship_id: Set(pairing.id),
-            held_on: Set(held_on),
-            minutes: Set(minutes),
-            topic: Set(topic),
-            notes: Set(notes),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        let records = [
-            (NodeType::MentoringSession.audit_entity(), inserted.id),
-            (Resource::Mentorship.as_str(), pairing.id),
-        ];
-        record_change_about(&txn, &request.viewer, "recordMentoringSession", &records, None)
+        let changed = crate::frame::write(request, async |txn| {
+            let pairing = mentorship_of_scope(txn, &access, &mentorship_id, "mentorshipId").await?;
+            if pairing.status != DbMentorshipStatus::Active {
+                return Err(ApiError::Conflict("the mentorship is closed".into()));
+            }
+            let held_on = within_mentorship("heldOn", held_on, &pairing)?;
+            let inserted = mentoring_session::ActiveModel {
+                id: NotSet,
+                mentorship_id: Set(pairing.id),
+                held_on: Set(held_on),
+                minutes: Set(minutes),
+                topic: Set(topic),
+                notes: Set(notes),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
             .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+            let records = [
+                (NodeType::MentoringSession.audit_entity(), inserted.id),
+                (Resource::Mentorship.as_str(), pairing.id),
+            ];
+            Ok(crate::frame::Outcome::Changed(
+                inserted.id,
+                crate::frame::Change::about("recordMentoringSession", &records, None),
+            ))
+        })
+        .await?;
         request
             .mentoring
-            .session_by_id(inserted.id)
+            .session_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("mentoring session").into())
     }
@@ -274,47 +276,48 @@ impl MentoringMutation {
         let description = validate::optional_text("description", description.as_deref(), 2000)?;
         let achieved_on = not_future("achievedOn", achieved_on.0)?;
         let kind: mentoring_outcome::OutcomeKind = kind.into();
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
-        let achieved_on = within_mentorship("achievedOn", achieved_on, &pairing)?;
-        if kind == mentoring_outcome::OutcomeKind::FamilyAssistance {
-            let youth_kind = crate::scope::read::<youth_profile::Entity>(&access)
-                .filter(youth_profile::Column::SubjectId.eq(pairing.mentee_id))
-                .one(&txn)
-                .await
-                .map_err(ApiError::from)?
-                .map(|profile| profile.youth_kind);
-            if youth_kind != Some(YouthKind::IntellectuallyDisabled) {
-                return Err(ApiError::bad_input(
-                    "kind",
-                    "FAMILY_ASSISTANCE is for intellectually disabled young people only",
-                )
-                .into());
+        let changed = crate::frame::write(request, async |txn| {
+            let pairing = mentorship_of_scope(txn, &access, &mentorship_id, "mentorshipId").await?;
+            let achieved_on = within_mentorship("achievedOn", achieved_on, &pairing)?;
+            if kind == mentoring_outcome::OutcomeKind::FamilyAssistance {
+                let youth_kind = crate::scope::read::<youth_profile::Entity>(&access)
+                    .filter(youth_profile::Column::SubjectId.eq(pairing.mentee_id))
+                    .one(txn)
+                    .await
+                    .map_err(ApiError::from)?
+                    .map(|profile| profile.youth_kind);
+                if youth_kind != Some(YouthKind::IntellectuallyDisabled) {
+                    return Err(ApiError::bad_input(
+                        "kind",
+                        "FAMILY_ASSISTANCE is for intellectually disabled young people only",
+                    ));
+                }
             }
-        }
-        let inserted = mentoring_outcome::ActiveModel {
-            id: NotSet,
-            mentorship_id: Set(pairing.id),
-            kind: Set(kind),
-            achieved_on: Set(achieved_on),
-            description: Set(description),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        let records = [
-            (NodeType::MentoringOutcome.audit_entity(), inserted.id),
-            (Resource::Mentorship.as_str(), pairing.id),
-        ];
-        let detail = Some(format!("kind {}", kind.to_value()));
-        record_change_about(&txn, &request.viewer, "recordMentoringOutcome", &records, detail)
+            let inserted = mentoring_outcome::ActiveModel {
+                id: NotSet,
+                mentorship_id: Set(pairing.id),
+                kind: Set(kind),
+                achieved_on: Set(achieved_on),
+                description: Set(description),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
             .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+            let records = [
+                (NodeType::MentoringOutcome.audit_entity(), inserted.id),
+                (Resource::Mentorship.as_str(), pairing.id),
+            ];
+            let detail = Some(format!("kind {}", kind.to_value()));
+            Ok(crate::frame::Outcome::Changed(
+                inserted.id,
+                crate::frame::Change::about("recordMentoringOutcome", &records, detail),
+            ))
+        })
+        .await?;
         request
             .mentoring
-            .outcome_by_id(inserted.id)
+            .outcome_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("mentoring outcome").into())
     }
@@ -330,22 +333,24 @@ impl MentoringMutation {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Mentorship, Action::Update).await?;
         let ended_on = not_future("endedOn", ended_on.0)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let pairing = mentorship_of_scope(&txn, &access, &mentorship_id, "mentorshipId").await?;
-        if pairing.status != DbMentorshipStatus::Active {
-            return Err(ApiError::Conflict("the mentorship is already closed".into()).into());
-        }
-        let ended_on = within_mentorship("endedOn", ended_on, &pairing)?;
-        let id = pairing.id;
-        let mut closed: mentorship::ActiveModel = pairing.into();
-        closed.status = Set(DbMentorshipStatus::Closed);
-        closed.ended_on = Set(Some(ended_on));
-        closed.update(&txn).await.map_err(ApiError::from)?;
-        let detail = Some(format!("ended on {ended_on}"));
-        record_change(&txn, &request.viewer, "closeMentorship", Resource::Mentorship, [id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload_mentorship(request, id).await
+        let changed = crate::frame::write(request, async |txn| {
+            let pairing = mentorship_of_scope(txn, &access, &mentorship_id, "mentorshipId").await?;
+            if pairing.status != DbMentorshipStatus::Active {
+                return Err(ApiError::Conflict("the mentorship is already closed".into()));
+            }
+            let ended_on = within_mentorship("endedOn", ended_on, &pairing)?;
+            let id = pairing.id;
+            let mut closed: mentorship::ActiveModel = pairing.into();
+            closed.status = Set(DbMentorshipStatus::Closed);
+            closed.ended_on = Set(Some(ended_on));
+            closed.update(txn).await.map_err(ApiError::from)?;
+            let detail = Some(format!("ended on {ended_on}"));
+            Ok(crate::frame::Outcome::Changed(
+                id,
+                crate::frame::Change::of("closeMentorship", Resource::Mentorship, [id], detail),
+            ))
+        })
+        .await?;
+        reload_mentorship(request, changed).await
     }
 }

@@ -97,7 +97,6 @@ impl Mentor {
     }
 
     /// The mentor's pairings whose young person lives in your scope, oldest first.
-    #[allow(clippy::too_many_arguments)]
     async fn mentorships(
         &self,
         ctx: &Context<'_>,
@@ -178,7 +177,6 @@ impl Mentorship {
     }
 
     /// What the pairing achieved, in the order it was recorded.
-    #[allow(clippy::too_many_arguments)]
     async fn outcomes(
         &self,
         ctx: &Context<'_>,

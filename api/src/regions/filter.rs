@@ -12,8 +12,8 @@ use super::types::{RegionLevel, TeamRole};
 
 use crate::error::ApiError;
 use crate::filter::check_search;
+use crate::filter::contains_text;
 use crate::filter::{BooleanFilter, FilterContext, nothing, prefix_pattern};
-use crate::volunteers::filter::contains_text;
 
 /// Conditions on grid team members. The fields of one filter combine with AND; `and`, `or` and `not` combine
 /// whole filters. Region codes that do not exist match nothing.

@@ -1,7 +1,6 @@
 //! The administrative tree and the grids' service teams.
 
 pub mod counts;
-pub mod directory;
 pub mod filter;
 pub mod loader;
 pub mod mutation;

@@ -6,11 +6,10 @@ use entities::{grid_team_member, region};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ModelTrait, QueryFilter};
 
-use super::query::grid_in_scope;
 use super::types::{GridTeamMember, TeamRole};
-use crate::audit::record_change;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::lookup::grid_in_scope;
 use crate::node::{NodeType, parse_typed_id};
 use crate::request::RequestData;
 use crate::validate;
@@ -91,48 +90,51 @@ impl RegionsMutation {
         let name = validate::text("input.name", &input.name, 64)?;
         let phone = phone("input.phone", &input.phone)?;
         let duty = validate::optional_text("input.duty", input.duty.as_deref(), 128)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
-        let team = crate::scope::read::<grid_team_member::Entity>(&access)
-            .filter(grid_team_member::Column::GridId.eq(grid.id));
-        crate::db::ensure_room::<region::Entity, _, _>(
-            &txn,
-            grid.id,
-            team,
-            MAX_TEAM_MEMBERS,
-            "the grid's team",
-        )
+        let changed = crate::frame::write(request, async |txn| {
+            let grid = grid_in_scope(txn, &access, &input.grid_code, "input.gridCode").await?;
+            let team = crate::scope::read::<grid_team_member::Entity>(&access)
+                .filter(grid_team_member::Column::GridId.eq(grid.id));
+            crate::db::ensure_room::<region::Entity, _, _>(
+                txn,
+                grid.id,
+                team,
+                MAX_TEAM_MEMBERS,
+                "the grid's team",
+            )
+            .await?;
+            let duplicate = crate::scope::read::<grid_team_member::Entity>(&access)
+                .filter(grid_team_member::Column::GridId.eq(grid.id))
+                .filter(grid_team_member::Column::Name.eq(name.as_str()))
+                .filter(grid_team_member::Column::Role.eq(grid_team_member::TeamRole::from(input.role)))
+                .one(txn)
+                .await
+                .map_err(ApiError::from)?;
+            if duplicate.is_some() {
+                return Err(ApiError::Conflict(
+                    "this person already has this role in the grid's team".into(),
+                ));
+            }
+            let row = grid_team_member::ActiveModel {
+                id: NotSet,
+                grid_id: Set(grid.id),
+                role: Set(input.role.into()),
+                name: Set(name),
+                phone: Set(phone),
+                duty: Set(duty),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
+            .await
+            .map_err(ApiError::from)?;
+            let detail = Some(format!("grid {}", grid.code));
+            let id = row.id;
+            Ok(crate::frame::Outcome::Changed(
+                row,
+                crate::frame::Change::of("addGridTeamMember", Resource::GridTeam, [id], detail),
+            ))
+        })
         .await?;
-        let duplicate = crate::scope::read::<grid_team_member::Entity>(&access)
-            .filter(grid_team_member::Column::GridId.eq(grid.id))
-            .filter(grid_team_member::Column::Name.eq(name.as_str()))
-            .filter(grid_team_member::Column::Role.eq(grid_team_member::TeamRole::from(input.role)))
-            .one(&txn)
-            .await
-            .map_err(ApiError::from)?;
-        if duplicate.is_some() {
-            return Err(
-                ApiError::Conflict("this person already has this role in the grid's team".into()).into()
-            );
-        }
-        let row = grid_team_member::ActiveModel {
-            id: NotSet,
-            grid_id: Set(grid.id),
-            role: Set(input.role.into()),
-            name: Set(name),
-            phone: Set(phone),
-            duty: Set(duty),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(ApiError::from)?;
-        let detail = Some(format!("grid {}", grid.code));
-        record_change(&txn, &request.viewer, "addGridTeamMember", Resource::GridTeam, [row.id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        Ok(GridTeamMember { row })
+        Ok(GridTeamMember { row: changed })
     }
 
     /// Changes a team member's role, name, phone or duties.
@@ -150,27 +152,30 @@ impl RegionsMutation {
         if name.is_none() && phone.is_none() && input.role.is_none() && input.duty.is_none() {
             return Err(ApiError::bad_input("input", "at least one field to change").into());
         }
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let (row, _) = member_in_scope(request, &txn, &id).await?;
-        let mut changed: grid_team_member::ActiveModel = row.clone().into();
-        if let Some(role) = input.role {
-            changed.role = Set(role.into());
-        }
-        if let Some(name) = name {
-            changed.name = Set(name);
-        }
-        if let Some(phone) = phone {
-            changed.phone = Set(phone);
-        }
-        if input.duty.is_some() {
-            changed.duty = Set(duty);
-        }
-        let row = changed.update(&txn).await.map_err(ApiError::from)?;
-        record_change(&txn, &request.viewer, "updateGridTeamMember", Resource::GridTeam, [row.id], None)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        Ok(GridTeamMember { row })
+        let changed = crate::frame::write(request, async |txn| {
+            let (row, _) = member_in_scope(request, txn, &id).await?;
+            let mut changed: grid_team_member::ActiveModel = row.clone().into();
+            if let Some(role) = input.role {
+                changed.role = Set(role.into());
+            }
+            if let Some(name) = name {
+                changed.name = Set(name);
+            }
+            if let Some(phone) = phone {
+                changed.phone = Set(phone);
+            }
+            if input.duty.is_some() {
+                changed.duty = Set(duty);
+            }
+            let row = changed.update(txn).await.map_err(ApiError::from)?;
+            let id = row.id;
+            Ok(crate::frame::Outcome::Changed(
+                row,
+                crate::frame::Change::of("updateGridTeamMember", Resource::GridTeam, [id], None),
+            ))
+        })
+        .await?;
+        Ok(GridTeamMember { row: changed })
     }
 
     /// Removes a member from a grid's team; returns the removed member as they were.
@@ -180,14 +185,17 @@ impl RegionsMutation {
         #[graphql(desc = "Global ID of the team member.")] id: ID,
     ) -> ApiResult<GridTeamMember> {
         let request = RequestData::of(ctx)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let (row, _) = member_in_scope(request, &txn, &id).await?;
-        row.clone().delete(&txn).await.map_err(ApiError::from)?;
-        let detail = Some(format!("{} {}", row.role.to_value(), row.name));
-        record_change(&txn, &request.viewer, "removeGridTeamMember", Resource::GridTeam, [row.id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        Ok(GridTeamMember { row })
+        let changed = crate::frame::write(request, async |txn| {
+            let (row, _) = member_in_scope(request, txn, &id).await?;
+            row.clone().delete(txn).await.map_err(ApiError::from)?;
+            let detail = Some(format!("{} {}", row.role.to_value(), row.name));
+            let id = row.id;
+            Ok(crate::frame::Outcome::Changed(
+                row,
+                crate::frame::Change::of("removeGridTeamMember", Resource::GridTeam, [id], detail),
+            ))
+        })
+        .await?;
+        Ok(GridTeamMember { row: changed })
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entities::{grid_team_member, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::filter::{
     GridTeamMemberFilter, GridTeamMemberOrder, GridTeamMemberOrderField, RegionFilter, RegionOrder,
@@ -15,21 +15,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page, read_int, read_text};
-use crate::regions::directory::RegionDirectory;
 use crate::request::RequestData;
 
 /// How a sort value is read back from a row.
 type ReadKey = fn(&sea_orm::QueryResult) -> Result<CursorKey, sea_orm::DbErr>;
-
-/// The materialized path of the region with `code`, looked up without scope: callers only ever get rows
-/// that also pass their own scope predicate, so this reveals nothing.
-pub async fn path_of_code(
-    db: &DatabaseConnection,
-    regions: &RegionDirectory,
-    code: &str,
-) -> Result<Option<String>, ApiError> {
-    Ok(regions.find(db, code).await?.map(|region| region.path))
-}
 
 crate::connection_type!(GridTeamMemberConnection, GridTeamMemberEdge, GridTeamMember, "grid team members");
 
@@ -42,7 +31,10 @@ impl RegionsQuery {
     /// Regions in your scope, ordered by code unless `orderBy` says otherwise. `level`, `parentCode` and
     /// `inRegion` are shorthands for the same fields of `filter`; everything combines with AND; an unknown code
     /// matches nothing.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -128,7 +120,10 @@ impl RegionsQuery {
 
     /// Members of the grids' service teams in your scope, in the order they were added unless `orderBy` says
     /// otherwise. The contacts are public (联系方式全公开): like `gridTeam`, this answers without a token too.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn grid_team_members(
         &self,
         ctx: &Context<'_>,
@@ -197,37 +192,4 @@ fn grid_code_of_member() -> Expr {
         )
         .to_owned();
     Expr::from(code)
-}
-
-/// The grid with `code` if it lies in the scope of `access`, for mutations that attach a row to a grid;
-/// otherwise `BAD_USER_INPUT` naming `field` (the same answer whether the grid is absent or out of scope).
-pub async fn grid_in_scope<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    access: &crate::auth::viewer::Access,
-    code: &str,
-    field: &str,
-) -> Result<region::Model, ApiError> {
-    let code = crate::validate::code(field, code)?;
-    grids_in_scope(conn, access, [code])
-        .await?
-        .remove(code)
-        .ok_or_else(|| ApiError::bad_input(field, "no grid with this code in your scope"))
-}
-
-/// The grids among `codes` that lie in the scope of `access`, by their (trimmed) code, in one statement: codes
-/// that are absent, not grids or out of scope are simply missing from the map, for the caller to report.
-pub async fn grids_in_scope<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    access: &crate::auth::viewer::Access,
-    codes: impl IntoIterator<Item = &str>,
-) -> Result<std::collections::HashMap<String, region::Model>, ApiError> {
-    let mut codes: Vec<&str> = codes.into_iter().map(str::trim).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let grids = crate::scope::read::<region::Entity>(access)
-        .filter(region::Column::Code.is_in(codes))
-        .filter(region::Column::Level.eq(region::RegionLevel::Grid))
-        .all(conn)
-        .await?;
-    Ok(grids.into_iter().map(|grid| (grid.code.clone(), grid)).collect())
 }

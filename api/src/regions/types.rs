@@ -120,15 +120,18 @@ impl Region {
 
     /// Care subjects whose grid lies in this region or below (those in your scope), in registration order (by
     /// id) unless `orderBy` says otherwise; null with `FORBIDDEN` for roles that may not read care subjects.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn care_subjects(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Conditions on the subjects; all of them when absent.")] filter: Option<
-            crate::care::filter::CareSubjectFilter,
+            crate::care::types::CareSubjectFilter,
         >,
         #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<
-            crate::care::query::CareSubjectOrder,
+            crate::care::types::CareSubjectOrder,
         >,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
@@ -136,27 +139,30 @@ impl Region {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::care::types::CareSubjectConnection>> {
         let (id, page) = (self.0.id, (first, after, last, before));
-        crate::care::region_subjects::care_subjects_of_region(ctx, id, filter, order_by, page).await
+        crate::care::loader::care_subjects_of_region(ctx, id, filter, order_by, page).await
     }
 
     /// Volunteers whose home grid lies in this region or below (those in your scope), filtered and ordered
     /// as in `Query.volunteers`; loaded for a whole page of regions at once. Null with `FORBIDDEN` for roles
     /// that may not read volunteers.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn volunteers(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Conditions on the volunteers (the same as `Query.volunteers` takes).")]
-        filter: Option<crate::volunteers::filter::VolunteerFilter>,
+        filter: Option<crate::volunteers::types::VolunteerFilter>,
         #[graphql(desc = "Sort order; keep it unchanged while paging.")] order_by: Option<
-            crate::volunteers::filter::VolunteerOrder,
+            crate::volunteers::types::VolunteerOrder,
         >,
         #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::volunteers::types::VolunteerConnection>> {
-        use crate::volunteers::nested::{VolunteerParent, volunteers_under};
+        use crate::volunteers::loader::{VolunteerParent, volunteers_under};
         let page = crate::pagination::PageRequest::new(first, after, last, before)?;
         volunteers_under(ctx, VolunteerParent::Region, self.0.id, filter, order_by, page).await.map(Some)
     }

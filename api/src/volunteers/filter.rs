@@ -12,7 +12,8 @@ use super::service::ActivityType;
 use super::teams::BadgeKind;
 use super::types::VolunteerStatus;
 use crate::error::ApiError;
-use crate::filter::{BooleanFilter, FilterContext, check_search, contains_pattern, nothing};
+use crate::filter::contains_text;
+use crate::filter::{BooleanFilter, FilterContext, check_search, nothing};
 
 /// Volunteers who served somewhere in a period: "who patrolled in this grid in March?"
 #[derive(InputObject, Debug, Clone)]
@@ -301,11 +302,6 @@ pub struct ServiceRecordOrder {
     /// Largest (latest) first when true.
     #[graphql(default)]
     pub descending: bool,
-}
-
-/// `column LIKE '%text%'`, with `%`, `_` and the escape character in `text` matched literally.
-pub fn contains_text<C: ColumnTrait>(column: C, text: &str) -> Condition {
-    Condition::all().add(Expr::col(column.as_column_ref()).like(contains_pattern(text)))
 }
 
 /// Conditions on volunteer teams. The fields of one filter combine with AND; `and`, `or` and `not` combine whole

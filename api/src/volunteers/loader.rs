@@ -23,6 +23,9 @@ use crate::loader_batch::{RequestLoader, batched};
 use crate::pagination::{NestedKey, Page};
 use crate::request::loader_error;
 
+/// The volunteers under a region or in a team, for `Region.volunteers` and `VolunteerTeam.members`.
+pub use super::nested::{VolunteerParent, volunteers_under};
+
 /// Volunteers by id, within the caller's scope.
 pub struct VolunteerById {
     db: DatabaseConnection,

@@ -11,12 +11,11 @@ use super::service::ServiceRecord;
 use super::service_log::{LogServiceInput, log_batch, volunteers_by_id_in_scope};
 use super::teams::{BadgeKind, MembershipRole};
 use super::types::{Gender, Volunteer, VolunteerStatus};
-use crate::audit::record_change;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::lookup::grid_in_scope;
 use crate::node::{NodeType, parse_typed_id};
-use crate::regions::query::grid_in_scope;
 use crate::request::RequestData;
 use crate::validate;
 
@@ -105,32 +104,34 @@ impl VolunteersMutation {
             "input.registeredOn",
             input.registered_on.map_or_else(validate::today, NaiveDate::from),
         )?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let grid = grid_in_scope(&txn, &access, &input.grid_code, "input.gridCode").await?;
-        let now = Utc::now();
-        // The registration code follows the row id, so concurrent registrations never compete for a code.
-        let id = crate::db::next_id::<volunteer::Entity, _>(&txn).await.map_err(ApiError::from)?;
-        volunteer::ActiveModel {
-            id: Set(id),
-            code: Set(format!("V{id:07}")),
-            name: Set(name),
-            gender: Set(input.gender.into()),
-            id_number: Set(id_number),
-            phone: Set(phone),
-            region_id: Set(grid.id),
-            status: Set(volunteer::VolunteerStatus::Active),
-            registered_on: Set(registered_on),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| ApiError::from_db(err, "a volunteer with this identity card number"))?;
-        record_change(&txn, &request.viewer, "registerVolunteer", Resource::Volunteer, [id], None)
+        let changed = crate::frame::write(request, async |txn| {
+            let grid = grid_in_scope(txn, &access, &input.grid_code, "input.gridCode").await?;
+            let now = Utc::now();
+            // The registration code follows the row id, so concurrent registrations never compete for a code.
+            let id = crate::db::next_id::<volunteer::Entity, _>(txn).await.map_err(ApiError::from)?;
+            volunteer::ActiveModel {
+                id: Set(id),
+                code: Set(format!("V{id:07}")),
+                name: Set(name),
+                gender: Set(input.gender.into()),
+                id_number: Set(id_number),
+                phone: Set(phone),
+                region_id: Set(grid.id),
+                status: Set(volunteer::VolunteerStatus::Active),
+                registered_on: Set(registered_on),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, id).await
+            .map_err(|err| ApiError::from_db(err, "a volunteer with this identity card number"))?;
+            Ok(crate::frame::Outcome::Changed(
+                id,
+                crate::frame::Change::of("registerVolunteer", Resource::Volunteer, [id], None),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Changes a volunteer's name, phone or home grid.
@@ -145,33 +146,35 @@ impl VolunteersMutation {
         let access = request.authorize(Resource::Volunteer, Action::Update).await?;
         let name = input.name.as_deref().map(|name| validate::text("input.name", name, 64)).transpose()?;
         let phone = input.phone.as_deref().map(|phone| validate::mobile("input.phone", phone)).transpose()?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let row = volunteer_in_scope(&txn, &access, &id, "id").await?;
-        let mut changed: volunteer::ActiveModel = row.clone().into();
-        let mut fields = Vec::new();
-        if let Some(name) = name {
-            changed.name = Set(name);
-            fields.push("name");
-        }
-        if let Some(phone) = phone {
-            changed.phone = Set(phone);
-            fields.push("phone");
-        }
-        if let Some(code) = &input.grid_code {
-            changed.region_id = Set(grid_in_scope(&txn, &access, code, "input.gridCode").await?.id);
-            fields.push("grid");
-        }
-        if fields.is_empty() {
-            return Err(ApiError::bad_input("input", "name at least one field to change").into());
-        }
-        changed.updated_at = Set(Utc::now());
-        changed.update(&txn).await.map_err(ApiError::from)?;
-        let detail = Some(format!("changed: {}", fields.join(", ")));
-        record_change(&txn, &request.viewer, "updateVolunteer", Resource::Volunteer, [row.id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, row.id).await
+        let changed = crate::frame::write(request, async |txn| {
+            let row = volunteer_in_scope(txn, &access, &id, "id").await?;
+            let mut changed: volunteer::ActiveModel = row.clone().into();
+            let mut fields = Vec::new();
+            if let Some(name) = name {
+                changed.name = Set(name);
+                fields.push("name");
+            }
+            if let Some(phone) = phone {
+                changed.phone = Set(phone);
+                fields.push("phone");
+            }
+            if let Some(code) = &input.grid_code {
+                changed.region_id = Set(grid_in_scope(txn, &access, code, "input.gridCode").await?.id);
+                fields.push("grid");
+            }
+            if fields.is_empty() {
+                return Err(ApiError::bad_input("input", "name at least one field to change"));
+            }
+            changed.updated_at = Set(Utc::now());
+            changed.update(txn).await.map_err(ApiError::from)?;
+            let detail = Some(format!("changed: {}", fields.join(", ")));
+            Ok(crate::frame::Outcome::Changed(
+                row.id,
+                crate::frame::Change::of("updateVolunteer", Resource::Volunteer, [row.id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Suspends, reactivates or withdraws a volunteer, with the reason recorded in the audit trail.
@@ -185,25 +188,27 @@ impl VolunteersMutation {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Volunteer, Action::Update).await?;
         let reason = validate::text("reason", &reason, 200)?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let row = volunteer_in_scope(&txn, &access, &id, "id").await?;
-        let status: volunteer::VolunteerStatus = status.into();
-        if row.status == status {
-            return Err(ApiError::Conflict(format!("the volunteer is already {}", status.to_value())).into());
-        }
-        if row.status == volunteer::VolunteerStatus::Withdrawn {
-            return Err(ApiError::Conflict("a withdrawn volunteer registers anew".into()).into());
-        }
-        let mut changed: volunteer::ActiveModel = row.clone().into();
-        changed.status = Set(status);
-        changed.updated_at = Set(Utc::now());
-        changed.update(&txn).await.map_err(ApiError::from)?;
-        let detail = Some(format!("{} → {}: {reason}", row.status.to_value(), status.to_value()));
-        record_change(&txn, &request.viewer, "setVolunteerStatus", Resource::Volunteer, [row.id], detail)
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, row.id).await
+        let changed = crate::frame::write(request, async |txn| {
+            let row = volunteer_in_scope(txn, &access, &id, "id").await?;
+            let status: volunteer::VolunteerStatus = status.into();
+            if row.status == status {
+                return Err(ApiError::Conflict(format!("the volunteer is already {}", status.to_value())));
+            }
+            if row.status == volunteer::VolunteerStatus::Withdrawn {
+                return Err(ApiError::Conflict("a withdrawn volunteer registers anew".into()));
+            }
+            let mut changed: volunteer::ActiveModel = row.clone().into();
+            changed.status = Set(status);
+            changed.updated_at = Set(Utc::now());
+            changed.update(txn).await.map_err(ApiError::from)?;
+            let detail = Some(format!("{} → {}: {reason}", row.status.to_value(), status.to_value()));
+            Ok(crate::frame::Outcome::Changed(
+                row.id,
+                crate::frame::Change::of("setVolunteerStatus", Resource::Volunteer, [row.id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Adds a volunteer to a team of your scope; a second membership of the same team is a `CONFLICT`.
@@ -216,36 +221,38 @@ impl VolunteersMutation {
     ) -> ApiResult<Volunteer> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Volunteer, Action::Update).await?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
-        let team = team_in_scope(&txn, &access, &team_code).await?;
-        let teams = crate::scope::read::<volunteer_team_membership::Entity>(&access)
-            .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id));
-        crate::db::ensure_room::<volunteer::Entity, _, _>(
-            &txn,
-            row.id,
-            teams,
-            MAX_TEAMS_PER_VOLUNTEER,
-            "the volunteer's list of teams",
-        )
-        .await?;
-        volunteer_team_membership::ActiveModel {
-            id: NotSet,
-            team_id: Set(team.id),
-            volunteer_id: Set(row.id),
-            role: Set(role.unwrap_or(MembershipRole::Member).into()),
-            joined_on: Set(validate::today()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| ApiError::from_db(err, "this membership"))?;
-        let detail = Some(format!("team {}", team.code));
-        record_change(&txn, &request.viewer, "addVolunteerToTeam", Resource::Volunteer, [row.id], detail)
+        let changed = crate::frame::write(request, async |txn| {
+            let row = volunteer_in_scope(txn, &access, &volunteer_id, "volunteerId").await?;
+            let team = team_in_scope(txn, &access, &team_code).await?;
+            let teams = crate::scope::read::<volunteer_team_membership::Entity>(&access)
+                .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id));
+            crate::db::ensure_room::<volunteer::Entity, _, _>(
+                txn,
+                row.id,
+                teams,
+                MAX_TEAMS_PER_VOLUNTEER,
+                "the volunteer's list of teams",
+            )
+            .await?;
+            volunteer_team_membership::ActiveModel {
+                id: NotSet,
+                team_id: Set(team.id),
+                volunteer_id: Set(row.id),
+                role: Set(role.unwrap_or(MembershipRole::Member).into()),
+                joined_on: Set(validate::today()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, row.id).await
+            .map_err(|err| ApiError::from_db(err, "this membership"))?;
+            let detail = Some(format!("team {}", team.code));
+            Ok(crate::frame::Outcome::Changed(
+                row.id,
+                crate::frame::Change::of("addVolunteerToTeam", Resource::Volunteer, [row.id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Removes a volunteer from a team; `NOT_FOUND` when they are not a member.
@@ -257,31 +264,26 @@ impl VolunteersMutation {
     ) -> ApiResult<Volunteer> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Volunteer, Action::Update).await?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
-        let team = team_in_scope(&txn, &access, &team_code).await?;
-        let removed = volunteer_team_membership::Entity::delete_many()
-            .filter(volunteer_team_membership::Column::TeamId.eq(team.id))
-            .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id))
-            .exec(&txn)
-            .await
-            .map_err(ApiError::from)?;
-        if removed.rows_affected == 0 {
-            return Err(ApiError::NotFound("membership").into());
-        }
-        let detail = Some(format!("team {}", team.code));
-        record_change(
-            &txn,
-            &request.viewer,
-            "removeVolunteerFromTeam",
-            Resource::Volunteer,
-            [row.id],
-            detail,
-        )
-        .await
-        .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, row.id).await
+        let changed = crate::frame::write(request, async |txn| {
+            let row = volunteer_in_scope(txn, &access, &volunteer_id, "volunteerId").await?;
+            let team = team_in_scope(txn, &access, &team_code).await?;
+            let removed = volunteer_team_membership::Entity::delete_many()
+                .filter(volunteer_team_membership::Column::TeamId.eq(team.id))
+                .filter(volunteer_team_membership::Column::VolunteerId.eq(row.id))
+                .exec(txn)
+                .await
+                .map_err(ApiError::from)?;
+            if removed.rows_affected == 0 {
+                return Err(ApiError::NotFound("membership"));
+            }
+            let detail = Some(format!("team {}", team.code));
+            Ok(crate::frame::Outcome::Changed(
+                row.id,
+                crate::frame::Change::of("removeVolunteerFromTeam", Resource::Volunteer, [row.id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Grants a badge; granting one the volunteer already carries is a `CONFLICT`.
@@ -293,25 +295,27 @@ impl VolunteersMutation {
     ) -> ApiResult<Volunteer> {
         let request = RequestData::of(ctx)?;
         let access = request.authorize(Resource::Volunteer, Action::Update).await?;
-        let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-        let row = volunteer_in_scope(&txn, &access, &volunteer_id, "volunteerId").await?;
-        let badge: volunteer_badge::BadgeKind = badge.into();
-        volunteer_badge::ActiveModel {
-            id: NotSet,
-            volunteer_id: Set(row.id),
-            badge: Set(badge),
-            granted_on: Set(validate::today()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| ApiError::from_db(err, "this badge for this volunteer"))?;
-        let detail = Some(format!("badge {}", badge.to_value()));
-        record_change(&txn, &request.viewer, "grantBadge", Resource::Volunteer, [row.id], detail)
+        let changed = crate::frame::write(request, async |txn| {
+            let row = volunteer_in_scope(txn, &access, &volunteer_id, "volunteerId").await?;
+            let badge: volunteer_badge::BadgeKind = badge.into();
+            volunteer_badge::ActiveModel {
+                id: NotSet,
+                volunteer_id: Set(row.id),
+                badge: Set(badge),
+                granted_on: Set(validate::today()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(txn)
             .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
-        reload(request, row.id).await
+            .map_err(|err| ApiError::from_db(err, "this badge for this volunteer"))?;
+            let detail = Some(format!("badge {}", badge.to_value()));
+            Ok(crate::frame::Outcome::Changed(
+                row.id,
+                crate::frame::Change::of("grantBadge", Resource::Volunteer, [row.id], detail),
+            ))
+        })
+        .await?;
+        reload(request, changed).await
     }
 
     /// Logs one stint of service by an active volunteer of your scope.

@@ -11,12 +11,12 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
 
 use super::service::{ActivityType, ServiceRecord};
-use crate::audit::record_change;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::frame::{Change, Outcome};
+use crate::lookup::grids_in_scope;
 use crate::node::{NodeType, parse_typed_id};
-use crate::regions::query::grids_in_scope;
 use crate::request::RequestData;
 use crate::validate;
 
@@ -166,19 +166,12 @@ pub async fn log_batch(
 ) -> ApiResult<Vec<ServiceRecord>> {
     let request = RequestData::of(ctx)?;
     let access = request.authorize(Resource::ServiceRecord, Action::Create).await?;
-    let txn = crate::db::begin_write(&request.db).await.map_err(ApiError::from)?;
-    let logged = insert_service(&txn, &access, inputs, field_of).await?;
     let action = if inputs.len() == 1 { "logService" } else { "logServiceBatch" };
-    record_change(
-        &txn,
-        &request.viewer,
-        action,
-        Resource::ServiceRecord,
-        logged.iter().map(|row| row.id),
-        None,
-    )
-    .await
-    .map_err(ApiError::from)?;
-    txn.commit().await.map_err(ApiError::from)?;
+    let logged = crate::frame::write(request, async |txn| {
+        let logged = insert_service(txn, &access, inputs, field_of).await?;
+        let change = Change::of(action, Resource::ServiceRecord, logged.iter().map(|row| row.id), None);
+        Ok(Outcome::Changed(logged, change))
+    })
+    .await?;
     Ok(logged.into_iter().map(|row| ServiceRecord { row }).collect())
 }

@@ -13,6 +13,9 @@ use crate::request::RequestData;
 use crate::volunteers::service::{ActivityType, Period, ServiceRecordArgs, ServiceRecordConnection};
 use crate::volunteers::teams::{Badge, TeamMembership};
 
+/// The GraphQL input types of volunteer lists, which `Region.volunteers` and `VolunteerTeam.members` take too.
+pub use super::filter::{VolunteerFilter, VolunteerOrder};
+
 /// A person's sex as recorded on their identity card.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entities::common::Gender")]
@@ -130,7 +133,10 @@ impl Volunteer {
     }
 
     /// The volunteer's service records in your scope, in the order they were logged, filterable by time and activity.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field: each argument is part of the schema, and the Relay page arguments alone are four"
+    )]
     async fn service_records(
         &self,
         ctx: &Context<'_>,
