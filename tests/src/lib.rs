@@ -2,6 +2,8 @@
 //! `DATABASE_URL` names one), the real server on a random port in its own thread, and a small HTTP client.
 #![expect(clippy::expect_used, reason = "test harness: a failed set-up step must fail the test loudly")]
 
+pub mod builders;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,6 +2,7 @@
 //! item past it with `CONFLICT`; lists without a bound have a connection beside them.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
+use govgraph_tests::builders::{CareKind, CareSubjectBuilder, VolunteerBuilder};
 use govgraph_tests::{Fixture, TestServer, assert_no_errors, error_codes, token_for};
 use serde_json::{Value, json};
 
@@ -13,16 +14,6 @@ fn admin() -> String {
 
 async fn run(server: &TestServer, query: &str, variables: Value) -> Value {
     server.gql_with_headers(Some(&admin()), &[("x-access-purpose", "bounds")], query, variables).await
-}
-
-fn id_number(n: u32) -> String {
-    let first17 = format!("33090219800101{n:03}");
-    format!("{first17}{}", govgraph::validate::id_check_char(&first17).unwrap())
-}
-
-fn youth_id() -> String {
-    let first17 = "33090220080501001";
-    format!("{first17}{}", govgraph::validate::id_check_char(first17).unwrap())
 }
 
 #[tokio::test]
@@ -55,13 +46,7 @@ async fn growing_lists_stop_at_their_stated_bound() {
     );
 
     // A volunteer: at most 10 teams.
-    let volunteer = run(
-        &server,
-        "mutation($input: RegisterVolunteerInput!) { registerVolunteer(input: $input) { id } }",
-        json!({ "input": { "name": "多队", "gender": "MALE", "idNumber": id_number(1), "phone": "13905808888", "gridCode": grid_code } }),
-    )
-    .await["data"]["registerVolunteer"]["id"]
-        .clone();
+    let volunteer = VolunteerBuilder::new(&grid_code).named("多队").build(&server).await;
     let teams = run(&server, "{ volunteerTeams(first: 11) { nodes { code } } }", json!({})).await;
     let codes: Vec<String> = teams["data"]["volunteerTeams"]["nodes"]
         .as_array()
@@ -78,17 +63,7 @@ async fn growing_lists_stop_at_their_stated_bound() {
     assert_eq!(error_codes(&refused), ["CONFLICT"], "{refused:#}");
 
     // A care group: at most 12 members.
-    let subject = run(
-        &server,
-        "mutation($input: RegisterCareSubjectInput!) { registerCareSubject(input: $input) { id } }",
-        json!({ "input": {
-            "category": "AT_RISK_YOUTH", "name": "王小军", "gender": "MALE", "idNumber": youth_id(),
-            "birthDate": "2008-05-01", "address": "舟山市定海区解放西路5号", "gridCode": grid_code,
-            "youth": { "youthKind": "IDLE", "schoolStatus": "DROPPED_OUT", "guardianName": "王大海", "guardianPhone": "13905803333" } } }),
-    )
-    .await;
-    assert_no_errors(&subject);
-    let subject = subject["data"]["registerCareSubject"]["id"].clone();
+    let subject = CareSubjectBuilder::new(&grid_code, CareKind::AtRiskYouth).build(&server).await;
     let add = "mutation($s: ID!, $n: String!) { addCareGroupMember(subjectId: $s, role: FAMILY, name: $n, phone: \"13905807777\") { careGroup { name } } }";
     for n in 0..govgraph::care::mutation::MAX_CARE_GROUP_MEMBERS {
         assert_no_errors(&run(&server, add, json!({ "s": subject, "n": format!("亲属{n}") })).await);
