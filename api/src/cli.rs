@@ -338,7 +338,7 @@ async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
     println!(
         "seeded in {:.1} s: {} regions ({} grids), {} team members, {} volunteers in {} teams, {} service records, \
          {} care subjects ({} corrections received, {} released), {} mentorships with {} outcomes, \
-         {} legal-aid applications, {} ledger entries",
+         {} legal-aid applications, {} ledger entries, {} disputes with {} events",
         report.elapsed.as_secs_f64(),
         report.regions,
         report.grids,
@@ -353,6 +353,8 @@ async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
         report.mentoring_outcomes,
         report.applications,
         report.ledger_entries,
+        report.disputes,
+        report.dispute_events,
     );
     Ok(())
 }

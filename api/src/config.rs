@@ -92,6 +92,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub jwt: JwtArgs,
 
+    /// How many calendar days each stage of a dispute may take.
+    #[command(flatten)]
+    pub dispute_deadlines: crate::disputes::deadline::DisputeDeadlines,
+
     /// Query limits, time budgets, introspection, suggestions and CORS.
     #[command(flatten)]
     pub limits: crate::limits::QueryLimits,

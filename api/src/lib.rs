@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod directory;
+pub mod disputes;
 pub mod error;
 pub mod filter;
 pub mod frame;

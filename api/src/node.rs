@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::care::types::CareSubject;
 use crate::care::visits::{CareVisit, RiskAssessment};
+use crate::disputes::types::{Dispute, FishingVessel, MediationBoat, Mediator as DisputeMediator};
 use crate::error::{ApiError, ApiResult};
 use crate::legal_aid::types::{LedgerEntry, LegalAidApplication};
 use crate::mentoring::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship};
@@ -32,11 +33,15 @@ pub enum NodeType {
     LegalAidApplication,
     LedgerEntry,
     VolunteerTeam,
+    Dispute,
+    FishingVessel,
+    Mediator,
+    MediationBoat,
 }
 
 impl NodeType {
     /// Every node type; `node(id:)` accepts the IDs of exactly these.
-    pub const ALL: [NodeType; 14] = [
+    pub const ALL: [NodeType; 18] = [
         NodeType::Region,
         NodeType::GridTeamMember,
         NodeType::Volunteer,
@@ -51,6 +56,10 @@ impl NodeType {
         NodeType::LegalAidApplication,
         NodeType::LedgerEntry,
         NodeType::VolunteerTeam,
+        NodeType::Dispute,
+        NodeType::FishingVessel,
+        NodeType::Mediator,
+        NodeType::MediationBoat,
     ];
 
     fn as_str(self) -> &'static str {
@@ -69,6 +78,10 @@ impl NodeType {
             NodeType::LegalAidApplication => "LegalAidApplication",
             NodeType::LedgerEntry => "LedgerEntry",
             NodeType::VolunteerTeam => "VolunteerTeam",
+            NodeType::Dispute => "Dispute",
+            NodeType::FishingVessel => "FishingVessel",
+            NodeType::Mediator => "Mediator",
+            NodeType::MediationBoat => "MediationBoat",
         }
     }
 
@@ -91,6 +104,9 @@ impl NodeType {
             NodeType::LedgerEntry => crate::auth::Resource::Ledger,
             // A team is read with the right to read volunteers.
             NodeType::VolunteerTeam => crate::auth::Resource::Volunteer,
+            NodeType::Dispute => crate::auth::Resource::Dispute,
+            NodeType::FishingVessel => crate::auth::Resource::Vessel,
+            NodeType::Mediator | NodeType::MediationBoat => crate::auth::Resource::Mediator,
         }
     }
 
@@ -103,6 +119,8 @@ impl NodeType {
             NodeType::MentoringSession => "mentoring_session",
             NodeType::MentoringOutcome => "mentoring_outcome",
             NodeType::VolunteerTeam => "volunteer_team",
+            NodeType::FishingVessel => "fishing_vessel",
+            NodeType::MediationBoat => "mediation_boat",
             other => other.resource().as_str(),
         }
     }
@@ -154,6 +172,10 @@ pub enum Node {
     LegalAidApplication(LegalAidApplication),
     LedgerEntry(LedgerEntry),
     VolunteerTeam(VolunteerTeam),
+    Dispute(Dispute),
+    FishingVessel(FishingVessel),
+    Mediator(DisputeMediator),
+    MediationBoat(MediationBoat),
 }
 
 /// The `node` root field.
@@ -197,6 +219,10 @@ impl NodeQuery {
             }
             NodeType::LedgerEntry => request.legal_aid.entry_by_id(number).await?.map(Node::LedgerEntry),
             NodeType::VolunteerTeam => request.volunteers.team_by_id(number).await?.map(Node::VolunteerTeam),
+            NodeType::Dispute => request.disputes.dispute_by_id(number).await?.map(Node::Dispute),
+            NodeType::FishingVessel => request.disputes.vessel_by_id(number).await?.map(Node::FishingVessel),
+            NodeType::Mediator => request.disputes.mediator_by_id(number).await?.map(Node::Mediator),
+            NodeType::MediationBoat => request.disputes.boat_by_id(number).await?.map(Node::MediationBoat),
         })
     }
 }

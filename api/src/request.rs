@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::care::loader::CareLoaders;
+use crate::disputes::loader::DisputeLoaders;
 use crate::error::ApiError;
 use crate::legal_aid::loader::LegalAidLoaders;
 use crate::mentoring::loader::MentoringLoaders;
@@ -24,6 +25,7 @@ pub struct RequestData {
     pub care: CareLoaders,
     pub mentoring: MentoringLoaders,
     pub legal_aid: LegalAidLoaders,
+    pub disputes: DisputeLoaders,
     /// Created on first use: most requests never read the audit trail.
     pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
     pub audit_record_pages: std::sync::OnceLock<crate::audit::query::RecordPagesLoader>,
@@ -38,6 +40,7 @@ impl RequestData {
             care: CareLoaders::new(db.clone(), viewer.clone()),
             mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
             legal_aid: LegalAidLoaders::new(db.clone(), viewer.clone()),
+            disputes: DisputeLoaders::new(db.clone(), viewer.clone()),
             audit_records: std::sync::OnceLock::new(),
             audit_record_pages: std::sync::OnceLock::new(),
             viewer,
@@ -52,6 +55,7 @@ impl RequestData {
         self.care.set_caching(false);
         self.mentoring.set_caching(false);
         self.legal_aid.set_caching(false);
+        self.disputes.set_caching(false);
     }
 
     /// The request data of the current GraphQL request.

@@ -7,6 +7,8 @@ use crate::audit::query::AuditQuery;
 use crate::auth::viewer::Identity;
 use crate::care::mutation::CareMutation;
 use crate::care::query::CareQuery;
+use crate::disputes::mutation::DisputesMutation;
+use crate::disputes::query::DisputesQuery;
 use crate::error::ApiResult;
 use crate::legal_aid::mutation::LegalAidMutation;
 use crate::legal_aid::query::LegalAidQuery;
@@ -89,11 +91,19 @@ pub struct Query(
     LegalAidQuery,
     AuditQuery,
     StatisticsQuery,
+    DisputesQuery,
 );
 
 /// All changes. Each runs in one transaction together with its audit event.
 #[derive(MergedObject, Default)]
-pub struct Mutation(RegionsMutation, VolunteersMutation, CareMutation, MentoringMutation, LegalAidMutation);
+pub struct Mutation(
+    RegionsMutation,
+    VolunteersMutation,
+    CareMutation,
+    MentoringMutation,
+    LegalAidMutation,
+    DisputesMutation,
+);
 
 /// The schema type served at `/graphql`.
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -52,6 +52,7 @@ pub enum StartError {
 pub struct DomainSettings {
     pub legal_aid: LegalAidSettings,
     pub statistics: StatisticsSettings,
+    pub disputes: crate::disputes::deadline::DisputeDeadlines,
 }
 
 /// The schema as the server runs it under `limits`: suggestions ("did you mean") only in development mode,
@@ -65,6 +66,7 @@ pub fn build_schema_limited(
         .data(db.clone())
         .data(settings.legal_aid)
         .data(settings.statistics)
+        .data(settings.disputes)
         .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
         builder = builder.disable_suggestions();
@@ -181,6 +183,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     let settings = DomainSettings {
         legal_aid: LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen },
         statistics: StatisticsSettings { min_cell: args.stats_min_cell },
+        disputes: args.dispute_deadlines,
     };
     let mut limits = args.limits.clone();
     limits.dev_mode |= args.demo;

@@ -113,6 +113,21 @@ pub fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Resu
     }
 }
 
+/// The longest an idempotency key may be.
+pub const MAX_KEY_CHARS: usize = 128;
+
+/// Validates an idempotency key: 1 to 128 characters, kept exactly as sent, no control characters, not blank.
+pub fn idempotency_key(field: &str, key: &str) -> Result<String, ApiError> {
+    let chars = key.chars().count();
+    if chars == 0 || chars > MAX_KEY_CHARS {
+        return Err(ApiError::bad_input(field, format!("1 to {MAX_KEY_CHARS} characters")));
+    }
+    if key.trim().is_empty() || key.chars().any(char::is_control) {
+        return Err(ApiError::bad_input(field, "must not be blank or contain control characters"));
+    }
+    Ok(key.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +147,16 @@ mod tests {
         assert!(text("name", "  ", 10).is_err());
         assert!(text("name", "张三", 1).is_err());
         assert_eq!(optional_text("note", Some("  "), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn keys_are_bounded() {
+        assert!(idempotency_key("k", "a").is_ok());
+        assert!(idempotency_key("k", &"x".repeat(128)).is_ok());
+        assert!(idempotency_key("k", &"x".repeat(129)).is_err());
+        assert!(idempotency_key("k", "").is_err());
+        assert!(idempotency_key("k", "   ").is_err());
+        assert!(idempotency_key("k", "a\nb").is_err());
+        assert!(idempotency_key("k", "付款-2026-0001").is_ok());
     }
 }

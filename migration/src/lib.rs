@@ -21,6 +21,7 @@ mod m20261129_000006_create_audit;
 mod m20261129_000007_unique_identities;
 mod m20261129_000008_service_rollup;
 mod m20261206_000009_text_lengths;
+mod m20261206_000010_create_disputes;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_unique_identities::Migration),
             Box::new(m20261129_000008_service_rollup::Migration),
             Box::new(m20261206_000009_text_lengths::Migration),
+            Box::new(m20261206_000010_create_disputes::Migration),
         ]
     }
 }

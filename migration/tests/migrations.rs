@@ -10,17 +10,24 @@ use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBacken
 use migration::{Migrator, MigratorTrait};
 
 /// Every table the migrations create, in alphabetical order.
-const TABLES: [&str; 24] = [
+const TABLES: [&str; 31] = [
     "audit_event",
     "audit_event_record",
     "care_group_member",
     "care_subject",
     "care_visit",
     "correction_profile",
+    "dispute",
+    "dispute_event",
+    "dispute_party",
+    "dispute_vessel",
+    "fishing_vessel",
     "grid_team_member",
     "ledger_entry",
     "legal_aid_application",
     "legal_aid_fund",
+    "mediation_boat",
+    "mediator",
     "mental_health_profile",
     "mentor",
     "mentoring_outcome",

@@ -49,6 +49,11 @@ struct World {
     subject: String,
     mentor: String,
     team_member: String,
+    /// A mediator of the grid's community, and a mediation boat.
+    mediator: String,
+    boat: String,
+    /// Two fishing vessels registered in the grid's community.
+    vessels: [String; 2],
 }
 
 fn admin() -> String {
@@ -133,7 +138,81 @@ async fn world(server: &TestServer) -> World {
         .as_str()
         .expect("team member id")
         .to_owned();
-    World { grid, region, team, volunteer, subject, mentor, team_member }
+    let mediator = ok(
+        server,
+        "mutation($input: RegisterMediatorInput!) { registerMediator(input: $input) { code } }",
+        json!({ "input": { "name": "王调解", "phone": "13905800012", "kind": "PEOPLES_MEDIATOR", "regionCode": region } }),
+    )
+    .await["code"]
+        .as_str()
+        .expect("mediator code")
+        .to_owned();
+    let mut vessels = Vec::new();
+    for _ in 0..2 {
+        let registration = ok(
+            server,
+            "mutation($input: RegisterFishingVesselInput!) { registerFishingVessel(input: $input) { registrationNo } }",
+            json!({ "input": vessel_input(&region) }),
+        )
+        .await["registrationNo"]
+            .as_str()
+            .expect("registration")
+            .to_owned();
+        vessels.push(registration);
+    }
+    let vessels = [vessels[0].clone(), vessels[1].clone()];
+    // Daishan's mediation boats are part of every seed.
+    let boat = "NJC01".to_owned();
+    World { grid, region, team, volunteer, subject, mentor, team_member, mediator, boat, vessels }
+}
+
+fn vessel_input(home_port: &str) -> Value {
+    json!({ "registrationNo": format!("浙定渔{:05}", sequence()), "name": "海丰号", "homePortCode": home_port,
+            "ownerName": "周海生", "ownerIdNumber": id_number(), "ownerPhone": "13905806666",
+            "crewSize": 8, "safetyStars": 4 })
+}
+
+fn report_input(world: &World) -> Value {
+    json!({
+        "gridCode": world.grid, "channel": "MARITIME_PATROL", "category": "NEIGHBOURHOOD",
+        "summary": "渔船作业区域重叠引发纠纷", "escalationRisk": "MEDIUM", "seaArea": "岱衢洋",
+        "parties": [
+            { "kind": "PERSON", "role": "APPLICANT", "name": "张海英", "idNumber": id_number(), "phone": "13905801234" },
+            { "kind": "PERSON", "role": "RESPONDENT", "name": "李国强", "idNumber": id_number(), "phone": "13905805678" }
+        ],
+        "vesselRegistrationNos": world.vessels,
+        "idempotencyKey": key()
+    })
+}
+
+/// A dispute reported in the world's grid and taken through `steps` (by an administrator).
+async fn dispute_after(server: &TestServer, world: &World, steps: &[&str]) -> String {
+    let id = ok(
+        server,
+        "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { id } }",
+        json!({ "input": report_input(world) }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("dispute id")
+        .to_owned();
+    for step in steps {
+        let query = match *step {
+            "accept" => "mutation($id: ID!) { acceptDispute(id: $id) { id } }".to_owned(),
+            "assign" => format!(
+                "mutation($id: ID!) {{ assignDispute(id: $id, mediatorCode: \"{}\") {{ id }} }}",
+                world.mediator
+            ),
+            "mediate" => "mutation($id: ID!) { recordMediationSession(id: $id) { id } }".to_owned(),
+            "resolve" => {
+                "mutation($id: ID!) { resolveDispute(id: $id, agreement: \"和解\") { id } }".to_owned()
+            }
+            "fail" => "mutation($id: ID!) { markDisputeUnresolved(id: $id) { id } }".to_owned(),
+            other => panic!("no step {other}"),
+        };
+        ok(server, &query, json!({ "id": id })).await;
+    }
+    id
 }
 
 fn smd_input(grid: &str) -> Value {
@@ -451,6 +530,73 @@ async fn case(server: &TestServer, world: &World, mutation: &'static str) -> Cas
             "mutation($id: ID!, $reason: String!, $key: String!) { reverseLedgerEntry(entryId: $id, reason: $reason, idempotencyKey: $key) { replayed } }",
             json!({ "id": new_donation_entry(server).await, "reason": "录入错误", "key": key() }),
         ),
+        "reportDispute" => c(
+            "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { id code } }",
+            json!({ "input": report_input(world) }),
+        ),
+        "acceptDispute" => c(
+            "mutation($id: ID!, $note: String) { acceptDispute(id: $id, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &[]).await, "note": "受理" }),
+        ),
+        "assignDispute" => c(
+            "mutation($id: ID!, $m: String, $note: String) { assignDispute(id: $id, mediatorCode: $m, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept"]).await, "m": world.mediator, "note": "指派" }),
+        ),
+        "assignDispute/boat" => c(
+            "mutation($id: ID!, $b: String) { assignDispute(id: $id, boatCode: $b) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept"]).await, "b": world.boat }),
+        ),
+        "recordMediationSession" => c(
+            "mutation($id: ID!, $note: String) { recordMediationSession(id: $id, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign"]).await, "note": "首次调解" }),
+        ),
+        "resolveDispute" => c(
+            "mutation($id: ID!, $a: String!, $note: String) { resolveDispute(id: $id, agreement: $a, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign", "mediate"]).await,
+                    "a": "双方同意分摊损失", "note": "调解成功" }),
+        ),
+        "markDisputeUnresolved" => c(
+            "mutation($id: ID!, $note: String) { markDisputeUnresolved(id: $id, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign", "mediate"]).await, "note": "未达成一致" }),
+        ),
+        "escalateDispute" => c(
+            "mutation($id: ID!, $note: String) { escalateDispute(id: $id, to: COURT, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign", "mediate", "fail"]).await,
+                    "note": "引导诉讼" }),
+        ),
+        "closeDispute" => c(
+            "mutation($id: ID!, $note: String) { closeDispute(id: $id, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign", "mediate", "resolve"]).await,
+                    "note": "结案" }),
+        ),
+        "recordDisputeFollowUp" => c(
+            "mutation($id: ID!, $note: String!) { recordDisputeFollowUp(id: $id, note: $note) { id } }",
+            json!({ "id": dispute_after(server, world, &["accept", "assign", "mediate", "resolve"]).await,
+                    "note": "协议履行良好" }),
+        ),
+        "registerFishingVessel" => c(
+            "mutation($input: RegisterFishingVesselInput!) { registerFishingVessel(input: $input) { id } }",
+            json!({ "input": vessel_input(&world.region) }),
+        ),
+        "updateFishingVessel" => {
+            let vessel = ok(
+                server,
+                "query($r: String!) { fishingVessel(registrationNo: $r) { id } }",
+                json!({ "r": world.vessels[0] }),
+            )
+            .await["id"]
+                .clone();
+            c(
+                "mutation($id: ID!, $input: UpdateFishingVesselInput!) { updateFishingVessel(id: $id, input: $input) { id } }",
+                json!({ "id": vessel, "input": { "ownerName": "周海生", "ownerPhone": "13905807777",
+                        "gridWorkerId": world.team_member } }),
+            )
+        }
+        "registerMediator" => c(
+            "mutation($input: RegisterMediatorInput!) { registerMediator(input: $input) { id code } }",
+            json!({ "input": { "name": "陈调解", "phone": "13905808888", "kind": "BOAT_CREW", "regionCode": world.region,
+                    "subject": format!("mediator-{}", sequence()), "boatCode": world.boat } }),
+        ),
         other => panic!("no case for {other}"),
     }
 }
@@ -622,6 +768,64 @@ const FIELDS: &[(&str, &[TextInput])] = &[
             ("/key", "idempotencyKey", Limit::Ascii(128)),
         ],
     ),
+    (
+        "reportDispute",
+        &[
+            ("/input/gridCode", "input.gridCode", Limit::Code),
+            ("/input/summary", "input.summary", Limit::Chars(2000)),
+            ("/input/seaArea", "input.seaArea", Limit::Chars(64)),
+            ("/input/parties/1/name", "input.parties[1].name", Limit::Chars(128)),
+            ("/input/parties/1/idNumber", "input.parties[1].idNumber", T),
+            ("/input/parties/1/phone", "input.parties[1].phone", T),
+            ("/input/vesselRegistrationNos/1", "input.vesselRegistrationNos[1]", Limit::Code),
+            ("/input/idempotencyKey", "input.idempotencyKey", Limit::Ascii(128)),
+        ],
+    ),
+    ("acceptDispute", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    (
+        "assignDispute",
+        &[("/id", "id", T), ("/m", "mediatorCode", Limit::Code), ("/note", "note", Limit::Chars(2000))],
+    ),
+    ("assignDispute/boat", &[("/b", "boatCode", Limit::Code)]),
+    ("recordMediationSession", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    (
+        "resolveDispute",
+        &[("/id", "id", T), ("/a", "agreement", Limit::Chars(2000)), ("/note", "note", Limit::Chars(2000))],
+    ),
+    ("markDisputeUnresolved", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    ("escalateDispute", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    ("closeDispute", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    ("recordDisputeFollowUp", &[("/id", "id", T), ("/note", "note", Limit::Chars(2000))]),
+    (
+        "registerFishingVessel",
+        &[
+            ("/input/registrationNo", "input.registrationNo", Limit::Code),
+            ("/input/name", "input.name", Limit::Chars(64)),
+            ("/input/homePortCode", "input.homePortCode", Limit::Code),
+            ("/input/ownerName", "input.ownerName", Limit::Chars(64)),
+            ("/input/ownerIdNumber", "input.ownerIdNumber", T),
+            ("/input/ownerPhone", "input.ownerPhone", T),
+        ],
+    ),
+    (
+        "updateFishingVessel",
+        &[
+            ("/id", "id", T),
+            ("/input/ownerName", "input.ownerName", Limit::Chars(64)),
+            ("/input/ownerPhone", "input.ownerPhone", T),
+            ("/input/gridWorkerId", "input.gridWorkerId", T),
+        ],
+    ),
+    (
+        "registerMediator",
+        &[
+            ("/input/name", "input.name", Limit::Chars(64)),
+            ("/input/phone", "input.phone", T),
+            ("/input/regionCode", "input.regionCode", Limit::Code),
+            ("/input/subject", "input.subject", Limit::Chars(64)),
+            ("/input/boatCode", "input.boatCode", Limit::Code),
+        ],
+    ),
 ];
 
 /// Every case, by the mutation it exercises (some mutations have several, one per variant of their input).
@@ -657,6 +861,19 @@ const CASES: &[&str] = &[
     "writeOffLoan",
     "recordDonation",
     "reverseLedgerEntry",
+    "reportDispute",
+    "acceptDispute",
+    "assignDispute",
+    "assignDispute/boat",
+    "recordMediationSession",
+    "resolveDispute",
+    "markDisputeUnresolved",
+    "escalateDispute",
+    "closeDispute",
+    "recordDisputeFollowUp",
+    "registerFishingVessel",
+    "updateFishingVessel",
+    "registerMediator",
 ];
 
 /// The longest allowed value of a field (`extra` = 0) or one with `extra` more characters; free text ends in a

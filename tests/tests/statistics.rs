@@ -88,7 +88,7 @@ async fn every_measure_by_category_equals_sql() {
     let server = shared_demo().await;
     let token = admin();
     let count = |n: i64| n.to_string();
-    let cases: [Case; 17] = [
+    let cases: [Case; 21] = [
         ("REGISTERED_VOLUNTEERS", "SELECT status, COUNT(*) FROM volunteer GROUP BY status", |n| {
             n.to_string()
         }),
@@ -160,6 +160,18 @@ async fn every_measure_by_category_equals_sql() {
             yuan,
         ),
         ("FUND_BALANCES", "SELECT code, balance_fen FROM legal_aid_fund", yuan),
+        ("DISPUTES_RECEIVED", "SELECT category, COUNT(*) FROM dispute GROUP BY category", |n| n.to_string()),
+        ("DISPUTES_BY_CHANNEL", "SELECT channel, COUNT(*) FROM dispute GROUP BY channel", |n| n.to_string()),
+        (
+            "DISPUTES_RESOLVED",
+            "SELECT category, COUNT(*) FROM dispute WHERE outcome = 'RESOLVED' GROUP BY category",
+            |n| n.to_string(),
+        ),
+        (
+            "DISPUTE_ESCALATIONS",
+            "SELECT escalated_to, COUNT(*) FROM dispute WHERE escalated_to IS NOT NULL GROUP BY escalated_to",
+            |n| n.to_string(),
+        ),
     ];
     for (measure, sql, format) in cases {
         let expected: BTreeMap<String, String> =
@@ -173,6 +185,21 @@ async fn every_measure_by_category_equals_sql() {
         the_total(server, &token, "ACTIVE_VOLUNTEERS").await,
         count(sql_count(server, "SELECT COUNT(*) FROM volunteer WHERE status = 'ACTIVE'").await,)
     );
+    // The shares: resolved ÷ ended mediation, and overdue ÷ open, each as the four-decimal rounding of the SQL.
+    let share = |num: i64, den: i64| {
+        let ten_thousandths = (num * 10_000 + den / 2) / den;
+        format!("{}.{:04}", ten_thousandths / 10_000, ten_thousandths % 10_000)
+    };
+    let ended = sql_count(server, "SELECT COUNT(*) FROM dispute WHERE outcome IS NOT NULL").await;
+    let resolved = sql_count(server, "SELECT COUNT(*) FROM dispute WHERE outcome = 'RESOLVED'").await;
+    assert_eq!(the_total(server, &token, "MEDIATION_SUCCESS_RATE").await, share(resolved, ended));
+    let open = "state IN ('REPORTED', 'ACCEPTED', 'ASSIGNED', 'MEDIATING')";
+    let opened = sql_count(server, &format!("SELECT COUNT(*) FROM dispute WHERE {open}")).await;
+    let now = Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let overdue =
+        sql_count(server, &format!("SELECT COUNT(*) FROM dispute WHERE {open} AND due_at < '{now}'")).await;
+    assert!(opened > 0, "the demo has open cases");
+    assert_eq!(the_total(server, &token, "DISPUTES_OVERDUE_SHARE").await, share(overdue, opened));
     // Measures without categories or periods say so.
     let response = raw(server, &token, "measure: ACTIVE_VOLUNTEERS, groupBy: [CATEGORY]").await;
     assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
@@ -621,4 +648,21 @@ async fn the_reports_figures_come_out_of_the_demo_data() {
     assert!(outcomes["BEHAVIOURAL_INTERVENTION"] >= 80, "{outcomes:?}");
     assert!(outcomes["SKILLS_TRAINING"] >= 300, "{outcomes:?}");
     assert!(outcomes["FAMILY_ASSISTANCE"] >= 200, "{outcomes:?}");
+    // Since 2013, more than 97% of each year's disputes were mediated successfully.
+    let rates =
+        stats(&server, &token, "measure: MEDIATION_SUCCESS_RATE, groupBy: [PERIOD], period: YEAR").await;
+    let rates = by(&rates, "period");
+    let this_year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap();
+    let years: Vec<String> = (2013..=this_year).map(|year| year.to_string()).collect();
+    assert_eq!(rates.keys().cloned().collect::<Vec<_>>(), years, "{rates:?}");
+    for (year, rate) in &rates {
+        assert!(rate.as_str() > "0.9700" && rate.as_str() <= "1.0000", "{year}: {rate}");
+    }
+    // The home screen's open cases: some past their due time, some not yet.
+    for overdue in [true, false] {
+        let filter = format!("{{ open: true, overdue: {overdue} }}");
+        assert!(total_count(&server, &token, "disputes", &filter).await > 0, "overdue: {overdue}");
+    }
+    let received: i64 = the_total(&server, &token, "DISPUTES_RECEIVED").await.parse().unwrap();
+    assert!(received >= 2_500 * 13, "{received} disputes since 2013");
 }

@@ -19,12 +19,13 @@ pub enum Role {
     Analyst,
     Partner,
     Auditor,
+    Mediator,
     Anonymous,
 }
 
 impl Role {
     /// The roles a token can carry, in the order the README lists them.
-    pub const TOKEN_ROLES: [Role; 10] = [
+    pub const TOKEN_ROLES: [Role; 11] = [
         Role::Admin,
         Role::Officer,
         Role::GridWorker,
@@ -35,6 +36,7 @@ impl Role {
         Role::Analyst,
         Role::Partner,
         Role::Auditor,
+        Role::Mediator,
     ];
 
     /// The claim value of the role.
@@ -50,6 +52,7 @@ impl Role {
             Role::Analyst => "analyst",
             Role::Partner => "partner",
             Role::Auditor => "auditor",
+            Role::Mediator => "mediator",
             Role::Anonymous => "anonymous",
         }
     }
@@ -84,10 +87,13 @@ pub enum Resource {
     Ledger,
     AuditEvent,
     Statistics,
+    Dispute,
+    Vessel,
+    Mediator,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 15] = [
+    pub const ALL: [Resource; 18] = [
         Resource::Region,
         Resource::GridTeam,
         Resource::Volunteer,
@@ -103,6 +109,9 @@ impl Resource {
         Resource::Ledger,
         Resource::AuditEvent,
         Resource::Statistics,
+        Resource::Dispute,
+        Resource::Vessel,
+        Resource::Mediator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +131,9 @@ impl Resource {
             Resource::Ledger => "ledger",
             Resource::AuditEvent => "audit_event",
             Resource::Statistics => "statistics",
+            Resource::Dispute => "dispute",
+            Resource::Vessel => "vessel",
+            Resource::Mediator => "mediator",
         }
     }
 }
@@ -179,6 +191,9 @@ pub struct Grant {
     pub resource: Resource,
     pub actions: &'static [Action],
     pub fields: FieldClass,
+    /// Only the records related to the caller (for disputes: those assigned to the mediator their token's
+    /// subject is), not every record of their region.
+    pub assigned_only: bool,
 }
 
 use Action::{Approve, Create, Disburse, Read, Update};
@@ -190,8 +205,21 @@ const READ_CREATE: &[Action] = &[Read, Create];
 const READ_WRITE: &[Action] = &[Read, Create, Update];
 const EVERYTHING: &[Action] = &[Read, Create, Update, Approve, Disburse];
 
+const READ_UPDATE: &[Action] = &[Read, Update];
+const READ_CREATE_APPROVE: &[Action] = &[Read, Create, Update, Approve];
+
 const fn grant(role: Role, resource: Resource, actions: &'static [Action], fields: FieldClass) -> Grant {
-    Grant { role, resource, actions, fields }
+    Grant { role, resource, actions, fields, assigned_only: false }
+}
+
+/// A grant on the records assigned to the caller only.
+const fn grant_assigned(
+    role: Role,
+    resource: Resource,
+    actions: &'static [Action],
+    fields: FieldClass,
+) -> Grant {
+    Grant { role, resource, actions, fields, assigned_only: true }
 }
 
 /// The policy table. The README's matrix is generated from it (`govgraph policy`) and a test keeps them equal.
@@ -213,6 +241,10 @@ pub const POLICY: &[Grant] = &[
     grant(Role::Officer, R::Application, READ, Personal),
     grant(Role::Officer, R::Ledger, READ, Public),
     grant(Role::Officer, R::Statistics, READ, Public),
+    // Officers run dispute mediation in their region: accept, assign, escalate and close, with the summaries.
+    grant(Role::Officer, R::Dispute, READ_CREATE_APPROVE, Sensitive),
+    grant(Role::Officer, R::Vessel, READ_WRITE, Personal),
+    grant(Role::Officer, R::Mediator, READ_CREATE, Personal),
     // Grid workers see the people of their grids and record visits and service.
     grant(Role::GridWorker, R::Region, READ, Public),
     grant(Role::GridWorker, R::GridTeam, READ_WRITE, Personal),
@@ -223,6 +255,10 @@ pub const POLICY: &[Grant] = &[
     grant(Role::GridWorker, R::Mentor, READ, Personal),
     grant(Role::GridWorker, R::Mentorship, READ, Personal),
     grant(Role::GridWorker, R::Statistics, READ, Public),
+    // They report disputes and follow them up, and keep the records of the vessels linked to them.
+    grant(Role::GridWorker, R::Dispute, READ_CREATE, Personal),
+    grant(Role::GridWorker, R::Vessel, READ_WRITE, Personal),
+    grant(Role::GridWorker, R::Mediator, READ, Personal),
     // Care workers run the special-population programmes, health details included.
     grant(Role::CareWorker, R::Region, READ, Public),
     grant(Role::CareWorker, R::GridTeam, READ, Personal),
@@ -263,12 +299,21 @@ pub const POLICY: &[Grant] = &[
     grant(Role::Analyst, R::Application, READ, Public),
     grant(Role::Analyst, R::Ledger, READ, Public),
     grant(Role::Analyst, R::Statistics, READ, Public),
+    grant(Role::Analyst, R::Dispute, READ, Public),
+    grant(Role::Analyst, R::Vessel, READ, Public),
+    grant(Role::Analyst, R::Mediator, READ, Public),
     // Partners get aggregates only; they need region names to read them.
     grant(Role::Partner, R::Region, READ, Public),
     grant(Role::Partner, R::Statistics, READ, Public),
     // Auditors read the audit log only.
     grant(Role::Auditor, R::Region, READ, Public),
     grant(Role::Auditor, R::AuditEvent, READ, Personal),
+    // Mediators (people's mediators, boat crews) work the disputes assigned to them, parties and summary included.
+    grant(Role::Mediator, R::Region, READ, Public),
+    grant_assigned(Role::Mediator, R::Dispute, READ_UPDATE, Sensitive),
+    grant(Role::Mediator, R::Vessel, READ, Personal),
+    grant(Role::Mediator, R::Mediator, READ, Personal),
+    grant(Role::Mediator, R::Statistics, READ, Public),
 ];
 
 /// The one decision function: the most protected field class any of `roles` may see when performing `action`
@@ -284,6 +329,23 @@ pub fn decide(roles: &[Role], resource: Resource, action: Action) -> Option<Fiel
         })
         .map(|grant| grant.fields)
         .max()
+}
+
+/// Whether every grant that lets `roles` perform `action` on `resource` is limited to the records assigned to the
+/// caller (then their reads carry the entity's relationship rule); `false` when any grant reaches the region.
+pub fn assigned_only(roles: &[Role], resource: Resource, action: Action) -> bool {
+    if roles.contains(&Role::Admin) {
+        return false;
+    }
+    let mut grants = POLICY.iter().filter(|grant| {
+        roles.contains(&grant.role) && grant.resource == resource && grant.actions.contains(&action)
+    });
+    let mut any = false;
+    let all_assigned = grants.all(|grant| {
+        any = true;
+        grant.assigned_only
+    });
+    any && all_assigned
 }
 
 /// The policy table as a Markdown matrix: one row per role, one column per resource; each cell lists the
@@ -308,8 +370,9 @@ pub fn markdown_matrix() -> String {
                     class = class.max(Some(fields));
                 }
             }
+            let mine = if assigned_only(&[role], resource, Action::Read) { " mine" } else { "" };
             match class {
-                Some(fields) => out.push_str(&format!(" {cell} {} |", &fields.as_str()[..3])),
+                Some(fields) => out.push_str(&format!(" {cell} {}{mine} |", &fields.as_str()[..3])),
                 None => out.push_str(" — |"),
             }
         }
@@ -336,6 +399,17 @@ mod tests {
         assert_eq!(decide(&[Role::Anonymous], R::GridTeam, Read), Some(Public));
         assert_eq!(decide(&[Role::Anonymous], R::Region, Read), None);
         assert_eq!(decide(&[], R::Region, Read), None);
+    }
+
+    #[test]
+    fn mediators_reach_only_their_assigned_disputes() {
+        assert_eq!(decide(&[Role::Mediator], R::Dispute, Update), Some(Sensitive));
+        assert!(assigned_only(&[Role::Mediator], R::Dispute, Read));
+        assert!(!assigned_only(&[Role::Mediator, Role::Officer], R::Dispute, Read));
+        assert!(!assigned_only(&[Role::Officer], R::Dispute, Read));
+        assert_eq!(decide(&[Role::Mediator], R::Dispute, Approve), None);
+        assert_eq!(decide(&[Role::GridWorker], R::Dispute, Create), Some(Personal));
+        assert_eq!(decide(&[Role::Partner], R::Dispute, Read), None);
     }
 
     #[test]

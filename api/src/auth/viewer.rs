@@ -89,6 +89,9 @@ pub struct Access {
     pub scope: Option<Arc<Scope>>,
     /// Whether the caller stated a purpose of access (needed for sensitive fields).
     pub has_purpose: bool,
+    /// When the caller's grants reach only the records assigned to them: their token's subject, which the
+    /// entity's relationship rule matches (see `crate::scope::Scoped::relationship`).
+    pub assigned_to: Option<String>,
     /// The kind of record the ids given to `personal`/`sensitive` belong to, as written in the audit trail.
     audit_entity: &'static str,
     read_log: Arc<ReadLog>,
@@ -103,6 +106,7 @@ impl Access {
             fields: FieldClass::Public,
             scope: scope.map(Arc::new),
             has_purpose: false,
+            assigned_to: None,
             audit_entity: resource.as_str(),
             read_log: Arc::default(),
         }
@@ -259,11 +263,14 @@ impl Viewer {
             Identity::Anonymous => None,
             _ => Some(self.scope(db).await?),
         };
+        let assigned_to =
+            policy::assigned_only(self.roles(), resource, action).then(|| self.subject().to_owned());
         Ok(Access {
             resource,
             fields,
             scope,
             has_purpose: self.purpose.is_some(),
+            assigned_to,
             audit_entity: resource.as_str(),
             read_log: self.read_log.clone(),
         })

@@ -42,9 +42,6 @@ pub static TRANSACTION_RETRIES: AtomicU64 = AtomicU64::new(0);
 /// Attempts of one mutation before a transient failure is given up on.
 pub const MAX_ATTEMPTS: u32 = 8;
 
-/// The longest an idempotency key may be.
-pub const MAX_KEY_CHARS: usize = 128;
-
 /// Whether a database error is worth running the transaction again for: PostgreSQL serialization failures and
 /// deadlocks, SQLite's busy and locked errors, and unique violations (a concurrent transaction wrote the same
 /// idempotency key or reversed the same entry first; the retry finds its entry).
@@ -103,18 +100,6 @@ where
             other => return other,
         }
     }
-}
-
-/// Validates an idempotency key: 1 to 128 characters, no control characters, not blank.
-pub fn idempotency_key(field: &str, key: &str) -> Result<String, ApiError> {
-    let chars = key.chars().count();
-    if chars == 0 || chars > MAX_KEY_CHARS {
-        return Err(ApiError::bad_input(field, format!("1 to {MAX_KEY_CHARS} characters")));
-    }
-    if key.trim().is_empty() || key.chars().any(char::is_control) {
-        return Err(ApiError::bad_input(field, "must not be blank or contain control characters"));
-    }
-    Ok(key.to_owned())
 }
 
 /// The canonical text of an entry, hashed into `request_hash`: one `name=value` line per field, in this fixed
@@ -297,17 +282,6 @@ mod tests {
         assert_eq!(entry_hash(&text), hex::encode(Sha256::digest(canonical.as_bytes())));
         assert_ne!(entry_hash(&text), entry_hash(&EntryText { actor: "someone", ..text }));
         assert_ne!(entry_hash(&text), entry_hash(&EntryText { amount_fen: 500_001, ..text }));
-    }
-
-    #[test]
-    fn keys_are_bounded() {
-        assert!(idempotency_key("k", "a").is_ok());
-        assert!(idempotency_key("k", &"x".repeat(128)).is_ok());
-        assert!(idempotency_key("k", &"x".repeat(129)).is_err());
-        assert!(idempotency_key("k", "").is_err());
-        assert!(idempotency_key("k", "   ").is_err());
-        assert!(idempotency_key("k", "a\nb").is_err());
-        assert!(idempotency_key("k", "付款-2026-0001").is_ok());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sea_orm::{
 
 use super::LegalAidSettings;
 use super::funds::Fund;
-use super::ledger::{Posting, append, idempotency_key as valid_key, lock_fund, replay_of, retrying};
+use super::ledger::{Posting, append, lock_fund, replay_of, retrying};
 use super::types::{IncomeKind, LedgerEntry, LedgerPosting, LegalAidApplication};
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource};
@@ -29,6 +29,7 @@ use crate::money::{Money, format_fen};
 use crate::node::{NodeType, parse_typed_id};
 use crate::request::RequestData;
 use crate::validate;
+use crate::validate::idempotency_key as valid_key;
 
 /// A new application to a legal-aid fund.
 #[derive(InputObject)]

@@ -66,10 +66,12 @@ pub fn condition_at<E: Scoped>(reach: &Reach<'_>) -> Condition {
             Condition::all().add(column.in_subquery(parent_ids(reach)))
         }
     };
-    let relationship = reach.access.and_then(E::relationship);
-    match relationship {
-        Some(relationship) => region_rule.add(relationship),
-        None => region_rule,
+    // Wrapped, so that whatever callers add to it is an AND even when a rule is an OR of its own (a fund's, a
+    // dispute's), and the relationship rule narrows the region rule rather than widening it.
+    let all = Condition::all().add(region_rule);
+    match reach.access.and_then(E::relationship) {
+        Some(relationship) => all.add(relationship),
+        None => all,
     }
 }
 
@@ -175,6 +177,9 @@ pub enum Unscoped {
     SameTransaction,
     /// The rows a write has just inserted, returned by its own statement.
     JustWritten,
+    /// An idempotency key is unique across its table: a key reused by anyone is a conflict, which is all the
+    /// caller learns.
+    IdempotencyKey,
     /// The totals of a fund the caller may see: sums over all its entries, which reveal no entry.
     FundTotals,
 }

@@ -13,7 +13,8 @@
 use entities::care_subject::CareCategory;
 use entities::{
     audit_event, audit_event_record, care_group_member, care_subject, care_visit, correction_profile,
-    grid_team_member, ledger_entry, legal_aid_application, legal_aid_fund, mental_health_profile, mentor,
+    dispute, dispute_event, dispute_party, dispute_vessel, fishing_vessel, grid_team_member, ledger_entry,
+    legal_aid_application, legal_aid_fund, mediation_boat, mediator, mental_health_profile, mentor,
     mentoring_outcome, mentoring_session, mentorship, region, risk_assessment, service_record,
     service_rollup, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership, youth_profile,
 };
@@ -31,10 +32,17 @@ pub const SCOPED_TABLES: &[&str] = &[
     "care_subject",
     "care_visit",
     "correction_profile",
+    "dispute",
+    "dispute_event",
+    "dispute_party",
+    "dispute_vessel",
+    "fishing_vessel",
     "grid_team_member",
     "ledger_entry",
     "legal_aid_application",
     "legal_aid_fund",
+    "mediation_boat",
+    "mediator",
     "mental_health_profile",
     "mentor",
     "mentoring_outcome",
@@ -251,5 +259,59 @@ pub fn funds_kept_by(access: &crate::auth::viewer::Access) -> Condition {
     match &access.scope {
         Some(scope) => super::in_subtree(legal_aid_fund::Column::RegionId, &scope.path),
         None => Condition::all(),
+    }
+}
+
+impl Scoped for dispute::Entity {
+    /// Reported in the subtree, or handled there now (after an escalation to a level above the grid's region).
+    fn rule() -> Rule<Self> {
+        Rule::Own(|reach| {
+            let Some(path) = reach.path else { return Condition::all() };
+            Condition::any()
+                .add(super::in_subtree(dispute::Column::GridId, path))
+                .add(super::in_subtree(dispute::Column::RegionId, path))
+        })
+    }
+
+    /// A caller whose grants reach only their assigned cases (mediators) sees the disputes assigned to the
+    /// mediator record linked to their token's subject, or to the mediation boat whose crew that mediator is.
+    fn relationship(access: &crate::auth::viewer::Access) -> Option<Condition> {
+        access.assigned_to.as_deref().map(crate::disputes::query::assigned_to)
+    }
+}
+
+impl Scoped for dispute_party::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(dispute_party::Column::DisputeId, ids_at::<dispute::Entity>)
+    }
+}
+
+impl Scoped for dispute_vessel::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(dispute_vessel::Column::DisputeId, ids_at::<dispute::Entity>)
+    }
+}
+
+impl Scoped for dispute_event::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(dispute_event::Column::DisputeId, ids_at::<dispute::Entity>)
+    }
+}
+
+impl Scoped for fishing_vessel::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(fishing_vessel::Column::HomePortId)
+    }
+}
+
+impl Scoped for mediator::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(mediator::Column::RegionId)
+    }
+}
+
+impl Scoped for mediation_boat::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(mediation_boat::Column::RegionId)
     }
 }

@@ -43,6 +43,13 @@ fn every_scoped_table_reads_within_the_callers_subtree() {
         carries_scope::<care_subject::Entity>(),
         carries_scope::<care_visit::Entity>(),
         carries_scope::<correction_profile::Entity>(),
+        carries_scope::<dispute::Entity>(),
+        carries_scope::<dispute_event::Entity>(),
+        carries_scope::<dispute_party::Entity>(),
+        carries_scope::<dispute_vessel::Entity>(),
+        carries_scope::<fishing_vessel::Entity>(),
+        carries_scope::<mediation_boat::Entity>(),
+        carries_scope::<mediator::Entity>(),
         carries_scope::<grid_team_member::Entity>(),
         carries_scope::<ledger_entry::Entity>(),
         carries_scope::<legal_aid_application::Entity>(),
@@ -154,6 +161,8 @@ fn no_select_of_a_table_is_built_by_hand() {
 const UNSCOPED_CALLERS: &[(&str, &str)] = &[
     ("audit/chain.rs", "AuditChain"),
     ("directory.rs", "RegionDirectory"),
+    ("disputes/mutation.rs", "IdempotencyKey"),
+    ("disputes/mutation.rs", "SameTransaction"),
     ("legal_aid/funds.rs", "FundTotals"),
     ("legal_aid/ledger.rs", "Ledger"),
     ("legal_aid/mutation.rs", "Ledger"),
@@ -189,4 +198,21 @@ fn unscoped_reads_are_the_reviewed_ones() {
     assert!(unreviewed.is_empty(), "unscoped reads not on the reviewed list: {unreviewed:?}");
     let stale: Vec<_> = reviewed.difference(&found).collect();
     assert!(stale.is_empty(), "reviewed unscoped reads that no longer exist: {stale:?}");
+}
+
+/// A relationship rule narrows the region rule, also when the region rule is an OR of its own (a dispute is in
+/// scope when reported in the subtree or handled there): a mediator never sees an unassigned case of their region.
+#[test]
+fn a_relationship_rule_narrows_an_or_shaped_region_rule() {
+    let mut access = access_in(DISTRICT);
+    access.assigned_to = Some("mediator-1".into());
+    let sql = read::<dispute::Entity>(&access).build(DbBackend::Sqlite).to_string();
+    let (region_rule, relationship) =
+        sql.split_once(" AND (\"dispute\".\"assignee_mediator_id\" IN").unwrap_or_else(|| panic!("{sql}"));
+    assert!(region_rule.contains(" OR "), "{sql}");
+    assert!(relationship.contains("'mediator-1'"), "{sql}");
+    // Without the relationship, an added condition is ANDed with the whole rule.
+    let plain = condition::<dispute::Entity>(&access_in(DISTRICT)).add(dispute::Column::Id.eq(7));
+    let sql = dispute::Entity::find().filter(plain).build(DbBackend::Sqlite).to_string();
+    assert!(sql.ends_with(r#") AND "dispute"."id" = 7"#), "{sql}");
 }

@@ -25,6 +25,8 @@ pub struct Contact {
 /// The people of one grid's team that other generators refer to.
 #[derive(Debug, Clone)]
 pub struct GridTeam {
+    /// Row id of the team's first grid worker.
+    pub worker_id: i64,
     pub workers: [Contact; 2],
     pub police: Contact,
     pub doctor: Contact,
@@ -110,6 +112,8 @@ pub async fn insert(
                 },
             ),
         ];
+        // The leader's row comes first, the first grid worker's next.
+        let worker_id = rows.len() as i64 + 2;
         for (role, person, duty) in members {
             rows.push(grid_team_member::Model {
                 id: rows.len() as i64 + 1,
@@ -121,7 +125,7 @@ pub async fn insert(
                 created_at: ctx.stamp,
             });
         }
-        teams.push(GridTeam { workers: [first, second], police, doctor });
+        teams.push(GridTeam { worker_id, workers: [first, second], police, doctor });
     }
 
     let bar = progress.phase("grid teams", rows.len() as u64);

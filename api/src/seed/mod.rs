@@ -11,6 +11,7 @@
 //! fails the database is left empty, so the command can simply be run again.
 
 mod care;
+mod disputes;
 mod grid_teams;
 mod legal_aid;
 mod mentoring;
@@ -76,6 +77,8 @@ pub struct SeedReport {
     pub mentoring_outcomes: u64,
     pub applications: u64,
     pub ledger_entries: u64,
+    pub disputes: u64,
+    pub dispute_events: u64,
     pub elapsed: Duration,
 }
 
@@ -195,6 +198,7 @@ async fn fill(txn: &DatabaseTransaction, ctx: &Ctx, progress: &Progress) -> Resu
     mentoring::insert(txn, ctx, &tree, &mut ids, next_subject_id, progress, &mut report).await?;
 
     legal_aid::insert(txn, ctx, &tree, &mut ids, progress, &mut report).await?;
+    disputes::insert(txn, ctx, &tree, &teams, &mut ids, progress, &mut report).await?;
 
     write::reset_sequences(txn).await?;
     Ok(report)

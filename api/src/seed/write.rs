@@ -45,7 +45,7 @@ where
 
 /// Tables whose ids the seed assigns itself. On PostgreSQL their `bigserial` sequences still stand at 1
 /// afterwards, and the first row the API inserts would collide with id 1.
-const TABLES_WITH_EXPLICIT_IDS: [&str; 18] = [
+const TABLES_WITH_EXPLICIT_IDS: [&str; 25] = [
     "region",
     "grid_team_member",
     "volunteer",
@@ -64,6 +64,13 @@ const TABLES_WITH_EXPLICIT_IDS: [&str; 18] = [
     "legal_aid_fund",
     "legal_aid_application",
     "ledger_entry",
+    "mediation_boat",
+    "mediator",
+    "fishing_vessel",
+    "dispute",
+    "dispute_party",
+    "dispute_vessel",
+    "dispute_event",
 ];
 
 /// Moves each id sequence past the largest id, on PostgreSQL only (SQLite's rowid needs no help).

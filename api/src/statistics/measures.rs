@@ -54,6 +54,23 @@ pub enum StatisticsMeasure {
     LegalAidOutstanding,
     /// Balances of the legal-aid funds, in yuan, by the fund's own region (category: fund code; no period).
     FundBalances,
+    /// Disputes received, by the grid where they were reported (category: dispute category; period: report).
+    /// Sensitive.
+    DisputesReceived,
+    /// Disputes received, by channel (category: channel; period: report). Sensitive.
+    DisputesByChannel,
+    /// Disputes resolved by mediation, at any level (category: dispute category; period: resolution). Sensitive.
+    DisputesResolved,
+    /// Mediation success rate: of the disputes reported in the period whose mediation ended, the share resolved
+    /// (at any level) rather than left unresolved or escalated out (category: dispute category; period: report).
+    /// Sensitive.
+    MediationSuccessRate,
+    /// Share of the open disputes whose current stage is past its due time, now (category: dispute category; no
+    /// period). Sensitive.
+    DisputesOverdueShare,
+    /// Escalations: disputes sent to a level up or out of mediation (category: where to; period: report).
+    /// Sensitive.
+    DisputeEscalations,
 }
 
 /// What a statistic's values are.
@@ -98,6 +115,17 @@ pub struct Spec {
     pub sensitive: bool,
     /// `t` is the service rollup, with one row per region of every level: only one level may be read.
     rollup: bool,
+    /// The instant bound to the `?` of the value, when it has one.
+    instant: Instant,
+}
+
+/// Which instant a measure's value compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Instant {
+    /// The start of the 30-day window of the visited share.
+    VisitedSince,
+    /// Now: whether a deadline has passed.
+    Now,
 }
 
 const VOLUNTEERS: &str = "volunteer t JOIN region g ON g.id = t.region_id";
@@ -114,6 +142,8 @@ const OUTCOMES: &str = "mentoring_outcome t JOIN mentorship m ON m.id = t.mentor
 const APPLICATIONS: &str = "legal_aid_application t JOIN legal_aid_fund f ON f.id = t.fund_id \
      JOIN region g ON g.id = t.region_id";
 const FUNDS: &str = "legal_aid_fund t JOIN region g ON g.id = t.region_id";
+const DISPUTES: &str = "dispute t JOIN region g ON g.id = t.grid_id";
+const OPEN_DISPUTE: &str = "t.state IN ('REPORTED', 'ACCEPTED', 'ASSIGNED', 'MEDIATING')";
 const APPLICANTS: &str = "COUNT(DISTINCT t.applicant_id_number)";
 /// Marks the bound "visited since" timestamp of the share measure.
 const SINCE: &str = "?";
@@ -133,6 +163,7 @@ impl StatisticsMeasure {
             unit,
             sensitive,
             rollup: false,
+            instant: Instant::VisitedSince,
         };
         let registered = Some(("t.registered_on", false));
         match self {
@@ -295,6 +326,57 @@ impl StatisticsMeasure {
             M::FundBalances => {
                 spec(FUNDS, "1 = 1", "SUM(t.balance_fen)", "COUNT(*)", Some("t.code"), None, Yuan, false)
             }
+            M::DisputesReceived => {
+                let reported = Some(("t.reported_at", true));
+                spec(DISPUTES, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.category"), reported, Count, true)
+            }
+            M::DisputesByChannel => {
+                let reported = Some(("t.reported_at", true));
+                spec(DISPUTES, "1 = 1", "COUNT(*)", "COUNT(*)", Some("t.channel"), reported, Count, true)
+            }
+            M::DisputesResolved => spec(
+                DISPUTES,
+                "t.outcome = 'RESOLVED'",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.category"),
+                Some(("t.resolved_at", true)),
+                Count,
+                true,
+            ),
+            M::MediationSuccessRate => spec(
+                DISPUTES,
+                "t.outcome IS NOT NULL",
+                "SUM(CASE WHEN t.outcome = 'RESOLVED' THEN 1 ELSE 0 END)",
+                "COUNT(*)",
+                Some("t.category"),
+                Some(("t.reported_at", true)),
+                Share,
+                true,
+            ),
+            M::DisputesOverdueShare => Spec {
+                instant: Instant::Now,
+                ..spec(
+                    DISPUTES,
+                    OPEN_DISPUTE,
+                    "SUM(CASE WHEN t.due_at < ? THEN 1 ELSE 0 END)",
+                    "COUNT(*)",
+                    Some("t.category"),
+                    None,
+                    Share,
+                    true,
+                )
+            },
+            M::DisputeEscalations => spec(
+                DISPUTES,
+                "t.escalated_to IS NOT NULL",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.escalated_to"),
+                Some(("t.reported_at", true)),
+                Count,
+                true,
+            ),
         }
     }
 }
@@ -422,7 +504,10 @@ impl Grouping<'_> {
         let mut values: Vec<Value> = Vec::new();
         let value = spec.value;
         if value.contains(SINCE) {
-            values.push(self.visited_since.into());
+            values.push(match spec.instant {
+                Instant::VisitedSince => self.visited_since.into(),
+                Instant::Now => Utc::now().into(),
+            });
         }
         select.push(format!("CAST({value} AS BIGINT) AS v"));
         select.push(format!("CAST({} AS BIGINT) AS n", spec.persons));

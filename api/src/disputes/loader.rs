@@ -1,0 +1,326 @@
+//! Batched, scoped loading of disputes and what hangs off them: the rows a page's fields ask for come in one
+//! statement per kind, whatever the page size.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entities::{
+    dispute, dispute_event, dispute_party, dispute_vessel, fishing_vessel, grid_team_member, mediation_boat,
+    mediator,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait,
+};
+
+use super::types::{
+    Dispute, DisputeConnection, DisputeEvent, DisputeEventConnection, DisputeParty, FishingVessel,
+    MediationBoat, Mediator,
+};
+use crate::auth::{Action, Resource, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::loader_batch::{RequestLoader, batched};
+use crate::pagination::{
+    CursorKey, NestedKey, Nesting, Page, PageRequest, Ranking, between_cursors, fetch_ranked_pages,
+    group_by_args, load_nested_pages,
+};
+use crate::regions::types::GridTeamMember;
+use crate::request::loader_error;
+use crate::scope::Scoped;
+
+/// The arguments of `Dispute.events`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DisputeEventArgs {
+    pub page: PageRequest,
+}
+
+/// Rows of `E` by id, among those the caller may read as `resource`.
+pub struct ById<E: EntityTrait> {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+    resource: Resource,
+    id_of: fn(&E::Model) -> i64,
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: Scoped,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, self.resource, Action::Read).await?;
+        let id = Expr::col((E::default(), sea_orm::sea_query::Alias::new("id")));
+        let rows = crate::scope::read::<E>(&access)
+            .filter(id.is_in(keys.iter().copied()))
+            .into_model::<E::Model>()
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| ((self.id_of)(&row), row)).collect())
+    }
+}
+
+/// The parties of each dispute.
+pub struct PartiesByDispute {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<i64> for PartiesByDispute {
+    type Value = Vec<dispute_party::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Dispute, Action::Read).await?;
+        let rows = crate::scope::read_among::<dispute_party::Entity>(&access, keys)
+            .filter(dispute_party::Column::DisputeId.is_in(keys.iter().copied()))
+            .order_by_asc(dispute_party::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        let mut grouped: HashMap<i64, Vec<dispute_party::Model>> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.dispute_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+/// The vessels involved in each dispute.
+pub struct VesselsByDispute {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<i64> for VesselsByDispute {
+    type Value = Vec<fishing_vessel::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Vessel, Action::Read).await?;
+        let links = crate::scope::read_among::<dispute_vessel::Entity>(&access, keys)
+            .filter(dispute_vessel::Column::DisputeId.is_in(keys.iter().copied()))
+            .find_also_related(fishing_vessel::Entity)
+            .filter(crate::scope::condition::<fishing_vessel::Entity>(&access))
+            .order_by_asc(dispute_vessel::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        let mut grouped: HashMap<i64, Vec<fishing_vessel::Model>> = HashMap::new();
+        for (link, vessel) in links {
+            if let Some(vessel) = vessel {
+                grouped.entry(link.dispute_id).or_default().push(vessel);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+/// A page of events per dispute.
+pub struct EventsByDispute {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<DisputeEventArgs>> for EventsByDispute {
+    type Value = Page<dispute_event::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<DisputeEventArgs>],
+    ) -> Result<HashMap<NestedKey<DisputeEventArgs>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Dispute, Action::Read).await?;
+        let select_for = |_: &DisputeEventArgs| crate::scope::read::<dispute_event::Entity>(&access);
+        let nesting = || Nesting {
+            parent: dispute_event::Column::DisputeId,
+            key: dispute_event::Column::Id,
+            key_of: |row: &dispute_event::Model| row.id,
+        };
+        Ok(load_nested_pages(&self.db, keys, |args| &args.page, select_for, nesting).await?)
+    }
+}
+
+/// A page of disputes per vessel, newest first.
+pub struct DisputesByVessel {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<PageRequest>> for DisputesByVessel {
+    type Value = Page<dispute::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<PageRequest>],
+    ) -> Result<HashMap<NestedKey<PageRequest>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Dispute, Action::Read).await?;
+        let mut loaded = HashMap::new();
+        for (page, vessels) in group_by_args(keys) {
+            let id = || Expr::col((dispute::Entity, dispute::Column::Id));
+            // Newest first: the id descends, so "after" a cursor means a smaller id.
+            let ordering = crate::pagination::Ordering::<dispute::Entity> {
+                column: dispute::Column::Id,
+                descending: true,
+                value_of: |row: &dispute::Model| CursorKey::Int(row.id),
+            };
+            let inner = crate::scope::read::<dispute::Entity>(&access)
+                .join(JoinType::InnerJoin, dispute_vessel::Relation::Dispute.def().rev())
+                .into_query();
+            let ranking = Ranking {
+                parent: (dispute_vessel::Entity, dispute_vessel::Column::VesselId).into_column_ref(),
+                order: vec![((dispute::Entity, dispute::Column::Id).into_column_ref(), Order::Desc)],
+                in_page: between_cursors(Some(&ordering), id(), page)?,
+                cursor_of: |row: &dispute::Model| CursorKey::Sorted(Box::new(CursorKey::Int(row.id)), row.id),
+            };
+            let mut pages =
+                fetch_ranked_pages(&self.db, inner, ranking, &vessels, page).await.map_err(ApiError::from)?;
+            for vessel in vessels {
+                let found = pages.remove(&vessel).unwrap_or_else(Page::empty);
+                loaded.insert(NestedKey { parent: vessel, args: page.clone() }, found);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The dispute loaders of one request.
+pub struct DisputeLoaders {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+    disputes: RequestLoader<ById<dispute::Entity>>,
+    mediators: RequestLoader<ById<mediator::Entity>>,
+    boats: RequestLoader<ById<mediation_boat::Entity>>,
+    vessels: RequestLoader<ById<fishing_vessel::Entity>>,
+    grid_workers: RequestLoader<ById<grid_team_member::Entity>>,
+    parties: RequestLoader<PartiesByDispute>,
+    dispute_vessels: RequestLoader<VesselsByDispute>,
+    events: RequestLoader<EventsByDispute>,
+    vessel_disputes: RequestLoader<DisputesByVessel>,
+}
+
+fn by_id<E>(
+    db: &DatabaseConnection,
+    viewer: &Arc<Viewer>,
+    resource: Resource,
+    id_of: fn(&E::Model) -> i64,
+) -> RequestLoader<ById<E>>
+where
+    E: Scoped,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    batched(ById { db: db.clone(), viewer: viewer.clone(), resource, id_of })
+}
+
+impl DisputeLoaders {
+    pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
+        Self {
+            disputes: by_id(&db, &viewer, Resource::Dispute, |row: &dispute::Model| row.id),
+            mediators: by_id(&db, &viewer, Resource::Mediator, |row: &mediator::Model| row.id),
+            boats: by_id(&db, &viewer, Resource::Mediator, |row: &mediation_boat::Model| row.id),
+            vessels: by_id(&db, &viewer, Resource::Vessel, |row: &fishing_vessel::Model| row.id),
+            grid_workers: by_id(&db, &viewer, Resource::GridTeam, |row: &grid_team_member::Model| row.id),
+            parties: batched(PartiesByDispute { db: db.clone(), viewer: viewer.clone() }),
+            dispute_vessels: batched(VesselsByDispute { db: db.clone(), viewer: viewer.clone() }),
+            events: batched(EventsByDispute { db: db.clone(), viewer: viewer.clone() }),
+            vessel_disputes: batched(DisputesByVessel { db: db.clone(), viewer: viewer.clone() }),
+            db,
+            viewer,
+        }
+    }
+
+    /// Turns the request-long caches on or off (mutations turn them off).
+    pub fn set_caching(&self, on: bool) {
+        self.disputes.enable_all_cache(on);
+        self.mediators.enable_all_cache(on);
+        self.boats.enable_all_cache(on);
+        self.vessels.enable_all_cache(on);
+        self.grid_workers.enable_all_cache(on);
+        self.parties.enable_all_cache(on);
+        self.dispute_vessels.enable_all_cache(on);
+        self.events.enable_all_cache(on);
+        self.vessel_disputes.enable_all_cache(on);
+    }
+
+    async fn access(&self, resource: Resource) -> Result<crate::auth::viewer::Access, ApiError> {
+        self.viewer.authorize(&self.db, resource, Action::Read).await
+    }
+
+    /// A dispute by id; `None` when absent or out of scope.
+    pub async fn dispute_by_id(&self, id: i64) -> ApiResult<Option<Dispute>> {
+        let access = self.access(Resource::Dispute).await?;
+        let row = self.disputes.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| Dispute { row, access }))
+    }
+
+    /// A mediator by id; `None` when absent or out of scope.
+    pub async fn mediator_by_id(&self, id: i64) -> ApiResult<Option<Mediator>> {
+        let access = self.access(Resource::Mediator).await?;
+        let row = self.mediators.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| Mediator { row, access }))
+    }
+
+    /// A mediation boat by id; `None` when absent or out of scope.
+    pub async fn boat_by_id(&self, id: i64) -> ApiResult<Option<MediationBoat>> {
+        let access = self.access(Resource::Mediator).await?;
+        let row = self.boats.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| MediationBoat { row, access }))
+    }
+
+    /// A fishing vessel by id; `None` when absent or out of scope.
+    pub async fn vessel_by_id(&self, id: i64) -> ApiResult<Option<FishingVessel>> {
+        let access = self.access(Resource::Vessel).await?;
+        let row = self.vessels.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| FishingVessel { row, access }))
+    }
+
+    /// The grid team member linked to a vessel (定人联船); `None` when absent or out of scope.
+    pub async fn grid_worker_by_id(&self, id: i64) -> ApiResult<Option<GridTeamMember>> {
+        let row = self.grid_workers.load_one(id).await.map_err(loader_error)?;
+        Ok(row.map(|row| GridTeamMember { row }))
+    }
+
+    /// The parties of a dispute.
+    pub async fn parties_of(&self, dispute_id: i64) -> ApiResult<Vec<DisputeParty>> {
+        let access = self.access(Resource::Dispute).await?;
+        let rows = self.parties.load_one(dispute_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| DisputeParty { row, access: access.clone() }).collect())
+    }
+
+    /// The vessels involved in a dispute.
+    pub async fn vessels_of(&self, dispute_id: i64) -> ApiResult<Vec<FishingVessel>> {
+        let access = self.access(Resource::Vessel).await?;
+        let rows = self.dispute_vessels.load_one(dispute_id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| FishingVessel { row, access: access.clone() }).collect())
+    }
+
+    /// One page of a dispute's events.
+    pub async fn events_of(
+        &self,
+        dispute_id: i64,
+        args: DisputeEventArgs,
+    ) -> ApiResult<DisputeEventConnection> {
+        let key = NestedKey { parent: dispute_id, args };
+        let page = self.events.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(DisputeEventConnection::from_page(page, |row| DisputeEvent { row }))
+    }
+
+    /// One page of the disputes a vessel was involved in.
+    pub async fn disputes_of_vessel(
+        &self,
+        vessel_id: i64,
+        page: PageRequest,
+    ) -> ApiResult<DisputeConnection> {
+        let access = self.access(Resource::Dispute).await?;
+        let key = NestedKey { parent: vessel_id, args: page };
+        let page =
+            self.vessel_disputes.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(DisputeConnection::from_page(page, |row| Dispute { row, access: access.clone() }))
+    }
+}
