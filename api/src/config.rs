@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// Rate limits, persisted queries and the Redis they share (boxed: the other commands stay small).
     #[command(flatten)]
     pub traffic: Box<crate::http::traffic::TrafficArgs>,
+
+    /// Live dispatch: the event bus and the WebSocket endpoint (boxed like `traffic`).
+    #[command(flatten)]
+    pub live: Box<crate::http::ws::LiveArgs>,
 }
 
 /// Where the development secret of a database is kept: beside the SQLite file, so that `govgraph token` run

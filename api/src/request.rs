@@ -11,6 +11,7 @@ use crate::auth::{Action, Resource, Viewer};
 use crate::care::loader::CareLoaders;
 use crate::disputes::loader::DisputeLoaders;
 use crate::error::ApiError;
+use crate::events::EventBus;
 use crate::legal_aid::loader::LegalAidLoaders;
 use crate::mentoring::loader::MentoringLoaders;
 use crate::regions::loader::RegionLoaders;
@@ -20,6 +21,8 @@ use crate::volunteers::loader::VolunteerLoaders;
 pub struct RequestData {
     pub viewer: Arc<Viewer>,
     pub db: DatabaseConnection,
+    /// Where mutations announce their events and subscriptions receive them.
+    pub events: EventBus,
     pub regions: RegionLoaders,
     pub volunteers: VolunteerLoaders,
     pub care: CareLoaders,
@@ -32,7 +35,7 @@ pub struct RequestData {
 }
 
 impl RequestData {
-    pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
+    pub fn new(db: DatabaseConnection, viewer: Viewer, events: EventBus) -> Self {
         let viewer = Arc::new(viewer);
         Self {
             regions: RegionLoaders::new(db.clone(), viewer.clone()),
@@ -45,6 +48,7 @@ impl RequestData {
             audit_record_pages: std::sync::OnceLock::new(),
             viewer,
             db,
+            events,
         }
     }
 

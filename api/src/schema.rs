@@ -1,7 +1,7 @@
-//! The GraphQL schema: the domains' root fields merged into one `Query`, built once without data so that the
-//! server and `govgraph schema` share exactly the same definition.
+//! The GraphQL schema: the domains' root fields merged into one `Query`, one `Mutation` and one `Subscription`,
+//! built once without data so that the server and `govgraph schema` share exactly the same definition.
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Object, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, Object, Schema, SchemaBuilder};
 
 use crate::audit::query::AuditQuery;
 use crate::auth::viewer::Identity;
@@ -19,6 +19,7 @@ use crate::regions::mutation::RegionsMutation;
 use crate::regions::query::RegionsQuery;
 use crate::request::RequestData;
 use crate::statistics::query::StatisticsQuery;
+use crate::subscriptions::Subscription;
 use crate::volunteers::mutation::VolunteersMutation;
 use crate::volunteers::query::VolunteersQuery;
 
@@ -42,7 +43,7 @@ impl ViewerInfo {
         &self.subject
     }
 
-    /// The recognised roles of the token (unknown ones are ignored): at most 10, the roles there are.
+    /// The recognised roles of the token (unknown ones are ignored): at most 11, the roles there are.
     async fn roles(&self) -> &[String] {
         &self.roles
     }
@@ -106,11 +107,11 @@ pub struct Mutation(
 );
 
 /// The schema type served at `/graphql`.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema without data; the server adds the database and limits, `govgraph schema` prints its SDL.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -12,8 +12,10 @@ use sea_orm::DatabaseConnection;
 use crate::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
 use crate::db::StatementCounter;
+use crate::events::{BusError, EventBus, EventBusArgs};
 use crate::http::metrics::Metrics;
 use crate::http::traffic::{Traffic, TrafficError};
+use crate::http::ws::{LiveArgs, WebSocketArgs, WebSockets};
 use crate::http::{AppState, log_requests, routes};
 use crate::legal_aid::LegalAidSettings;
 use crate::limits::QueryLimits;
@@ -45,6 +47,8 @@ pub enum StartError {
     Server(std::io::Error),
     #[error(transparent)]
     Traffic(#[from] TrafficError),
+    #[error(transparent)]
+    EventBus(#[from] BusError),
 }
 
 /// The domains' settings, attached to the schema as data.
@@ -96,7 +100,7 @@ pub fn app_state_with_limits(
 }
 
 /// The shared state of a server over `db` with the given settings, query limits, rate limits and persisted
-/// queries.
+/// queries, and the default live dispatch (see [`app_state_with_live`]).
 pub fn app_state_with_traffic(
     db: DatabaseConnection,
     verifier: Arc<TokenVerifier>,
@@ -104,6 +108,42 @@ pub fn app_state_with_traffic(
     settings: DomainSettings,
     limits: QueryLimits,
     traffic: Traffic,
+) -> AppState {
+    let shared = traffic.shared.clone();
+    // `auto` always finds a bus: PostgreSQL, Redis or this process.
+    let events = EventBus::from_args(&EventBusArgs::default(), &db, shared.clone())
+        .unwrap_or_else(|_| EventBus::in_process());
+    let websockets = WebSockets::new(WebSocketArgs::default(), shared);
+    state_of(db, verifier, statements, settings, limits, traffic, events, websockets)
+}
+
+/// The shared state of a server over `db` with every setting given, live dispatch included; an error when the
+/// event bus asked for cannot be had (PostgreSQL's on SQLite, Redis's without `REDIS_URL`).
+pub fn app_state_with_live(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+    settings: DomainSettings,
+    limits: QueryLimits,
+    traffic: Traffic,
+    live: &LiveArgs,
+) -> Result<AppState, BusError> {
+    let shared = traffic.shared.clone();
+    let events = EventBus::from_args(&live.events, &db, shared.clone())?;
+    let websockets = WebSockets::new(live.websocket.clone(), shared);
+    Ok(state_of(db, verifier, statements, settings, limits, traffic, events, websockets))
+}
+
+#[expect(clippy::too_many_arguments, reason = "one private assembly point of the state's parts")]
+fn state_of(
+    db: DatabaseConnection,
+    verifier: Arc<TokenVerifier>,
+    statements: Arc<StatementCounter>,
+    settings: DomainSettings,
+    limits: QueryLimits,
+    traffic: Traffic,
+    events: EventBus,
+    websockets: WebSockets,
 ) -> AppState {
     let schema = build_schema_limited(&db, settings, &limits);
     let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
@@ -119,6 +159,8 @@ pub fn app_state_with_traffic(
         limits: Arc::new(limits),
         model,
         traffic: Arc::new(traffic),
+        events,
+        websockets: Arc::new(websockets),
     }
 }
 
@@ -193,7 +235,12 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     {
         tracing::warn!(error = %err, "Redis does not answer yet: rate limits fail open until it does");
     }
-    let state = app_state_with_traffic(db, verifier, statements, settings, limits, traffic);
+    let state = app_state_with_live(db, verifier, statements, settings, limits, traffic, &args.live)?;
+    tracing::info!(
+        "live events: {} bus; subscriptions over WebSocket at /graphql ({})",
+        state.events.backend_name(),
+        crate::http::ws::PROTOCOL
+    );
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

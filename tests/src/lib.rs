@@ -1,8 +1,10 @@
 //! Test harness for end-to-end tests: a fresh database per test (SQLite by default, PostgreSQL when
-//! `DATABASE_URL` names one), the real server on a random port in its own thread, and a small HTTP client.
+//! `DATABASE_URL` names one), the real server on a random port in its own thread (a second one on the same
+//! database when a test needs two processes), and a small HTTP client. `ws` speaks `graphql-transport-ws`.
 #![expect(clippy::expect_used, reason = "test harness: a failed set-up step must fail the test loudly")]
 
 pub mod builders;
+pub mod ws;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -12,7 +14,9 @@ use std::sync::{Arc, mpsc};
 use govgraph::auth::jwt::{Claims, TokenVerifier, mint_hs256};
 use govgraph::config::{JwtArgs, PublicKeyAlgorithm};
 use govgraph::db::StatementCounter;
+use govgraph::events::EventBus;
 use govgraph::http::traffic::{Traffic, TrafficArgs};
+use govgraph::http::ws::LiveArgs;
 use govgraph::limits::QueryLimits;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
@@ -31,7 +35,12 @@ pub struct TestDb {
 
 enum Cleanup {
     SqliteFile(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another server's database: its owner removes it.
+    Borrowed,
 }
 
 fn admin_postgres_url() -> Option<String> {
@@ -132,6 +141,7 @@ fn remove_stale_sqlite(dir: &std::path::Path) {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Borrowed => {}
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
@@ -167,12 +177,41 @@ pub enum Fixture {
     Demo(f64),
 }
 
+/// How a test server is configured.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub jwt: JwtArgs,
+    pub limits: QueryLimits,
+    /// Rate limits, persisted queries and Redis; `None` serves without rate limits or an allow-list.
+    pub traffic: Option<TrafficArgs>,
+    /// The event bus and the WebSocket endpoint.
+    pub live: LiveArgs,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { jwt: hs256_args(), limits: test_limits(), traffic: None, live: LiveArgs::default() }
+    }
+}
+
 /// The real server on a random local port.
 pub struct TestServer {
     pub base: String,
     pub db: TestDb,
     pub statements: Arc<StatementCounter>,
+    /// The server's event bus, as its mutations publish on it (use it through [`TestServer::in_server`]).
+    pub events: EventBus,
+    /// The server's own pool (use it through [`TestServer::in_server`]).
+    server_db: DatabaseConnection,
+    /// The runtime the server runs on.
+    system: actix_web::rt::System,
     handle: actix_web::dev::ServerHandle,
+}
+
+/// What [`TestServer::in_server`] hands its work: the server's own database pool and event bus.
+pub struct ServerSide {
+    pub db: DatabaseConnection,
+    pub events: EventBus,
 }
 
 impl TestServer {
@@ -184,27 +223,34 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with another token-verification configuration.
     pub async fn start_with_keys(fixture: Fixture, jwt: JwtArgs) -> TestServer {
-        Self::start_with(fixture, jwt, test_limits(), None).await
+        Self::start_with_config(fixture, ServerConfig { jwt, ..ServerConfig::default() }).await
     }
 
     /// Like [`TestServer::start`], with other query limits.
     pub async fn start_with_limits(fixture: Fixture, limits: QueryLimits) -> TestServer {
-        Self::start_with(fixture, hs256_args(), limits, None).await
+        Self::start_with_config(fixture, ServerConfig { limits, ..ServerConfig::default() }).await
     }
 
     /// Like [`TestServer::start`], with rate limits, persisted queries and Redis configured by `traffic` (the
     /// other constructors serve without rate limits or an allow-list).
     pub async fn start_with_traffic(fixture: Fixture, traffic: TrafficArgs) -> TestServer {
-        Self::start_with(fixture, hs256_args(), test_limits(), Some(traffic)).await
+        Self::start_with_config(fixture, ServerConfig { traffic: Some(traffic), ..ServerConfig::default() })
+            .await
     }
 
-    async fn start_with(
-        fixture: Fixture,
-        jwt: JwtArgs,
-        limits: QueryLimits,
-        traffic: Option<TrafficArgs>,
-    ) -> TestServer {
+    /// Like [`TestServer::start`], configured by `config`.
+    pub async fn start_with_config(fixture: Fixture, config: ServerConfig) -> TestServer {
         let db = TestDb::create().await;
+        Self::start_on(db, fixture, config).await
+    }
+
+    /// A second server on this server's database, as another process behind the same load balancer would be.
+    pub async fn start_beside(&self, config: ServerConfig) -> TestServer {
+        let db = TestDb { url: self.db.url.clone(), cleanup: Cleanup::Borrowed };
+        Self::start_on(db, Fixture::Empty, config).await
+    }
+
+    async fn start_on(db: TestDb, fixture: Fixture, config: ServerConfig) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let statements = Arc::new(StatementCounter::default());
@@ -213,11 +259,11 @@ impl TestServer {
         let counter = statements.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let started =
-                    serve_in_this_thread(url, fixture, counter, listener, jwt, limits, traffic).await;
+                let started = serve_in_this_thread(url, fixture, counter, listener, config).await;
                 match started {
-                    Ok(server) => {
-                        ready_tx.send(Ok(server.handle())).ok();
+                    Ok((server, side)) => {
+                        let system = actix_web::rt::System::current();
+                        ready_tx.send(Ok((server.handle(), side, system))).ok();
                         server.await.ok();
                     }
                     Err(err) => {
@@ -226,12 +272,56 @@ impl TestServer {
                 }
             });
         });
-        let handle = tokio::task::spawn_blocking(move || ready_rx.recv())
+        let (handle, side, system) = tokio::task::spawn_blocking(move || ready_rx.recv())
             .await
             .expect("join")
             .expect("server thread answered")
             .unwrap_or_else(|err| panic!("test server did not start: {err}"));
-        TestServer { base, db, statements, handle }
+        TestServer { base, db, statements, events: side.events, server_db: side.db, system, handle }
+    }
+
+    /// Runs `work` on the server's own runtime, where its pool and its Redis connection live (their
+    /// connections belong to that runtime), and returns what it returns: a mutation of this server, or a publish
+    /// on its bus, without going through HTTP.
+    pub async fn in_server<T, F, Fut>(&self, work: F) -> T
+    where
+        F: FnOnce(ServerSide) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let side = ServerSide { db: self.server_db.clone(), events: self.events.clone() };
+        let sent = self.system.arbiter().spawn(async move {
+            done.send(work(side).await).ok();
+        });
+        assert!(sent, "the server's runtime is gone");
+        result.await.expect("the server ran the work")
+    }
+
+    /// Publishes `events` on the server's bus, as a mutation of this server does after its commit.
+    pub async fn publish(&self, events: Vec<govgraph::events::DomainEvent>) {
+        self.in_server(
+            |side| async move { side.events.publish(&events).await.map_err(|err| err.to_string()) },
+        )
+        .await
+        .expect("publish events");
+    }
+
+    /// Waits until the server has at least `n` subscriptions receiving events (a subscription counts once it
+    /// listens, so an event published after this reaches it).
+    pub async fn wait_for_subscribers(&self, n: usize) {
+        for _ in 0..400 {
+            if self.events.local_subscribers() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the server has {} subscriptions, expected {n}", self.events.local_subscribers());
+    }
+
+    /// The WebSocket URL of `/graphql`.
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql", self.base.replacen("http://", "ws://", 1))
     }
 
     /// A token for `roles` scoped to `region`, valid for ten minutes.
@@ -311,32 +401,38 @@ async fn serve_in_this_thread(
     fixture: Fixture,
     counter: Arc<StatementCounter>,
     listener: TcpListener,
-    jwt: JwtArgs,
-    limits: QueryLimits,
-    traffic: Option<TrafficArgs>,
-) -> Result<actix_web::dev::Server, String> {
+    config: ServerConfig,
+) -> Result<(actix_web::dev::Server, ServerSide), String> {
     let db = govgraph::db::connect(&url, 8, Some(counter.clone())).await.map_err(|e| e.to_string())?;
     migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
     if let Fixture::Demo(scale) = fixture {
         let options = govgraph::seed::SeedOptions { scale, ..Default::default() };
         govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
     }
-    let verifier = Arc::new(TokenVerifier::from_config(&jwt, None).map_err(|e| e.to_string())?);
+    let verifier = Arc::new(TokenVerifier::from_config(&config.jwt, None).map_err(|e| e.to_string())?);
     let settings = govgraph::server::DomainSettings::default();
-    let state = match traffic {
-        None => govgraph::server::app_state_with_limits(db, verifier, counter, settings, limits),
-        Some(traffic) => {
-            let traffic = Traffic::from_args(&traffic).map_err(|e| e.to_string())?;
-            govgraph::server::app_state_with_traffic(db, verifier, counter, settings, limits, traffic)
-        }
+    let traffic = match &config.traffic {
+        None => Traffic::unlimited(),
+        Some(traffic) => Traffic::from_args(traffic).map_err(|e| e.to_string())?,
     };
+    let state = govgraph::server::app_state_with_live(
+        db,
+        verifier,
+        counter,
+        settings,
+        config.limits,
+        traffic,
+        &config.live,
+    )
+    .map_err(|e| e.to_string())?;
+    let side = ServerSide { db: state.db.clone(), events: state.events.clone() };
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
         .workers(2)
         .disable_signals()
         .listen(listener)
         .map_err(|e| e.to_string())?
         .run();
-    Ok(server)
+    Ok((server, side))
 }
 
 /// One demo-data server shared by the read-only tests of a test binary (scale 0.02, full region tree).

@@ -1,7 +1,9 @@
 //! The README's GraphQL examples run as written: each block is sent to a demo server with the token its text
-//! names (an administrator's otherwise) and must answer without errors.
+//! names (an administrator's otherwise) and must answer without errors; a subscription is opened over WebSocket
+//! and must deliver the event of a dispute reported in its region without errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
+use govgraph_tests::ws::WsClient;
 use govgraph_tests::{Fixture, TestServer, admin, assert_no_errors, token_for};
 use serde_json::json;
 
@@ -39,6 +41,10 @@ async fn every_graphql_example_of_the_readme_answers() {
     assert!(examples.len() >= 3, "{} examples", examples.len());
     for (paragraph, query) in examples {
         let query = query.replace("<grid code>", &grid);
+        if query.trim_start().starts_with("subscription") {
+            subscription_delivers(&server, &query).await;
+            continue;
+        }
         let token = if paragraph.contains("--role mediator") {
             token_for("boat-330921001-1", &["mediator"], "330921")
         } else if paragraph.contains("--role grid_worker") {
@@ -52,4 +58,46 @@ async fn every_graphql_example_of_the_readme_answers() {
         assert_no_errors(&response);
         assert!(response["data"].is_object(), "{query}: {response:#}");
     }
+}
+
+/// Opens `query` over WebSocket as an administrator, reports a dispute in the first grid of the region the
+/// subscription names, and expects its event without errors.
+async fn subscription_delivers(server: &TestServer, query: &str) {
+    let region =
+        query.split("inRegion: \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("330900");
+    let grid = server
+        .gql(
+            Some(&admin()),
+            "query($r: String!) { regions(filter: { level: GRID, inRegion: $r }, first: 1) { nodes { code } } }",
+            json!({ "r": region }),
+        )
+        .await["data"]["regions"]["nodes"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut client = WsClient::open(&server.ws_url()).await;
+    client
+        .init(json!({ "Authorization": format!("Bearer {}", admin()), "X-Access-Purpose": "README example" }))
+        .await;
+    assert_eq!(client.next_message().await["type"], "connection_ack");
+    client.subscribe("readme", query, json!({})).await;
+    server.wait_for_subscribers(1).await;
+    let report = server
+        .gql(
+            Some(&admin()),
+            "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { id } }",
+            json!({ "input": {
+                "gridCode": grid, "channel": "HOTLINE", "category": "LABOUR_AND_WAGES", "summary": "拖欠工资",
+                "escalationRisk": "LOW", "idempotencyKey": "readme-subscription",
+                "parties": [{ "kind": "ORGANISATION", "role": "RESPONDENT", "name": "某水产公司" }] } }),
+        )
+        .await;
+    assert_no_errors(&report);
+    let message = client.next_message().await;
+    assert_eq!(message["type"], "next", "{query}: {message}");
+    assert!(message["payload"].get("errors").is_none(), "{query}: {message}");
+    assert_eq!(
+        message["payload"]["data"]["disputeEvents"]["disputeId"],
+        report["data"]["reportDispute"]["id"]
+    );
 }

@@ -399,6 +399,10 @@ mod tests {
         assert_eq!(decide(&[Role::Anonymous], R::GridTeam, Read), Some(Public));
         assert_eq!(decide(&[Role::Anonymous], R::Region, Read), None);
         assert_eq!(decide(&[], R::Region, Read), None);
+        assert_eq!(decide(&[Role::Mediator], R::Dispute, Read), Some(Sensitive));
+        assert_eq!(decide(&[Role::Analyst], R::Dispute, Read), Some(Public));
+        assert_eq!(decide(&[Role::Partner], R::Dispute, Read), None);
+        assert_eq!(decide(&[Role::CareWorker], R::Dispute, Read), None);
     }
 
     #[test]

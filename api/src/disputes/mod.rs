@@ -4,7 +4,7 @@
 //!
 //! - [`workflow`]: the state machine; [`deadline`]: the stages' due times in Asia/Shanghai calendar days;
 //! - [`types`], [`filter`], [`loader`]: the GraphQL types, list filters and batched scoped loading;
-//! - [`query`] and [`mutation`]: the root fields.
+//! - [`query`], [`mutation`] and [`subscription`]: the root fields.
 //!
 //! Mediators see only the disputes assigned to them (the `mediator` role's grants are "assigned only": a
 //! relationship rule beside the region rule, through the mediator record linked to their token's subject).
@@ -14,5 +14,6 @@ pub mod filter;
 pub mod loader;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 pub mod workflow;

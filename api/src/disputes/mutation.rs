@@ -14,6 +14,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter};
 
 use super::deadline::DisputeDeadlines;
+use super::subscription::announcement;
 use super::types::{
     Dispute, DisputeCategory, DisputeChannel, EscalationRisk, EscalationTarget, FishingVessel, Mediator,
     MediatorKind, PartyKind, PartyRole,
@@ -258,9 +259,15 @@ async fn transition(
     }
     .insert(txn)
     .await?;
+    let grid = crate::scope::unscoped::<region::Entity>(crate::scope::Unscoped::SameTransaction)
+        .filter(region::Column::Id.eq(row.grid_id))
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("region"))?;
     let detail = Some(format!("{} → {}", state_name(row.state), state_name(to)));
-    let action = action_of(event);
-    Ok(Outcome::Changed(row.id, Change::of(action, Resource::Dispute, [row.id], detail)))
+    let change = Change::of(action_of(event), Resource::Dispute, [row.id], detail)
+        .announcing([announcement(event, row.id, &grid.path)]);
+    Ok(Outcome::Changed(row.id, change))
 }
 
 /// The event a step records.
@@ -505,7 +512,9 @@ impl DisputesMutation {
             .insert(txn)
             .await?;
             let detail = Some(format!("grid {}", grid.code));
-            Ok(Outcome::Changed(id, Change::of("reportDispute", Resource::Dispute, [id], detail)))
+            let reported = announcement(dispute_event::DisputeEventKind::Reported, id, &grid.path);
+            let change = Change::of("reportDispute", Resource::Dispute, [id], detail).announcing([reported]);
+            Ok(Outcome::Changed(id, change))
         })
         .await;
         let id = match attempt {

@@ -4,7 +4,8 @@
 //! (405), batches are capped. The caller is decoded once and held to its rate limit (429). Each operation's
 //! persisted query is resolved ([`super::persisted`]), partners are held to the allow-list, and the text is
 //! measured against the query limits before it runs. Then the request's data is attached, the operation
-//! executed within its time budget, its reads audited, and metrics recorded.
+//! executed within its time budget, its reads audited, and metrics recorded. WebSocket subscriptions go through
+//! the same [`prepare`] (see [`super::ws`]).
 
 use std::time::Instant;
 
@@ -169,8 +170,12 @@ pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::P
     }
 }
 
-/// `GET /graphql`: GraphiQL for a browser, otherwise a query in the URL (never a mutation: 405).
-pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+/// `GET /graphql`: a WebSocket for subscriptions when it asks for an upgrade ([`super::ws`]), GraphiQL for a
+/// browser, otherwise a query in the URL (never a mutation: 405).
+pub async fn get(state: web::Data<AppState>, http: HttpRequest, body: web::Payload) -> HttpResponse {
+    if super::ws::is_upgrade(&http) {
+        return super::ws::upgrade(state, http, body).await;
+    }
     let wants_html = http
         .headers()
         .get(header::ACCEPT)
@@ -266,6 +271,161 @@ async fn throttle(
         return None;
     };
     state.metrics.record_rate_limited(caller.is_token());
+    let error = serde_json::to_value(rate_limited(retry_after_seconds)).unwrap_or_default();
+    Some(
+        HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+            .content_type(response_type.content_type())
+            .insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(serde_json::json!({ "errors": [error] }).to_string()),
+    )
+}
+
+/// How an operation reached the server, which decides the operation types it may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST /graphql`: queries and mutations.
+    Post,
+    /// `GET /graphql?query=…`: queries only (a mutation is 405).
+    Get,
+    /// A `subscribe` message over WebSocket: subscriptions only.
+    WebSocket,
+}
+
+/// An operation that passed every check made before execution: its persisted query resolved, the partners'
+/// allow-list, the query limits and the caller's cost budget.
+pub struct Prepared {
+    /// The request, carrying its parsed document.
+    pub request: async_graphql::Request,
+    /// Index of its operation type among [`super::metrics::OPERATION_TYPES`].
+    pub operation: usize,
+    /// Its cost and the caller's budget.
+    pub cost: (u64, u64),
+}
+
+/// An operation refused before execution.
+pub struct Refusal {
+    pub rejection: Rejection,
+    /// Index of its operation type among [`super::metrics::OPERATION_TYPES`] (`invalid` when unknown).
+    pub operation: usize,
+    /// Its cost and the caller's budget, when it got as far as costing.
+    pub cost: Option<(u64, u64)>,
+    /// A mutation sent with GET: 405.
+    pub method_not_allowed: bool,
+}
+
+impl Refusal {
+    fn new(rejection: Rejection, operation: usize, cost: Option<(u64, u64)>) -> Self {
+        Self { rejection, operation, cost, method_not_allowed: false }
+    }
+}
+
+/// Resolves one operation's persisted query and measures it against the limits and the caller's budget, before
+/// any database work: what HTTP requests and WebSocket subscriptions share.
+pub async fn prepare(
+    state: &AppState,
+    identity: &Identity,
+    request: async_graphql::Request,
+    transport: Transport,
+) -> Result<Prepared, Refusal> {
+    let limits = &state.limits;
+    let mut request = request;
+    let store = &state.traffic.persisted;
+    let resolution = match store.resolve(&mut request).await {
+        Ok(resolution) => resolution,
+        Err(rejection) => return Err(Refusal::new(rejection, OPERATION_INVALID, None)),
+    };
+    let partner = matches!(identity, Identity::Token { roles, .. } if roles.contains(&Role::Partner));
+    if partner && store.partner_allow_list_only() && !resolution.allow_listed {
+        return Err(Refusal::new(persisted::partner_refused(), OPERATION_INVALID, None));
+    }
+    let document = match state.documents.get(&request.query) {
+        Some(document) => {
+            state.metrics.record_parsed_document(true);
+            document
+        }
+        None => {
+            if let Err(rejection) = analysis::check_scan(&request.query, limits) {
+                return Err(Refusal::new(rejection, OPERATION_INVALID, None));
+            }
+            state.metrics.record_parsed_document(false);
+            match async_graphql::parser::parse_query(&request.query) {
+                Ok(document) => {
+                    state.documents.keep(&request.query, &document);
+                    document
+                }
+                Err(err) => {
+                    return Err(Refusal::new(Rejection::bad_input(err.to_string()), OPERATION_INVALID, None));
+                }
+            }
+        }
+    };
+    let analysis = match analysis::analyze(
+        &document,
+        request.operation_name.as_deref(),
+        &request.variables,
+        &state.model,
+        limits,
+    ) {
+        Ok(analysis) => analysis,
+        Err(rejection) => return Err(Refusal::new(rejection, OPERATION_INVALID, None)),
+    };
+    // The schema executes the document parsed here instead of parsing the query a second time.
+    request.set_parsed_query(document);
+    let operation = operation_index(analysis.operation);
+    match (transport, analysis.operation) {
+        (Transport::Get, OperationType::Mutation) => {
+            let rejection = Rejection::bad_input("mutations must be sent with POST");
+            return Err(Refusal { method_not_allowed: true, ..Refusal::new(rejection, operation, None) });
+        }
+        (Transport::Post | Transport::Get, OperationType::Subscription) => {
+            let rejection = Rejection::bad_input(
+                "subscriptions are served over WebSocket at /graphql (subprotocol graphql-transport-ws)",
+            );
+            return Err(Refusal::new(rejection, operation, None));
+        }
+        (Transport::WebSocket, OperationType::Query | OperationType::Mutation) => {
+            let rejection = Rejection::bad_input(
+                "only subscriptions are served over WebSocket: send queries and mutations over HTTP",
+            );
+            return Err(Refusal::new(rejection, operation, None));
+        }
+        _ => {}
+    }
+
+    let roles: &[Role] = match identity {
+        Identity::Token { roles, .. } => roles,
+        _ => &[],
+    };
+    let budget = limits.complexity_for(roles);
+    let requested = analysis.measures.cost;
+    if requested > budget {
+        let rejection = Rejection::exceeded("complexity", budget, requested);
+        return Err(Refusal::new(rejection, operation, Some((requested, budget))));
+    }
+    let authenticated = matches!(identity, Identity::Token { .. });
+    if !authenticated && !limits.allow_anonymous_introspection {
+        if analysis.measures.introspection {
+            let rejection = Rejection {
+                code: code::UNAUTHENTICATED,
+                message: "introspection requires authentication".into(),
+                measure: None,
+                limit: None,
+                measured: None,
+            };
+            return Err(Refusal::new(rejection, operation, Some((requested, budget))));
+        }
+        request = request.disable_introspection();
+    }
+
+    if let Some(hash) = &resolution.register {
+        store.register(hash, &request.query).await;
+    }
+    Ok(Prepared { request, operation, cost: (requested, budget) })
+}
+
+/// The error of a caller over its rate limit.
+pub fn rate_limited(retry_after_seconds: u64) -> ServerError {
     let mut error = ServerError::new(
         format!("rate limit exceeded: too many requests, retry in {retry_after_seconds} s"),
         None,
@@ -276,14 +436,7 @@ async fn throttle(
         ext.set("retryAfterSeconds", retry_after_seconds);
         ext
     });
-    let error = serde_json::to_value(error).unwrap_or_default();
-    Some(
-        HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-            .content_type(response_type.content_type())
-            .insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(serde_json::json!({ "errors": [error] }).to_string()),
-    )
+    error
 }
 
 /// Resolves one operation's persisted query, measures it against the limits and, when it passes, executes it.
@@ -296,106 +449,34 @@ async fn run(
 ) -> Outcome {
     let started = Instant::now();
     let limits = &state.limits;
-    let refuse = |rejection: &Rejection, operation: usize, cost: Option<(u64, u64)>| {
-        state.metrics.record_graphql(operation, started.elapsed(), true);
-        let mut response = async_graphql::Response::from_errors(vec![rejection.to_server_error()]);
-        if let Some((requested, limit)) = cost {
+    let refuse = |refusal: Refusal| {
+        state.metrics.record_graphql(refusal.operation, started.elapsed(), true);
+        let mut response = async_graphql::Response::from_errors(vec![refusal.rejection.to_server_error()]);
+        if let Some((requested, limit)) = refusal.cost {
             response.extensions.insert("cost".into(), cost_value(requested, limit));
         }
-        Outcome { response, request_error: true, method_not_allowed: false, no_store: false }
-    };
-    let mut request = request;
-    let store = &state.traffic.persisted;
-    let resolution = match store.resolve(&mut request).await {
-        Ok(resolution) => resolution,
-        Err(rejection) => {
-            let mut outcome = refuse(&rejection, OPERATION_INVALID, None);
-            outcome.no_store = rejection.code == code::PERSISTED_QUERY_NOT_FOUND;
-            return outcome;
+        Outcome {
+            response,
+            request_error: true,
+            method_not_allowed: refusal.method_not_allowed,
+            no_store: refusal.rejection.code == code::PERSISTED_QUERY_NOT_FOUND,
         }
     };
-    let partner = matches!(identity, Identity::Token { roles, .. } if roles.contains(&Role::Partner));
-    if partner && store.partner_allow_list_only() && !resolution.allow_listed {
-        return refuse(&persisted::partner_refused(), OPERATION_INVALID, None);
-    }
-    let document = match state.documents.get(&request.query) {
-        Some(document) => {
-            state.metrics.record_parsed_document(true);
-            document
-        }
-        None => {
-            if let Err(rejection) = analysis::check_scan(&request.query, limits) {
-                return refuse(&rejection, OPERATION_INVALID, None);
-            }
-            state.metrics.record_parsed_document(false);
-            match async_graphql::parser::parse_query(&request.query) {
-                Ok(document) => {
-                    state.documents.keep(&request.query, &document);
-                    document
-                }
-                Err(err) => return refuse(&Rejection::bad_input(err.to_string()), OPERATION_INVALID, None),
-            }
-        }
-    };
-    let analysis = match analysis::analyze(
-        &document,
-        request.operation_name.as_deref(),
-        &request.variables,
-        &state.model,
-        limits,
-    ) {
-        Ok(analysis) => analysis,
-        Err(rejection) => return refuse(&rejection, OPERATION_INVALID, None),
-    };
-    // The schema executes the document parsed here instead of parsing the query a second time.
-    request.set_parsed_query(document);
-    let operation = operation_index(analysis.operation);
-    if via_get && analysis.operation == OperationType::Mutation {
-        let mut outcome = refuse(&Rejection::bad_input("mutations must be sent with POST"), operation, None);
-        outcome.method_not_allowed = true;
-        return outcome;
-    }
-
-    let roles: &[Role] = match identity {
-        Identity::Token { roles, .. } => roles,
-        _ => &[],
-    };
-    let budget = limits.complexity_for(roles);
-    let requested = analysis.measures.cost;
-    if requested > budget {
-        return refuse(
-            &Rejection::exceeded("complexity", budget, requested),
-            operation,
-            Some((requested, budget)),
-        );
-    }
-    let authenticated = matches!(identity, Identity::Token { .. });
-    if !authenticated && !limits.allow_anonymous_introspection {
-        if analysis.measures.introspection {
-            let rejection = Rejection {
-                code: code::UNAUTHENTICATED,
-                message: "introspection requires authentication".into(),
-                measure: None,
-                limit: None,
-                measured: None,
-            };
-            return refuse(&rejection, operation, Some((requested, budget)));
-        }
-        request = request.disable_introspection();
-    }
-
-    if let Some(hash) = &resolution.register {
-        store.register(hash, &request.query).await;
-    }
+    let transport = if via_get { Transport::Get } else { Transport::Post };
+    let Prepared { request, operation, cost: (requested, budget) } =
+        match prepare(state, identity, request, transport).await {
+            Ok(prepared) => prepared,
+            Err(refusal) => return refuse(refusal),
+        };
 
     let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let purpose = match stated_purpose(http) {
         Ok(purpose) => purpose,
-        Err(rejection) => return refuse(&rejection, operation, Some((requested, budget))),
+        Err(rejection) => return refuse(Refusal::new(rejection, operation, Some((requested, budget)))),
     };
     let viewer = Viewer::new(identity.clone(), purpose, request_id, state.regions.clone());
     let read_log = viewer.read_log.clone();
-    let data = RequestData::new(state.db.clone(), viewer);
+    let data = RequestData::new(state.db.clone(), viewer, state.events.clone());
     if operation == OPERATION_MUTATION {
         data.disable_caching();
     }
@@ -422,25 +503,39 @@ async fn run(
         }
     };
     // Protected data leaves only with its audit event written; if that fails, nothing leaves.
-    if let Some(reads) = read_log.take()
-        && let Err(err) = crate::audit::record_reads(&state.read_audit, &viewer, reads).await
-    {
-        tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
-        let (message, code) = if err.unavailable() {
-            ("the database is unavailable: the access could not be audited; retry later", code::UNAVAILABLE)
-        } else {
-            ("internal error: the access could not be audited", code::INTERNAL)
-        };
-        response = async_graphql::Response::from_errors(vec![ServerError::new(message, None)]);
-        response.errors[0].extensions = Some({
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", code);
-            ext
-        });
+    if let Err(error) = audit_reads(state, &viewer).await {
+        response = async_graphql::Response::from_errors(vec![error]);
     }
     state.metrics.record_graphql(operation, started.elapsed(), response.is_err());
-    // Validation errors of async-graphql (unknown fields, wrong argument types) come without a path or a code,
-    // and nothing ran.
+    let request_error = classify_errors(&mut response);
+    response.extensions.insert("cost".into(), cost_value(requested, budget));
+    Outcome { response, request_error, method_not_allowed: false, no_store: false }
+}
+
+/// Writes the audit events of the protected fields `viewer` returned in clear since the last call. When they
+/// cannot be written, the error to answer with instead of the data (`UNAVAILABLE` or `INTERNAL`).
+pub async fn audit_reads(state: &AppState, viewer: &Viewer) -> Result<(), ServerError> {
+    let Some(reads) = viewer.read_log.take() else { return Ok(()) };
+    let Err(err) = crate::audit::record_reads(&state.read_audit, viewer, reads).await else { return Ok(()) };
+    tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
+    let (message, code) = if err.unavailable() {
+        ("the database is unavailable: the access could not be audited; retry later", code::UNAVAILABLE)
+    } else {
+        ("internal error: the access could not be audited", code::INTERNAL)
+    };
+    let mut error = ServerError::new(message, None);
+    error.extensions = Some({
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", code);
+        ext
+    });
+    Err(error)
+}
+
+/// Gives every error of `response` a code, and tells whether the operation never ran: validation errors of
+/// async-graphql (unknown fields, wrong argument types) come without a path or a code, and nothing ran; they
+/// are `BAD_USER_INPUT`. Every other error without a code goes through [`ensure_codes`].
+pub fn classify_errors(response: &mut async_graphql::Response) -> bool {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| {
@@ -452,15 +547,14 @@ async fn run(
         }
     }
     ensure_codes(&mut response.errors);
-    response.extensions.insert("cost".into(), cost_value(requested, budget));
-    Outcome { response, request_error, method_not_allowed: false, no_store: false }
+    request_error
 }
 
 /// Gives every error that has none an `extensions.code`. Errors raised while async-graphql coerces a literal or
 /// a variable during execution (an `Int` out of range, a malformed custom scalar, a required variable not sent)
 /// carry a path but no code: those are `BAD_USER_INPUT`. Anything else without a code did not come through [`crate::error::ApiError`]:
 /// it is logged and answered as `INTERNAL` with a generic message, so that no internal detail leaks.
-fn ensure_codes(errors: &mut [ServerError]) {
+pub fn ensure_codes(errors: &mut [ServerError]) {
     for error in errors {
         if error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some()) {
             continue;
@@ -481,11 +575,17 @@ fn ensure_codes(errors: &mut [ServerError]) {
 /// The purpose of access the request states in `X-Access-Purpose`: at most
 /// [`MAX_PURPOSE_CHARS`](crate::auth::jwt::MAX_PURPOSE_CHARS) characters of UTF-8, recorded whole in the audit
 /// trail (never shortened: a shortened purpose would misstate why someone looked).
-fn stated_purpose(http: &HttpRequest) -> Result<Option<String>, Rejection> {
+pub fn stated_purpose(http: &HttpRequest) -> Result<Option<String>, Rejection> {
     let Some(value) = http.headers().get(PURPOSE_HEADER) else { return Ok(None) };
     let text = std::str::from_utf8(value.as_bytes())
-        .map_err(|_| Rejection::bad_input("the X-Access-Purpose header is not UTF-8"))?
-        .trim();
+        .map_err(|_| Rejection::bad_input("the X-Access-Purpose header is not UTF-8"))?;
+    checked_purpose(text)
+}
+
+/// A stated purpose of access, trimmed: at most [`MAX_PURPOSE_CHARS`](crate::auth::jwt::MAX_PURPOSE_CHARS)
+/// characters; `None` when empty.
+pub fn checked_purpose(text: &str) -> Result<Option<String>, Rejection> {
+    let text = text.trim();
     let max = crate::auth::jwt::MAX_PURPOSE_CHARS;
     if text.chars().count() > max {
         return Err(Rejection::bad_input(format!(
@@ -564,12 +664,16 @@ fn http_error(status: StatusCode, response_type: ResponseType, rejection: &Rejec
 
 /// The caller behind the `Authorization` header.
 fn identify(state: &AppState, http: &HttpRequest) -> Identity {
-    let Some(value) = http.headers().get(header::AUTHORIZATION) else {
-        return Identity::Anonymous;
-    };
+    match http.headers().get(header::AUTHORIZATION) {
+        None => Identity::Anonymous,
+        Some(value) => identify_authorization(state, value.to_str().ok()),
+    }
+}
+
+/// The caller behind an `Authorization` value (`Bearer <token>`; `None` when it is not text), verified as every
+/// transport verifies it.
+pub fn identify_authorization(state: &AppState, value: Option<&str>) -> Identity {
     let token = value
-        .to_str()
-        .ok()
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
     let Some(token) = token else {
@@ -588,7 +692,7 @@ fn identify(state: &AppState, http: &HttpRequest) -> Identity {
 }
 
 /// Index into the metrics' operation types.
-fn operation_index(operation: OperationType) -> usize {
+pub fn operation_index(operation: OperationType) -> usize {
     match operation {
         OperationType::Query => 0,
         OperationType::Mutation => OPERATION_MUTATION,

@@ -1,11 +1,11 @@
 //! Prometheus metrics in the text exposition format: request counts and latency per GraphQL operation type,
-//! HTTP responses by status, requests refused by the rate limits, database pool gauges and SQL statement
-//! counters.
+//! HTTP responses by status, requests refused by the rate limits, open WebSocket connections and subscriptions,
+//! live events, database pool gauges and SQL statement counters.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -51,6 +51,25 @@ pub struct Metrics {
     rate_limit_failed_open: AtomicU64,
     /// Query documents found already parsed, and parsed anew.
     parsed_documents: [AtomicU64; 2],
+    /// Open WebSocket connections.
+    websocket_connections: AtomicU64,
+    /// Open subscriptions.
+    subscriptions: AtomicU64,
+    /// Subscription messages sent, and withheld because their reads could not be audited.
+    subscription_messages: [AtomicU64; 2],
+}
+
+/// Counts one open WebSocket connection or subscription in a gauge for as long as it lives.
+#[must_use = "the gauge counts down when this is dropped"]
+pub struct Open {
+    metrics: Arc<Metrics>,
+    subscription: bool,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.metrics.gauge(self.subscription).fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
@@ -84,12 +103,43 @@ impl Metrics {
         self.parsed_documents[usize::from(!reused)].fetch_add(1, Ordering::Relaxed);
     }
 
+    fn gauge(&self, subscription: bool) -> &AtomicU64 {
+        if subscription { &self.subscriptions } else { &self.websocket_connections }
+    }
+
+    /// Counts an open WebSocket connection until the returned guard is dropped.
+    pub fn websocket_opened(self: &Arc<Self>) -> Open {
+        self.websocket_connections.fetch_add(1, Ordering::Relaxed);
+        Open { metrics: self.clone(), subscription: false }
+    }
+
+    /// Counts an open subscription until the returned guard is dropped.
+    pub fn subscription_opened(self: &Arc<Self>) -> Open {
+        self.subscriptions.fetch_add(1, Ordering::Relaxed);
+        Open { metrics: self.clone(), subscription: true }
+    }
+
+    /// Open subscriptions now.
+    pub fn open_subscriptions(&self) -> u64 {
+        self.subscriptions.load(Ordering::Relaxed)
+    }
+
+    /// Counts one subscription message: sent, or withheld because its reads could not be audited.
+    pub fn record_subscription_message(&self, sent: bool) {
+        self.subscription_messages[usize::from(!sent)].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts one request let through because the rate limits' Redis could not be reached.
     pub fn record_rate_limit_failed_open(&self) {
         self.rate_limit_failed_open.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn render(&self, db: &DatabaseConnection, statements: &crate::db::StatementCounter) -> String {
+    fn render(
+        &self,
+        db: &DatabaseConnection,
+        statements: &crate::db::StatementCounter,
+        events: &crate::events::EventBus,
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP govgraph_http_responses_total HTTP responses by route and status.");
         let _ = writeln!(out, "# TYPE govgraph_http_responses_total counter");
@@ -171,6 +221,47 @@ impl Metrics {
             let _ = writeln!(out, "govgraph_graphql_duration_seconds_sum{{operation=\"{name}\"}} {sum}");
             let _ = writeln!(out, "govgraph_graphql_duration_seconds_count{{operation=\"{name}\"}} {count}");
         }
+        let _ = writeln!(out, "# HELP govgraph_websocket_connections Open WebSocket connections.");
+        let _ = writeln!(out, "# TYPE govgraph_websocket_connections gauge");
+        let _ = writeln!(
+            out,
+            "govgraph_websocket_connections {}",
+            self.websocket_connections.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(out, "# HELP govgraph_subscriptions Open GraphQL subscriptions.");
+        let _ = writeln!(out, "# TYPE govgraph_subscriptions gauge");
+        let _ = writeln!(out, "govgraph_subscriptions {}", self.subscriptions.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP govgraph_subscription_messages_total Subscription messages sent, or withheld because their reads could not be audited."
+        );
+        let _ = writeln!(out, "# TYPE govgraph_subscription_messages_total counter");
+        for (outcome, count) in ["sent", "withheld"].iter().zip(&self.subscription_messages) {
+            let _ = writeln!(
+                out,
+                "govgraph_subscription_messages_total{{outcome=\"{outcome}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let counters = events.counters();
+        let _ = writeln!(
+            out,
+            "# HELP govgraph_events_total Live events published by this process (failed: lost after their commit), received for its subscribers, or ignored as malformed."
+        );
+        let _ = writeln!(out, "# TYPE govgraph_events_total counter");
+        for (outcome, count) in [
+            ("published", &counters.published),
+            ("publish_failed", &counters.publish_failed),
+            ("received", &counters.received),
+            ("malformed", &counters.malformed),
+        ] {
+            let _ = writeln!(
+                out,
+                "govgraph_events_total{{bus=\"{}\",outcome=\"{outcome}\"}} {}",
+                events.backend_name(),
+                count.load(Ordering::Relaxed)
+            );
+        }
         let (size, idle, max) = pool_state(db);
         let _ = writeln!(out, "# HELP govgraph_db_pool_connections Open database connections by state.");
         let _ = writeln!(out, "# TYPE govgraph_db_pool_connections gauge");
@@ -222,7 +313,9 @@ fn pool_state(db: &DatabaseConnection) -> (u32, u32, u32) {
 
 /// `GET /metrics`.
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.db, &state.statements))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(
+        &state.db,
+        &state.statements,
+        &state.events,
+    ))
 }

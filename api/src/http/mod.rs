@@ -1,5 +1,6 @@
-//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers, rate limits and persisted queries),
-//! GraphiQL's embedded files, `/healthz`, `/readyz`, `/metrics`, and one structured log line per request.
+//! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers, rate limits and persisted queries, and
+//! subscriptions over WebSocket), GraphiQL's embedded files, `/healthz`, `/readyz`, `/metrics`, and one
+//! structured log line per request.
 
 pub mod cors;
 pub mod documents;
@@ -11,6 +12,7 @@ pub mod persisted;
 pub mod rate_limit;
 pub mod shared_store;
 pub mod traffic;
+pub mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +51,10 @@ pub struct AppState {
     pub read_audit: crate::audit::ReadAuditQueue,
     /// Query documents parsed by earlier requests.
     pub documents: Arc<documents::ParsedDocuments>,
+    /// Where mutations announce live events and subscriptions receive them.
+    pub events: crate::events::EventBus,
+    /// The WebSocket endpoint's settings and connection counts.
+    pub websockets: Arc<ws::WebSockets>,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.

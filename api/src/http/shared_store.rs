@@ -1,4 +1,5 @@
-//! The Redis that several server processes share for rate-limit buckets and automatically persisted queries.
+//! The Redis that several server processes share for rate-limit buckets, automatically persisted queries, live
+//! events (pub/sub) and the count of each caller's WebSocket connections.
 //!
 //! The connection is opened on first use, not at start, and reopened after a failure: Redis being away must
 //! never keep the server from starting or serving. Callers treat every error as "Redis unavailable" and carry
@@ -135,6 +136,16 @@ impl SharedStore {
                 }
                 Err(format!("cannot connect to Redis: {err}"))
             }
+        }
+    }
+
+    /// A new connection of its own for pub/sub (a subscribed connection can do nothing else), opened within
+    /// [`CONNECT_TIMEOUT`].
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, String> {
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.client.get_async_pubsub()).await {
+            Ok(Ok(pubsub)) => Ok(pubsub),
+            Ok(Err(err)) => Err(format!("cannot connect to Redis: {err}")),
+            Err(_) => Err("cannot connect to Redis: timed out".into()),
         }
     }
 

@@ -125,13 +125,18 @@ pub struct TypeModel {
     types: HashMap<String, HashMap<String, FieldType>>,
     query: String,
     mutation: String,
+    subscription: String,
 }
 
 impl TypeModel {
     /// Reads the schema's SDL; an unreadable SDL gives an empty model (every field then costs as an object).
     pub fn from_sdl(sdl: &str) -> Self {
-        let mut model =
-            TypeModel { query: "Query".into(), mutation: "Mutation".into(), ..Default::default() };
+        let mut model = TypeModel {
+            query: "Query".into(),
+            mutation: "Mutation".into(),
+            subscription: "Subscription".into(),
+            ..Default::default()
+        };
         let Ok(document) = async_graphql::parser::parse_schema(sdl) else {
             tracing::error!("the schema's SDL did not parse; query costs ignore list types");
             return model;
@@ -144,6 +149,9 @@ impl TypeModel {
                     }
                     if let Some(mutation) = &schema.node.mutation {
                         model.mutation = mutation.node.to_string();
+                    }
+                    if let Some(subscription) = &schema.node.subscription {
+                        model.subscription = subscription.node.to_string();
                     }
                 }
                 TypeSystemDefinition::Type(ty) => {
@@ -318,7 +326,8 @@ pub fn analyze(
         .collect();
     let root = match operation.ty {
         OperationType::Mutation => model.mutation.as_str(),
-        _ => model.query.as_str(),
+        OperationType::Subscription => model.subscription.as_str(),
+        OperationType::Query => model.query.as_str(),
     };
     let mut walker = Walker { document, variables, defaults, model, memo: HashMap::new(), stack: Vec::new() };
     let mut measures = walker.selection_set(&operation.selection_set.node, Some(root), false)?;
