@@ -83,11 +83,17 @@ pub struct ServeArgs {
     #[arg(long, env = "GOVGRAPH_DUAL_CONTROL_THRESHOLD_FEN", default_value_t = crate::legal_aid::DEFAULT_DUAL_CONTROL_THRESHOLD_FEN)]
     pub dual_control_threshold_fen: i64,
 
-    /// Partners see no statistics cell counting 1 to N-1 persons in a sensitive category (N ≥ 2), and enough
-    /// further cells are hidden that none of them can be recovered from what is shown.
+    /// Partners see no statistics cell of a sensitive measure counting fewer than N persons (N ≥ 2), empty
+    /// cells included, so that a hidden cell does not say whether anyone is there.
     #[arg(long, env = "GOVGRAPH_STATS_MIN_CELL", default_value_t = crate::statistics::DEFAULT_MIN_CELL,
           value_parser = clap::value_parser!(i64).range(2..))]
     pub stats_min_cell: i64,
+
+    /// The largest noise the cell key method adds to a partner's figure of a sensitive measure: persons for
+    /// counts, percent for amounts and hours (1 to 10).
+    #[arg(long, env = "GOVGRAPH_STATS_MAX_NOISE", default_value_t = crate::statistics::cell_key::DEFAULT_MAX_NOISE,
+          value_parser = clap::value_parser!(i64).range(1..=10))]
+    pub stats_max_noise: i64,
 
     #[command(flatten)]
     pub jwt: JwtArgs,

@@ -70,6 +70,7 @@ pub fn build_schema_limited(
         .data(db.clone())
         .data(settings.legal_aid)
         .data(settings.statistics)
+        .data(crate::statistics::cell_key::KeyCache::default())
         .data(settings.disputes)
         .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
@@ -224,7 +225,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
 
     let settings = DomainSettings {
         legal_aid: LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen },
-        statistics: StatisticsSettings { min_cell: args.stats_min_cell },
+        statistics: StatisticsSettings { min_cell: args.stats_min_cell, max_noise: args.stats_max_noise },
         disputes: args.dispute_deadlines,
     };
     let mut limits = args.limits.clone();

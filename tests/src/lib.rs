@@ -186,11 +186,19 @@ pub struct ServerConfig {
     pub traffic: Option<TrafficArgs>,
     /// The event bus and the WebSocket endpoint.
     pub live: LiveArgs,
+    /// The domains' settings (disclosure control, dispute deadlines, …).
+    pub settings: govgraph::server::DomainSettings,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { jwt: hs256_args(), limits: test_limits(), traffic: None, live: LiveArgs::default() }
+        Self {
+            jwt: hs256_args(),
+            limits: test_limits(),
+            traffic: None,
+            live: LiveArgs::default(),
+            settings: govgraph::server::DomainSettings::default(),
+        }
     }
 }
 
@@ -410,7 +418,7 @@ async fn serve_in_this_thread(
         govgraph::seed::seed(&db, &options).await.map_err(|e| e.to_string())?;
     }
     let verifier = Arc::new(TokenVerifier::from_config(&config.jwt, None).map_err(|e| e.to_string())?);
-    let settings = govgraph::server::DomainSettings::default();
+    let settings = config.settings;
     let traffic = match &config.traffic {
         None => Traffic::unlimited(),
         Some(traffic) => Traffic::from_args(traffic).map_err(|e| e.to_string())?,

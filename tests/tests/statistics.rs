@@ -1,6 +1,6 @@
 //! The `statistics` entry point: every measure against SQL and the row-level connections, every dimension
-//! (region level, Asia/Shanghai period, category), scope, and partners' disclosure control — including a
-//! constructed table where naive primary suppression would leak through a subtotal.
+//! (region level, Asia/Shanghai period, category), scope, and partners' disclosure control on a constructed table
+//! (the linear-programming audit of every response is `tests/disclosure_audit.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -415,35 +415,27 @@ async fn a_township_token_sees_only_its_cells() {
     assert_eq!(error_codes(&raw(server, &auditor, "measure: CARE_SUBJECTS").await), ["FORBIDDEN"]);
 }
 
-/// No equation the partner can form (a returned margin, or a total another query returns) has exactly one
-/// suppressed member among several, and no visible cell of a sensitive count counts 1..4 persons.
+/// No visible cell of a sensitive count counts fewer than 5 persons, and every combination of the grouping keys
+/// is listed, so that an empty cell looks like a small one.
 fn assert_protected(result: &Value) {
     let mut all = cells(result);
     all.extend(totals(result));
     for cell in &all {
-        if let Some(value) = cell["value"].as_str() {
-            let n: i64 = value.parse().unwrap();
-            assert!(n == 0 || n >= 5, "a small cell is visible: {cell}");
+        match cell["value"].as_str() {
+            Some(value) => {
+                let n: i64 = value.parse().unwrap();
+                assert!(n >= 5, "a small cell is visible: {cell}");
+                assert_eq!(cell["suppressed"], false);
+            }
+            None => assert_eq!(cell["suppressed"], true, "{cell}"),
         }
     }
     let dims = ["regionCode", "period", "category"];
-    let shape = |cell: &Value| dims.map(|d| !cell[d].is_null());
-    for dim in dims {
-        let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-        for cell in all.iter().filter(|cell| !cell[dim].is_null()) {
-            let key = format!(
-                "{:?}{}",
-                shape(cell),
-                dims.map(|d| if d == dim { String::new() } else { cell[d].to_string() }).join("|")
-            );
-            groups.entry(key).or_default().push(cell);
-        }
-        for members in groups.values() {
-            // A lone member equals its margin, which then counts as few persons and is suppressed as well.
-            let hidden = members.iter().filter(|cell| cell["suppressed"] == true).count();
-            assert!(hidden != 1 || members.len() == 1, "one suppressed cell among {members:?}");
-        }
-    }
+    let distinct = |dim: &str| -> BTreeSet<String> {
+        cells(result).iter().filter(|c| !c[dim].is_null()).map(|c| c[dim].to_string()).collect()
+    };
+    let expected: usize = dims.iter().map(|d| distinct(d).len().max(1)).product();
+    assert_eq!(cells(result).len(), expected, "every combination of the keys is listed");
 }
 
 #[tokio::test]
@@ -451,45 +443,122 @@ async fn partners_get_fixed_dimensions_and_protected_cells() {
     let server = shared_demo().await;
     let partner = token_for("partner-1", &["partner"], "330900");
     for args in [
-        "measure: CARE_SUBJECTS, from: \"2025-01-01\", to: \"2025-06-30\"",
-        "measure: CARE_SUBJECTS, year: 2025",
-        "measure: CARE_SUBJECTS, inRegion: \"330902\"",
-        "measure: CARE_SUBJECTS, groupBy: [REGION], regionLevel: GRID",
-        "measure: CORRECTIONS_RECEIVED, groupBy: [REGION], regionLevel: GRID",
+        "measure: CARE_SUBJECTS, groupBy: [PERIOD], from: \"2025-01-01\", to: \"2025-06-30\"",
+        "measure: CARE_SUBJECTS, groupBy: [PERIOD], year: 2025",
+        "measure: CARE_SUBJECTS, groupBy: [PERIOD], inRegion: \"330902\"",
+        "measure: CARE_SUBJECTS, groupBy: [REGION, PERIOD], regionLevel: GRID",
+        "measure: CORRECTIONS_RECEIVED, groupBy: [REGION, PERIOD], regionLevel: GRID",
+        // Every figure lies within one calendar period, a month at the finest.
+        "measure: CARE_SUBJECTS",
+        "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY]",
+        "measure: CARE_SUBJECTS, groupBy: [PERIOD], period: DAY",
+        "measure: DISPUTES_RECEIVED, groupBy: [PERIOD], period: WEEK",
     ] {
         assert_eq!(error_codes(&raw(server, &partner, args).await), ["FORBIDDEN"], "{args}");
     }
+    // A grid of more than 10000 cells is refused before it is computed.
+    let args =
+        "measure: CARE_SUBJECTS, groupBy: [REGION, PERIOD, CATEGORY], regionLevel: COMMUNITY, period: MONTH";
+    assert_eq!(error_codes(&raw(server, &partner, args).await), ["QUERY_TOO_COMPLEX"]);
     // Non-sensitive measures: grid level, exact.
     let args = "measure: REGISTERED_VOLUNTEERS, groupBy: [REGION], regionLevel: GRID";
     let exact = stats(server, &admin(), args).await;
     let seen = stats(server, &partner, args).await;
     assert_eq!(seen["disclosureControlled"], false);
     assert_eq!(seen["cells"], exact["cells"]);
-    // Sensitive measures: every grouping the partner may ask for is protected, and asked twice, or through
-    // another grouping, the same cells are suppressed.
+    // Every sensitive measure, by region and category, and by period where it has one.
+    for (measure, periods) in [
+        ("CARE_SUBJECTS", true),
+        ("CARE_SUBJECTS_BY_RISK_LEVEL", true),
+        ("CARE_SUBJECTS_BY_STATUS", true),
+        ("CARE_VISITS", true),
+        ("VISITED_WITHIN_30_DAYS_SHARE", false),
+        ("CORRECTIONS_RECEIVED", true),
+        ("CORRECTIONS_RELEASED", true),
+        ("CORRECTIONS_UNDER_SUPERVISION", false),
+        ("MENTORSHIPS_ACTIVE", true),
+        ("MENTORING_OUTCOMES", true),
+        ("LEGAL_AID_APPLICATIONS", true),
+        ("LEGAL_AID_DISBURSED", true),
+        ("LEGAL_AID_REPAID", false),
+        ("LEGAL_AID_OUTSTANDING", false),
+        ("DISPUTES_RECEIVED", true),
+        ("DISPUTES_BY_CHANNEL", true),
+        ("DISPUTES_RESOLVED", true),
+        ("MEDIATION_SUCCESS_RATE", true),
+        ("DISPUTES_OVERDUE_SHARE", false),
+        ("DISPUTE_ESCALATIONS", true),
+    ] {
+        let by = if periods { "[REGION, CATEGORY, PERIOD], period: YEAR" } else { "[REGION, CATEGORY]" };
+        let seen =
+            stats(server, &partner, &format!("measure: {measure}, groupBy: {by}, regionLevel: DISTRICT"))
+                .await;
+        assert_eq!(seen["disclosureControlled"], true, "{measure}");
+        if seen["unit"] == "COUNT" {
+            assert_protected(&seen);
+        }
+    }
+    // Sensitive measures: every grouping the partner may ask for is protected, asked twice it is the same, and a
+    // subtotal is the same figure as the cell of its own query.
     for (measure, group_by, extra) in [
-        ("CARE_SUBJECTS", "[REGION, CATEGORY]", "regionLevel: COMMUNITY"),
-        ("CORRECTIONS_RECEIVED", "[REGION, PERIOD]", "regionLevel: TOWNSHIP, period: YEAR"),
-        ("MENTORING_OUTCOMES", "[REGION, CATEGORY]", "regionLevel: TOWNSHIP"),
-        ("LEGAL_AID_APPLICATIONS", "[REGION, CATEGORY]", "regionLevel: DISTRICT"),
+        ("CARE_SUBJECTS", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
+        ("CORRECTIONS_RECEIVED", "[REGION, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
+        ("CARE_VISITS", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: QUARTER"),
+        ("DISPUTES_RECEIVED", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
+        ("MEDIATION_SUCCESS_RATE", "[REGION, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
     ] {
         let args = format!("measure: {measure}, groupBy: {group_by}, {extra}, withTotals: true");
         let result = stats(server, &partner, &args).await;
         assert_eq!(result["disclosureControlled"], true);
-        assert_protected(&result);
+        if !measure.ends_with("RATE") {
+            assert_protected(&result);
+        }
         assert!(
             cells(&result).iter().any(|cell| cell["suppressed"] == true),
-            "{measure}: something is small"
+            "{measure}: something is small or empty"
         );
+        assert!(
+            cells(&result).iter().any(|cell| cell["suppressed"] == false),
+            "{measure}: something is shown"
+        );
+        assert!(totals(&result).iter().all(|t| !t["period"].is_null()), "{measure}: no total spans periods");
         assert_eq!(stats(server, &partner, &args).await, result, "{measure}: the same answer twice");
         let regions_only =
-            stats(server, &partner, &format!("measure: {measure}, groupBy: [REGION], {extra}")).await;
+            stats(server, &partner, &format!("measure: {measure}, groupBy: [REGION, PERIOD], {extra}")).await;
         let margins: Vec<Value> = totals(&result)
             .into_iter()
-            .filter(|t| !t["regionCode"].is_null() && t["period"].is_null() && t["category"].is_null())
+            .filter(|t| !t["regionCode"].is_null() && !t["period"].is_null() && t["category"].is_null())
             .collect();
-        assert_eq!(cells(&regions_only), margins, "{measure}: a subtotal is the same cell in its own query");
+        if group_by.contains("REGION") && group_by.contains("CATEGORY") {
+            assert_eq!(
+                cells(&regions_only),
+                margins,
+                "{measure}: a subtotal is the same cell in its own query"
+            );
+        }
     }
+    // The partner's statistics are in the audit trail, with what was asked.
+    let auditor = token_for("auditor-1", &["auditor"], "330900");
+    let events = server
+        .gql(
+            Some(&auditor),
+            r#"{ auditEvents(first: 100, filter: { actor: "partner-1" }) { nodes { action entityType detail } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&events);
+    let details: Vec<String> = events["data"]["auditEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entityType"] == "statistics" && e["action"] == "READ")
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        details.iter().any(|d| d.contains("MediationSuccessRate") && d.contains("disclosure controlled")),
+        "{details:?}"
+    );
+    assert!(details.iter().any(|d| d.contains("RegisteredVolunteers") && d.contains("exact")), "{details:?}");
 }
 
 async fn execute(db: &sea_orm::DatabaseConnection, sql: &str) {
@@ -553,78 +622,84 @@ fn cell_value<'a>(result: &'a Value, region: &str, category: &str) -> &'a Value 
         .unwrap()
         .iter()
         .find(|cell| cell["regionCode"] == region && cell["category"] == category)
-        .unwrap();
+        .unwrap_or_else(|| panic!("no cell {region} {category} in {result}"));
     &found["value"]
 }
 
-fn margin(result: &Value, region: Option<&str>, category: Option<&str>) -> i64 {
-    let found = totals(result)
-        .into_iter()
-        .find(|t| {
-            t["regionCode"].as_str() == region && t["category"].as_str() == category && t["period"].is_null()
-        })
-        .unwrap();
-    found["value"].as_str().unwrap().parse().unwrap()
+fn shown(value: &Value) -> i64 {
+    value.as_str().unwrap_or_else(|| panic!("suppressed: {value}")).parse().unwrap()
 }
 
 #[tokio::test]
-async fn secondary_suppression_closes_the_subtotal_leak() {
+async fn partners_cannot_tell_empty_from_small_and_get_figures_within_the_noise() {
     let server = constructed().await;
-    let (a, b) = ("330901001001", "330901001002");
-    let (smd, cc) = ("SEVERE_MENTAL_DISORDER", "COMMUNITY_CORRECTION");
-    let args =
-        "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY], regionLevel: COMMUNITY, withTotals: true";
+    let (a, b, c) = ("330901001001", "330901001002", "330901002001");
+    let (smd, cc, youth) = ("SEVERE_MENTAL_DISORDER", "COMMUNITY_CORRECTION", "AT_RISK_YOUTH");
+    let args = "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY, PERIOD], regionLevel: COMMUNITY, \
+                period: YEAR, withTotals: true";
+    let year_2026 = |result: &Value| -> Value {
+        let mut result = result.clone();
+        for list in ["cells", "totals"] {
+            if let Some(cells) = result[list].as_array_mut() {
+                cells.retain(|cell| cell["period"] == "2026" || cell["period"].is_null());
+            }
+        }
+        result
+    };
     // Exact for the analyst.
-    let analyst = token_for("analyst-1", &["analyst"], "330901001");
-    let exact = stats(&server, &analyst, args).await;
+    let analyst = token_for("analyst-1", &["analyst"], "330901");
+    let exact = year_2026(&stats(&server, &analyst, args).await);
     assert_eq!(cell_value(&exact, a, smd), "2");
     assert_eq!(cell_value(&exact, a, cc), "10");
 
     // Another role that reads statistics lifts the control; `partner` alone does not.
     let mixed = token_for("partner-0", &["partner", "grid_worker"], "330901001");
-    assert_eq!(cell_value(&stats(&server, &mixed, args).await, a, smd), "2");
-    let partner = token_for("partner-1", &["partner"], "330901001");
-    let result = stats(&server, &partner, args).await;
-    assert_protected(&result);
-    // Naive primary suppression would hide only A/mental (2) and show A/corrections (10) next to A's total 12.
-    for (region, category) in [(a, smd), (a, cc), (b, smd), (b, cc)] {
+    assert_eq!(cell_value(&year_2026(&stats(&server, &mixed, args).await), a, smd), "2");
+
+    let partner = token_for("partner-2", &["partner"], "330901");
+    let full = stats(&server, &partner, args).await;
+    assert_protected(&full);
+    let result = year_2026(&full);
+    // A (2 persons) and A's at-risk youth (none) look the same: both listed, both suppressed.
+    for (region, category) in [(a, smd), (a, youth), (b, youth), (c, youth)] {
         assert_eq!(cell_value(&result, region, category), &Value::Null, "{region} {category}");
     }
-    let (row_a, row_b) = (margin(&result, Some(a), None), margin(&result, Some(b), None));
-    let (col_smd, col_cc) = (margin(&result, None, Some(smd)), margin(&result, None, Some(cc)));
-    assert_eq!((row_a, row_b, col_smd, col_cc, margin(&result, None, None)), (12, 13, 8, 17, 25));
-    // Every non-empty cell holds at least one person: more than one table fits what the partner sees.
-    let mut solutions = BTreeSet::new();
-    for x in 1..row_a {
-        let (y, z) = (row_a - x, col_smd - x);
-        let w = row_b - z;
-        if y >= 1 && z >= 1 && w >= 1 && y + w == col_cc {
-            solutions.insert(x);
-        }
+    // 2009 to 2026: every year is listed for every community and category, though all rows are of 2026.
+    assert_eq!(cells(&full).len(), 3 * 3 * 18);
+    // The others are within the noise, never below 5.
+    for (region, category, truth) in [(a, cc, 10), (b, smd, 6), (b, cc, 7), (c, smd, 9), (c, cc, 9)] {
+        let seen = shown(cell_value(&result, region, category));
+        assert!(
+            (truth - 2..=truth + 2).contains(&seen) && seen >= 5,
+            "{region} {category}: {seen} for {truth}"
+        );
     }
-    assert!(solutions.len() > 1, "the hidden cells are determined: {solutions:?}");
-    assert!(solutions.contains(&2));
-
-    // The district partner differencing community figures against township figures learns no more.
-    let district = token_for("partner-2", &["partner"], "330901");
-    let communities = stats(&server, &district, args).await;
-    assert_protected(&communities);
-    assert_eq!(cell_value(&communities, a, smd), &Value::Null);
-    assert_eq!(cell_value(&communities, a, cc), &Value::Null);
-    let townships = stats(
-        &server,
-        &district,
-        "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY], regionLevel: TOWNSHIP, withTotals: true",
-    )
-    .await;
-    assert_eq!(cell_value(&townships, "330901001", smd), "8");
-    assert_eq!(cell_value(&townships, "330901001", cc), "17");
-    // Community C is large and stays visible.
-    assert_eq!(cell_value(&communities, "330901002001", smd), "9");
-    // Asking for a small group by difference is refused.
-    for args in ["measure: CARE_SUBJECTS, year: 2026", "measure: CARE_SUBJECTS, inRegion: \"330901001001\""] {
-        assert_eq!(error_codes(&raw(&server, &district, args).await), ["FORBIDDEN"]);
-    }
+    // The same records always get the same noise: the township's figure by category is the same whether asked at
+    // township level or as a subtotal, and again after a restart of the server on the same database.
+    let townships = year_2026(
+        &stats(
+            &server,
+            &partner,
+            "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY, PERIOD], regionLevel: TOWNSHIP, period: YEAR, \
+             withTotals: true",
+        )
+        .await,
+    );
+    let t1_smd = shown(cell_value(&townships, "330901001", smd));
+    assert!((6..=10).contains(&t1_smd), "{t1_smd}");
+    let district_total = |result: &Value| -> Value {
+        totals(result)
+            .into_iter()
+            .find(|t| t["regionCode"].is_null() && t["category"].is_null() && t["period"] == "2026")
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(district_total(&townships), district_total(&result));
+    let total = shown(&district_total(&result));
+    assert!((41..=45).contains(&total), "{total}");
+    // What the noise hides cannot be averaged away: nine different queries give the partner one figure per cell.
+    let again = server.start_beside(govgraph_tests::ServerConfig::default()).await;
+    assert_eq!(year_2026(&stats(&again, &partner, args).await), result);
 }
 
 #[tokio::test]

@@ -15,14 +15,27 @@ use crate::auth::viewer::ReadRecords;
 pub use chain::NewEvent;
 pub use group_commit::{GroupCommitError, ReadAuditQueue};
 
-/// Writes the audit events of a request that returned protected fields in clear: one event per resource,
-/// listing the ids of the records. Returns once they are committed (possibly with other requests' events).
+/// Writes the audit events of a request that returned protected fields in clear — one event per resource,
+/// listing the ids of the records — or gave a partner statistics: one event per statistic, saying what was asked. Returns once they are committed (possibly with other requests' events).
 pub async fn record_reads(
     queue: &ReadAuditQueue,
     viewer: &Viewer,
     reads: ReadRecords,
 ) -> Result<(), GroupCommitError> {
-    let mut events = Vec::with_capacity(reads.records.len());
+    let mut events = Vec::with_capacity(reads.records.len() + reads.statistics.len());
+    for asked in reads.statistics {
+        events.push(NewEvent {
+            actor: viewer.subject().to_owned(),
+            roles: viewer.role_names(),
+            action: "READ".to_owned(),
+            entity_type: "statistics".to_owned(),
+            region_code: viewer.region_code().to_owned(),
+            request_id: viewer.request_id.clone(),
+            purpose: viewer.purpose.clone(),
+            detail: Some(asked),
+            records: Vec::new(),
+        });
+    }
     for (entity, ids) in reads.records {
         events.push(NewEvent {
             actor: viewer.subject().to_owned(),

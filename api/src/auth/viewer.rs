@@ -51,6 +51,7 @@ pub struct ReadLog {
 struct ReadLogInner {
     records: BTreeMap<&'static str, BTreeSet<i64>>,
     most_protected: Option<FieldClass>,
+    statistics: Vec<String>,
 }
 
 /// What a request read in clear, grouped by resource.
@@ -60,6 +61,8 @@ pub struct ReadRecords {
     pub records: BTreeMap<&'static str, BTreeSet<i64>>,
     /// `Sensitive` when any sensitive field was returned.
     pub most_protected: FieldClass,
+    /// The statistics a partner was given, each as the arguments that asked for it.
+    pub statistics: Vec<String>,
 }
 
 impl ReadLog {
@@ -70,11 +73,26 @@ impl ReadLog {
         }
     }
 
-    /// Takes what was logged so far; `None` when nothing protected was returned.
+    /// Notes a statistic given to a partner, described by what was asked.
+    pub fn note_statistics(&self, asked: String) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.statistics.push(asked);
+        }
+    }
+
+    /// Takes what was logged so far; `None` when nothing protected was returned and no partner statistic was
+    /// given.
     pub fn take(&self) -> Option<ReadRecords> {
         let mut inner = self.inner.lock().ok()?;
         let taken = std::mem::take(&mut *inner);
-        Some(ReadRecords { records: taken.records, most_protected: taken.most_protected? })
+        if taken.most_protected.is_none() && taken.statistics.is_empty() {
+            return None;
+        }
+        Some(ReadRecords {
+            records: taken.records,
+            most_protected: taken.most_protected.unwrap_or(FieldClass::Public),
+            statistics: taken.statistics,
+        })
     }
 }
 

@@ -117,6 +117,8 @@ pub struct Spec {
     rollup: bool,
     /// The instant bound to the `?` of the value, when it has one.
     instant: Instant,
+    /// The id of the record a row of `t` is (see [`super::cell_key`]).
+    pub record_id: &'static str,
 }
 
 /// Which instant a measure's value compares with.
@@ -164,6 +166,7 @@ impl StatisticsMeasure {
             sensitive,
             rollup: false,
             instant: Instant::VisitedSince,
+            record_id: if from == CORRECTIONS { "t.subject_id" } else { "t.id" },
         };
         let registered = Some(("t.registered_on", false));
         match self {
@@ -381,6 +384,47 @@ impl StatisticsMeasure {
     }
 }
 
+impl StatisticsMeasure {
+    /// Every value the measure's category can take, for the complete grids partners get (see
+    /// [`super::grid`]); `None` for measures without categories or that are not sensitive.
+    pub fn categories(self) -> Option<super::grid::Categories> {
+        use super::grid::Categories::{Fixed, FundCodes};
+        use StatisticsMeasure as M;
+        use entities::{
+            care_subject, care_visit, correction_profile, dispute, legal_aid_application, mentoring_outcome,
+        };
+        use sea_orm::ActiveEnum;
+        Some(match self {
+            M::CareSubjects | M::VisitedWithin30DaysShare | M::MentorshipsActive => {
+                Fixed(care_subject::CareCategory::values())
+            }
+            M::CareSubjectsByRiskLevel => {
+                let mut levels: Vec<String> = (0..=5).map(|level: i16| level.to_string()).collect();
+                levels.push("UNASSESSED".to_owned());
+                Fixed(levels)
+            }
+            M::CareSubjectsByStatus => Fixed(care_subject::SubjectStatus::values()),
+            M::CareVisits => Fixed(care_visit::VisitKind::values()),
+            M::CorrectionsReceived | M::CorrectionsReleased | M::CorrectionsUnderSupervision => {
+                Fixed(correction_profile::CorrectionType::values())
+            }
+            M::MentoringOutcomes => Fixed(mentoring_outcome::OutcomeKind::values()),
+            M::LegalAidApplications => Fixed(legal_aid_application::ApplicationState::values()),
+            M::LegalAidDisbursed | M::LegalAidRepaid | M::LegalAidOutstanding => FundCodes,
+            M::DisputesReceived | M::DisputesResolved | M::MediationSuccessRate | M::DisputesOverdueShare => {
+                Fixed(dispute::DisputeCategory::values())
+            }
+            M::DisputesByChannel => Fixed(dispute::DisputeChannel::values()),
+            M::DisputeEscalations => Fixed(dispute::EscalationTarget::values()),
+            M::RegisteredVolunteers
+            | M::ActiveVolunteers
+            | M::ServiceRecords
+            | M::ServiceHours
+            | M::FundBalances => return None,
+        })
+    }
+}
+
 impl Spec {
     /// Whether the measure has its own categories.
     pub fn has_category(&self) -> bool {
@@ -406,6 +450,8 @@ pub struct Grouping<'a> {
     pub window: Option<(NaiveDate, NaiveDate)>,
     /// Start of the 30-day window of the share measure.
     pub visited_since: DateTime<Utc>,
+    /// SQL of each row's record key, when the cells' keys are wanted (see [`super::cell_key`]).
+    pub record_key: Option<String>,
 }
 
 /// One row of a grouped statement.
@@ -418,6 +464,8 @@ pub struct Row {
     pub category: Option<String>,
     pub value: i64,
     pub persons: i64,
+    /// The cell key: the sum of the rows' record keys, when asked for; else 0.
+    pub cell_key: i64,
 }
 
 fn local_day(backend: DatabaseBackend, column: &str, timestamp: bool) -> String {
@@ -511,6 +559,10 @@ impl Grouping<'_> {
         }
         select.push(format!("CAST({value} AS BIGINT) AS v"));
         select.push(format!("CAST({} AS BIGINT) AS n", spec.persons));
+        if let Some(record_key) = &self.record_key {
+            select
+                .push(format!("CAST(SUM({record_key}) % {} AS BIGINT) AS kk", super::cell_key::KEY_MODULUS));
+        }
         let mut joins = String::new();
         if let Some(depth) = self.region_depth {
             // On PostgreSQL region levels and subtree bounds are written into the statement (see
@@ -615,6 +667,12 @@ impl Grouping<'_> {
                 category: text("ck", self.category && self.spec.has_category())?,
                 value: row.try_get::<Option<i64>>("", "v")?.unwrap_or(0),
                 persons: row.try_get::<Option<i64>>("", "n")?.unwrap_or(0),
+                cell_key: match self.record_key {
+                    Some(_) => {
+                        super::cell_key::cell_key_of(row.try_get::<Option<i64>>("", "kk")?.unwrap_or(0))
+                    }
+                    None => 0,
+                },
             });
         }
         Ok(rows)

@@ -8,8 +8,8 @@ use entities::region;
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::StatisticsSettings;
+use super::cell_key::{KeyCache, Perturbation, Protection, Published, TrueCell};
 use super::measures::{Grouping, Row, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
-use super::suppress::{CellKey, Counted, Hierarchy, suppressed};
 use crate::auth::policy::{self, Role};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
@@ -45,7 +45,8 @@ pub struct StatisticsCell {
     pub category: Option<String>,
     /// The value as a decimal string in the result's unit; null when suppressed.
     pub value: Option<String>,
-    /// Whether the value was withheld by disclosure control.
+    /// Whether the value was withheld by disclosure control: the cell counts fewer persons than the threshold,
+    /// possibly none.
     pub suppressed: bool,
 }
 
@@ -58,13 +59,15 @@ pub struct StatisticsResult {
     pub unit: StatisticsUnit,
     /// The region level cells are grouped at; null when not grouped by region.
     pub region_level: Option<RegionLevel>,
-    /// Whether disclosure control (small-cell suppression) was applied to this result.
+    /// Whether disclosure control was applied to this result: cells of few persons (or none) suppressed, the
+    /// others perturbed by a small noise that is the same every time the same records are counted.
     pub disclosure_controlled: bool,
-    /// One cell per combination of the grouping keys that has any rows, ordered by region, period, category; at
-    /// most 10000 (a larger grouping is refused with `QUERY_TOO_COMPLEX`).
+    /// One cell per combination of the grouping keys that has any rows (under disclosure control: every
+    /// combination, empty ones included), ordered by region, period, category; at most 10000 (a larger grouping
+    /// is refused with `QUERY_TOO_COMPLEX`).
     pub cells: Vec<StatisticsCell>,
-    /// With `withTotals`: the grand total and every subtotal (each grouping by a subset of `groupBy`); at most
-    /// 70000.
+    /// With `withTotals`: the grand total and every subtotal (each grouping by a subset of `groupBy`; under
+    /// disclosure control of a measure with periods, only the subsets that keep the period); at most 70000.
     pub totals: Option<Vec<StatisticsCell>>,
 }
 
@@ -226,21 +229,68 @@ impl StatisticsQuery {
             });
         }
         let period_length = period.unwrap_or(StatisticsPeriod::Month);
-        let today = Utc::now().date_naive();
-        let visited_since = (today - TimeDelta::days(29)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let now = Utc::now();
+        let local_today = (now + TimeDelta::hours(8)).date_naive();
+        let visited_since =
+            (now.date_naive() - TimeDelta::days(29)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
 
-        // Every subset of the dimensions; the full set first. Partners' margins are computed even when not
-        // returned, because another query could return them.
         let dims: Vec<StatisticsDimension> = dims.into_iter().collect();
-        let mut subsets: Vec<Vec<StatisticsDimension>> = Vec::new();
-        let wanted_subsets = if with_totals || controlled { 1usize << dims.len() } else { 1 };
-        for mask in (0..(1usize << dims.len())).rev().take(wanted_subsets) {
-            subsets.push(
-                dims.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, d)| *d).collect(),
-            );
+        let grouped_by_period = dims.contains(&StatisticsDimension::Period);
+        if controlled && spec.has_period() {
+            if !grouped_by_period {
+                return Err(ApiError::Forbidden(
+                    "partners see sensitive measures period by period: group by PERIOD (MONTH, QUARTER or YEAR)"
+                        .into(),
+                )
+                .into());
+            }
+            if matches!(period_length, StatisticsPeriod::Day | StatisticsPeriod::Week) {
+                return Err(ApiError::Forbidden(
+                    "partners see sensitive measures by MONTH, QUARTER or YEAR only".into(),
+                )
+                .into());
+            }
+            window = Some((super::grid::epoch(), local_today));
         }
-        let mut groups: Vec<Vec<Row>> = Vec::new();
+
+        // Every subset of the dimensions, the full set first; a partner's subsets of a sensitive measure keep the
+        // period, so that every figure they get lies within one calendar period.
+        let mut subsets: Vec<Vec<StatisticsDimension>> = Vec::new();
+        let wanted_subsets = if with_totals { 1usize << dims.len() } else { 1 };
+        for mask in (0..(1usize << dims.len())).rev().take(wanted_subsets) {
+            let subset: Vec<StatisticsDimension> =
+                dims.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, d)| *d).collect();
+            if controlled && spec.has_period() && !subset.contains(&StatisticsDimension::Period) {
+                continue;
+            }
+            subsets.push(subset);
+        }
+
+        let protection =
+            controlled.then_some(Protection { min_cell: settings.min_cell, max_noise: settings.max_noise });
+        let key = match protection {
+            Some(_) => {
+                let cache =
+                    ctx.data::<KeyCache>().map_err(|_| ApiError::Internal("no disclosure key".into()))?;
+                Some(cache.get(&request.db).await?)
+            }
+            None => None,
+        };
+        let complete = match controlled {
+            true => Some(
+                CompleteGrid::of(&access, &request.db, measure, &dims, level, period_length, local_today)
+                    .await?,
+            ),
+            false => None,
+        };
+
+        let mut groups: Vec<Vec<StatisticsCell>> = Vec::new();
         for subset in &subsets {
+            if let Some(grid) = &complete
+                && grid.cells(subset) > MAX_CELLS
+            {
+                return Err(too_many_cells().into());
+            }
             let grouping = Grouping {
                 spec: &spec,
                 region_depth: subset.contains(&StatisticsDimension::Region).then(|| level.depth()),
@@ -249,52 +299,57 @@ impl StatisticsQuery {
                 subtrees: subtrees.clone(),
                 window,
                 visited_since,
+                record_key: key.map(|key| key.record_key_sql(spec.record_id)),
             };
             let mut rows = grouping.rows(&request.db).await?;
             if rows.len() > MAX_CELLS {
-                return Err(ApiError::TooComplex(format!(
-                    "more than {MAX_CELLS} cells: group by a coarser region level or period, or ask for fewer years"
-                ))
-                .into());
+                return Err(too_many_cells().into());
+            }
+            if let Some(grid) = &complete {
+                rows = grid.fill(subset, rows);
             }
             rows.sort_by(|a, b| {
                 (&a.region_code, &a.period, &a.category).cmp(&(&b.region_code, &b.period, &b.category))
             });
-            groups.push(rows);
-        }
-
-        let all: Vec<&Row> = groups.iter().flatten().collect();
-        let hidden = if controlled {
-            let counted: Vec<Counted> = all
-                .iter()
-                .map(|row| Counted {
-                    key: CellKey {
-                        region: row.region_path.clone(),
-                        period: row.period.clone(),
-                        category: row.category.clone(),
-                    },
-                    persons: row.persons,
+            let cells = rows
+                .into_iter()
+                .map(|row| {
+                    let shown = match (protection, key) {
+                        (Some(protection), Some(key)) => {
+                            let cell =
+                                TrueCell { value: row.value, persons: row.persons, cell_key: row.cell_key };
+                            match protection.publish(key, perturbation(spec.unit), cell) {
+                                Published::Suppressed => None,
+                                Published::Value { value, persons } => Some((value, persons)),
+                            }
+                        }
+                        _ => Some((row.value, row.persons)),
+                    };
+                    StatisticsCell {
+                        region_code: row.region_code,
+                        region_name: row.region_name,
+                        period: row.period,
+                        category: row.category,
+                        value: shown.map(|(value, persons)| format_value(spec.unit, value, persons)),
+                        suppressed: shown.is_none(),
+                    }
                 })
                 .collect();
-            let hierarchy =
-                Hierarchy { region_parents: level.depth() > scope_depth + 1, period: Some(period_length) };
-            suppressed(&counted, settings.min_cell, hierarchy)
-        } else {
-            vec![false; all.len()]
-        };
-        let mut cells: Vec<StatisticsCell> = all
-            .iter()
-            .zip(hidden)
-            .map(|(row, hidden)| StatisticsCell {
-                region_code: row.region_code.clone(),
-                region_name: row.region_name.clone(),
-                period: row.period.clone(),
-                category: row.category.clone(),
-                value: (!hidden).then(|| format_value(spec.unit, row.value, row.persons)),
-                suppressed: hidden,
-            })
-            .collect();
-        let margins = cells.split_off(groups.first().map(Vec::len).unwrap_or(0));
+            groups.push(cells);
+        }
+        if partner {
+            request.viewer.read_log.note_statistics(describe(
+                measure,
+                &dims,
+                dims.contains(&StatisticsDimension::Region).then_some(level),
+                grouped_by_period.then_some(period_length),
+                with_totals,
+                controlled,
+            ));
+        }
+        let mut groups = groups.into_iter();
+        let cells = groups.next().unwrap_or_default();
+        let margins: Vec<StatisticsCell> = groups.flatten().collect();
         Ok(StatisticsResult {
             measure,
             unit: spec.unit,
@@ -303,6 +358,131 @@ impl StatisticsQuery {
             cells,
             totals: with_totals.then_some(margins),
         })
+    }
+}
+
+fn too_many_cells() -> ApiError {
+    ApiError::TooComplex(format!(
+        "more than {MAX_CELLS} cells: group by a coarser region level or period, or by fewer dimensions"
+    ))
+}
+
+/// How a unit's values are perturbed for partners.
+fn perturbation(unit: StatisticsUnit) -> Perturbation {
+    match unit {
+        StatisticsUnit::Count => Perturbation::Count,
+        StatisticsUnit::Hours | StatisticsUnit::Yuan => Perturbation::Magnitude,
+        StatisticsUnit::Share => Perturbation::Share,
+    }
+}
+
+/// What a partner asked for, as the audit trail records it.
+fn describe(
+    measure: StatisticsMeasure,
+    dims: &[StatisticsDimension],
+    level: Option<region::RegionLevel>,
+    period: Option<StatisticsPeriod>,
+    with_totals: bool,
+    controlled: bool,
+) -> String {
+    let by: Vec<String> = dims
+        .iter()
+        .map(|dim| match dim {
+            StatisticsDimension::Region => {
+                format!("REGION at {:?}", level.unwrap_or(region::RegionLevel::City))
+            }
+            StatisticsDimension::Period => {
+                format!("PERIOD by {:?}", period.unwrap_or(StatisticsPeriod::Month))
+            }
+            StatisticsDimension::Category => "CATEGORY".to_owned(),
+        })
+        .collect();
+    let by = if by.is_empty() { "nothing".to_owned() } else { by.join(", ") };
+    format!(
+        "statistics {measure:?} grouped by {by}{}; {}",
+        if with_totals { " with totals" } else { "" },
+        if controlled { "disclosure controlled" } else { "exact (not a sensitive measure)" }
+    )
+}
+
+/// The complete grid of a partner's controlled statistic: its regions, periods and categories.
+struct CompleteGrid {
+    regions: Vec<super::grid::GridRegion>,
+    periods: Vec<String>,
+    categories: Vec<String>,
+}
+
+impl CompleteGrid {
+    async fn of(
+        access: &crate::auth::viewer::Access,
+        db: &sea_orm::DatabaseConnection,
+        measure: StatisticsMeasure,
+        dims: &[StatisticsDimension],
+        level: region::RegionLevel,
+        period: StatisticsPeriod,
+        local_today: NaiveDate,
+    ) -> ApiResult<Self> {
+        let regions = match dims.contains(&StatisticsDimension::Region) {
+            true => super::grid::regions(access, db, level.depth()).await?,
+            false => Vec::new(),
+        };
+        let periods = match dims.contains(&StatisticsDimension::Period) {
+            true => super::grid::periods(period, local_today),
+            false => Vec::new(),
+        };
+        let categories = match (dims.contains(&StatisticsDimension::Category), measure.categories()) {
+            (true, Some(categories)) => categories.values(db).await?,
+            _ => Vec::new(),
+        };
+        Ok(Self { regions, periods, categories })
+    }
+
+    /// How many cells the grouping by `subset` has.
+    fn cells(&self, subset: &[StatisticsDimension]) -> usize {
+        let mut cells = 1usize;
+        for dim in subset {
+            cells = cells.saturating_mul(match dim {
+                StatisticsDimension::Region => self.regions.len(),
+                StatisticsDimension::Period => self.periods.len(),
+                StatisticsDimension::Category => self.categories.len(),
+            });
+        }
+        cells
+    }
+
+    /// `rows` and an empty row for every other cell of the grouping by `subset`.
+    fn fill(&self, subset: &[StatisticsDimension], rows: Vec<Row>) -> Vec<Row> {
+        let key = |row: &Row| (row.region_code.clone(), row.period.clone(), row.category.clone());
+        let mut present: std::collections::BTreeMap<_, Row> =
+            rows.into_iter().map(|row| (key(&row), row)).collect();
+        let one = |used: bool, values: Vec<Option<usize>>| if used { values } else { vec![None] };
+        let regions =
+            one(subset.contains(&StatisticsDimension::Region), (0..self.regions.len()).map(Some).collect());
+        let periods =
+            one(subset.contains(&StatisticsDimension::Period), (0..self.periods.len()).map(Some).collect());
+        let categories = one(
+            subset.contains(&StatisticsDimension::Category),
+            (0..self.categories.len()).map(Some).collect(),
+        );
+        for region in &regions {
+            let region = region.map(|i| &self.regions[i]);
+            for period in &periods {
+                for category in &categories {
+                    let row = Row {
+                        region_path: region.map(|r| r.0.clone()),
+                        region_code: region.map(|r| r.1.clone()),
+                        region_name: region.map(|r| r.2.clone()),
+                        period: period.map(|i| self.periods[i].clone()),
+                        category: category.map(|i| self.categories[i].clone()),
+                        value: 0,
+                        persons: 0,
+                        cell_key: 0,
+                    };
+                    present.entry(key(&row)).or_insert(row);
+                }
+            }
+        }
+        present.into_values().collect()
     }
 }
 
