@@ -452,6 +452,7 @@ async fn partners_get_fixed_dimensions_and_protected_cells() {
         "measure: CARE_SUBJECTS",
         "measure: CARE_SUBJECTS, groupBy: [REGION, CATEGORY]",
         "measure: CARE_SUBJECTS, groupBy: [PERIOD], period: DAY",
+        "measure: CARE_SUBJECTS, groupBy: [PERIOD], period: QUARTER",
         "measure: DISPUTES_RECEIVED, groupBy: [PERIOD], period: WEEK",
     ] {
         assert_eq!(error_codes(&raw(server, &partner, args).await), ["FORBIDDEN"], "{args}");
@@ -503,7 +504,7 @@ async fn partners_get_fixed_dimensions_and_protected_cells() {
     for (measure, group_by, extra) in [
         ("CARE_SUBJECTS", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
         ("CORRECTIONS_RECEIVED", "[REGION, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
-        ("CARE_VISITS", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: QUARTER"),
+        ("CARE_VISITS", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
         ("DISPUTES_RECEIVED", "[REGION, CATEGORY, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
         ("MEDIATION_SUCCESS_RATE", "[REGION, PERIOD]", "regionLevel: DISTRICT, period: YEAR"),
     ] {
@@ -565,8 +566,8 @@ async fn execute(db: &sea_orm::DatabaseConnection, sql: &str) {
     db.execute_raw(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.unwrap();
 }
 
-/// District 330901 with townships T1 (communities A, B) and T2 (community C), one grid each, and care subjects:
-/// A: 2 mental-health + 10 corrections, B: 6 + 7, C: 9 + 9.
+/// District 330901 with townships T1 (communities A, B) and T2 (community C), one grid each, and care subjects
+/// (mental-health, corrections, at-risk youth): A: 2, 10, 0; B: 6, 7, 8; C: 9, 9, 7.
 async fn constructed() -> TestServer {
     let server = TestServer::start(Fixture::Empty).await;
     let db = server.db.connect().await;
@@ -596,8 +597,12 @@ async fn constructed() -> TestServer {
         .await;
     }
     let mut id = 0;
-    for (grid, mental, corrections) in [(8, 2, 10), (9, 6, 7), (10, 9, 9)] {
-        for (category, n) in [("SEVERE_MENTAL_DISORDER", mental), ("COMMUNITY_CORRECTION", corrections)] {
+    for (grid, mental, corrections, youth) in [(8, 2, 10, 0), (9, 6, 7, 8), (10, 9, 9, 7)] {
+        for (category, n) in [
+            ("SEVERE_MENTAL_DISORDER", mental),
+            ("COMMUNITY_CORRECTION", corrections),
+            ("AT_RISK_YOUTH", youth),
+        ] {
             for _ in 0..n {
                 id += 1;
                 execute(
@@ -660,14 +665,15 @@ async fn partners_cannot_tell_empty_from_small_and_get_figures_within_the_noise(
     let full = stats(&server, &partner, args).await;
     assert_protected(&full);
     let result = year_2026(&full);
-    // A (2 persons) and A's at-risk youth (none) look the same: both listed, both suppressed.
-    for (region, category) in [(a, smd), (a, youth), (b, youth), (c, youth)] {
+    // A's mental-health cell (2 persons) and A's at-risk youth (none) look the same: both listed, both
+    // suppressed. B's are suppressed too, or they would be T1's figures less A's.
+    for (region, category) in [(a, smd), (a, youth), (b, smd), (b, youth)] {
         assert_eq!(cell_value(&result, region, category), &Value::Null, "{region} {category}");
     }
-    // 2009 to 2026: every year is listed for every community and category, though all rows are of 2026.
-    assert_eq!(cells(&full).len(), 3 * 3 * 18);
+    // 2005 to 2026: every year is listed for every community and category, though all rows are of 2026.
+    assert_eq!(cells(&full).len(), 3 * 3 * 22);
     // The others are within the noise, never below 5.
-    for (region, category, truth) in [(a, cc, 10), (b, smd, 6), (b, cc, 7), (c, smd, 9), (c, cc, 9)] {
+    for (region, category, truth) in [(a, cc, 10), (b, cc, 7), (c, smd, 9), (c, cc, 9), (c, youth, 7)] {
         let seen = shown(cell_value(&result, region, category));
         assert!(
             (truth - 2..=truth + 2).contains(&seen) && seen >= 5,
@@ -696,7 +702,7 @@ async fn partners_cannot_tell_empty_from_small_and_get_figures_within_the_noise(
     };
     assert_eq!(district_total(&townships), district_total(&result));
     let total = shown(&district_total(&result));
-    assert!((41..=45).contains(&total), "{total}");
+    assert!((56..=60).contains(&total), "{total}");
     // What the noise hides cannot be averaged away: nine different queries give the partner one figure per cell.
     let again = server.start_beside(govgraph_tests::ServerConfig::default()).await;
     assert_eq!(year_2026(&stats(&again, &partner, args).await), result);

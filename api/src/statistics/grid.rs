@@ -1,40 +1,21 @@
 //! Every cell a controlled grouping has, whether or not any row falls in it. A partner must not be able to tell a
 //! cell with no rows from a small one, so a controlled result lists the whole grid — each region at the level
-//! in the caller's scope, each calendar period from [`PARTNER_EPOCH_YEAR`] to today, each category the measure
-//! can take — and the statement's rows fill in what is there.
+//! in the caller's scope, each month or year from [`PARTNER_EPOCH_YEAR`] to today, each category the measure
+//! can take (see [`super::cube`]).
 
 use chrono::{Datelike, NaiveDate};
-use entities::region;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use super::measures::StatisticsPeriod;
-use crate::auth::viewer::Access;
 use crate::error::ApiError;
 
 /// The first year partners see of a sensitive measure. Records dated earlier are left out of their figures, so
 /// that where a measure's history begins says nothing about the few records that might start it.
-pub const PARTNER_EPOCH_YEAR: i32 = 2009;
+pub const PARTNER_EPOCH_YEAR: i32 = 2005;
 
 /// The first day of [`PARTNER_EPOCH_YEAR`].
 pub fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(PARTNER_EPOCH_YEAR, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
-/// A region of the grid: path, code and name.
-pub type GridRegion = (String, String, String);
-
-/// The regions at `depth` in the caller's scope, ordered by code.
-pub async fn regions(
-    access: &Access,
-    db: &DatabaseConnection,
-    depth: i16,
-) -> Result<Vec<GridRegion>, ApiError> {
-    let rows = crate::scope::read::<region::Entity>(access)
-        .filter(region::Column::Depth.eq(depth))
-        .order_by_asc(region::Column::Code)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.path, r.code, r.name)).collect())
 }
 
 /// The labels of every `length` period from the epoch to `today`, oldest first, as the statements write them.
@@ -44,16 +25,12 @@ pub fn periods(length: StatisticsPeriod, today: NaiveDate) -> Vec<String> {
     for year in PARTNER_EPOCH_YEAR..=today.year() {
         match length {
             P::Year => labels.push(year.to_string()),
-            P::Quarter => {
-                let last = if year == today.year() { today.month().div_ceil(3) } else { 4 };
-                labels.extend((1..=last).map(|q| format!("{year}-Q{q}")));
-            }
             P::Month => {
                 let last = if year == today.year() { today.month() } else { 12 };
                 labels.extend((1..=last).map(|m| format!("{year}-{m:02}")));
             }
-            // Partners get neither for sensitive measures (see the query); listed for completeness of the match.
-            P::Week | P::Day => {}
+            // Partners get none of these for sensitive measures (see the query).
+            P::Quarter | P::Week | P::Day => {}
         }
     }
     labels
@@ -92,13 +69,11 @@ mod tests {
     fn periods_run_from_the_epoch_to_today() {
         let today = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
         let years = periods(StatisticsPeriod::Year, today);
-        assert_eq!(years.first().map(String::as_str), Some("2009"));
-        assert_eq!(years.len(), 18);
-        let quarters = periods(StatisticsPeriod::Quarter, today);
-        assert_eq!(quarters.len(), 17 * 4 + 2);
-        assert_eq!(quarters.last().map(String::as_str), Some("2026-Q2"));
+        assert_eq!(years.first().map(String::as_str), Some("2005"));
+        assert_eq!(years.len(), 22);
+        assert!(periods(StatisticsPeriod::Quarter, today).is_empty());
         let months = periods(StatisticsPeriod::Month, today);
-        assert_eq!(months.len(), 17 * 12 + 5);
+        assert_eq!(months.len(), 21 * 12 + 5);
         assert_eq!(months.last().map(String::as_str), Some("2026-05"));
     }
 }

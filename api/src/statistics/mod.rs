@@ -1,10 +1,12 @@
 //! Aggregated statistics: one entry point that counts or sums a measure grouped by region level, calendar
 //! period (Asia/Shanghai) and the measure's own category, in the caller's scope, with disclosure control for
-//! partners: the cell key method over complete grids (see [`cell_key`] and [`grid`]).
+//! partners: the cell key method over each partner's complete cube (see [`cell_key`], [`cube`], [`partner`]).
 
 pub mod cell_key;
+pub mod cube;
 pub mod grid;
 pub mod measures;
+pub mod partner;
 pub mod query;
 pub mod rollup;
 

@@ -8,8 +8,8 @@ use entities::region;
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::StatisticsSettings;
-use super::cell_key::{KeyCache, Perturbation, Protection, Published, TrueCell};
-use super::measures::{Grouping, Row, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
+use super::cell_key::{KeyCache, Perturbation, Protection};
+use super::measures::{Grouping, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
 use crate::auth::policy::{self, Role};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
@@ -91,7 +91,7 @@ fn level_at(depth: i16) -> region::RegionLevel {
     }
 }
 
-fn format_value(unit: StatisticsUnit, value: i64, persons: i64) -> String {
+pub(super) fn format_value(unit: StatisticsUnit, value: i64, persons: i64) -> String {
     match unit {
         StatisticsUnit::Count => value.to_string(),
         StatisticsUnit::Yuan => format_fen(value),
@@ -239,18 +239,17 @@ impl StatisticsQuery {
         if controlled && spec.has_period() {
             if !grouped_by_period {
                 return Err(ApiError::Forbidden(
-                    "partners see sensitive measures period by period: group by PERIOD (MONTH, QUARTER or YEAR)"
+                    "partners see sensitive measures period by period: group by PERIOD (MONTH or YEAR)"
                         .into(),
                 )
                 .into());
             }
-            if matches!(period_length, StatisticsPeriod::Day | StatisticsPeriod::Week) {
+            if !matches!(period_length, StatisticsPeriod::Month | StatisticsPeriod::Year) {
                 return Err(ApiError::Forbidden(
-                    "partners see sensitive measures by MONTH, QUARTER or YEAR only".into(),
+                    "partners see sensitive measures by MONTH or YEAR only".into(),
                 )
                 .into());
             }
-            window = Some((super::grid::epoch(), local_today));
         }
 
         // Every subset of the dimensions, the full set first; a partner's subsets of a sensitive measure keep the
@@ -266,77 +265,57 @@ impl StatisticsQuery {
             subsets.push(subset);
         }
 
-        let protection =
-            controlled.then_some(Protection { min_cell: settings.min_cell, max_noise: settings.max_noise });
-        let key = match protection {
-            Some(_) => {
-                let cache =
-                    ctx.data::<KeyCache>().map_err(|_| ApiError::Internal("no disclosure key".into()))?;
-                Some(cache.get(&request.db).await?)
-            }
-            None => None,
-        };
-        let complete = match controlled {
-            true => Some(
-                CompleteGrid::of(&access, &request.db, measure, &dims, level, period_length, local_today)
-                    .await?,
-            ),
-            false => None,
-        };
-
-        let mut groups: Vec<Vec<StatisticsCell>> = Vec::new();
-        for subset in &subsets {
-            if let Some(grid) = &complete
-                && grid.cells(subset) > MAX_CELLS
-            {
-                return Err(too_many_cells().into());
-            }
-            let grouping = Grouping {
+        let groups: Vec<Vec<StatisticsCell>> = if controlled {
+            let protection = Protection { min_cell: settings.min_cell, max_noise: settings.max_noise };
+            let cache = ctx.data::<KeyCache>().map_err(|_| ApiError::Internal("no disclosure key".into()))?;
+            let key = cache.get(&request.db).await?;
+            let asked = super::partner::Asked {
+                measure,
                 spec: &spec,
-                region_depth: subset.contains(&StatisticsDimension::Region).then(|| level.depth()),
-                period: subset.contains(&StatisticsDimension::Period).then_some(period_length),
-                category: subset.contains(&StatisticsDimension::Category),
-                subtrees: subtrees.clone(),
-                window,
+                level,
+                period: period_length,
+                subsets,
+                scope_path: scope.path.clone(),
+                local_today,
                 visited_since,
-                record_key: key.map(|key| key.record_key_sql(spec.record_id)),
             };
-            let mut rows = grouping.rows(&request.db).await?;
-            if rows.len() > MAX_CELLS {
-                return Err(too_many_cells().into());
+            super::partner::answer(&access, &request.db, &asked, protection, key, perturbation(spec.unit))
+                .await?
+        } else {
+            let mut groups = Vec::with_capacity(subsets.len());
+            for subset in &subsets {
+                let grouping = Grouping {
+                    spec: &spec,
+                    region_depth: subset.contains(&StatisticsDimension::Region).then(|| level.depth()),
+                    period: subset.contains(&StatisticsDimension::Period).then_some(period_length),
+                    category: subset.contains(&StatisticsDimension::Category),
+                    subtrees: subtrees.clone(),
+                    window,
+                    visited_since,
+                    record_key: None,
+                };
+                let mut rows = grouping.rows(&request.db).await?;
+                if rows.len() > MAX_CELLS {
+                    return Err(too_many_cells().into());
+                }
+                rows.sort_by(|a, b| {
+                    (&a.region_code, &a.period, &a.category).cmp(&(&b.region_code, &b.period, &b.category))
+                });
+                groups.push(
+                    rows.into_iter()
+                        .map(|row| StatisticsCell {
+                            value: Some(format_value(spec.unit, row.value, row.persons)),
+                            region_code: row.region_code,
+                            region_name: row.region_name,
+                            period: row.period,
+                            category: row.category,
+                            suppressed: false,
+                        })
+                        .collect(),
+                );
             }
-            if let Some(grid) = &complete {
-                rows = grid.fill(subset, rows);
-            }
-            rows.sort_by(|a, b| {
-                (&a.region_code, &a.period, &a.category).cmp(&(&b.region_code, &b.period, &b.category))
-            });
-            let cells = rows
-                .into_iter()
-                .map(|row| {
-                    let shown = match (protection, key) {
-                        (Some(protection), Some(key)) => {
-                            let cell =
-                                TrueCell { value: row.value, persons: row.persons, cell_key: row.cell_key };
-                            match protection.publish(key, perturbation(spec.unit), cell) {
-                                Published::Suppressed => None,
-                                Published::Value { value, persons } => Some((value, persons)),
-                            }
-                        }
-                        _ => Some((row.value, row.persons)),
-                    };
-                    StatisticsCell {
-                        region_code: row.region_code,
-                        region_name: row.region_name,
-                        period: row.period,
-                        category: row.category,
-                        value: shown.map(|(value, persons)| format_value(spec.unit, value, persons)),
-                        suppressed: shown.is_none(),
-                    }
-                })
-                .collect();
-            groups.push(cells);
-        }
+            groups
+        };
         if partner {
             request.viewer.read_log.note_statistics(describe(
                 measure,
@@ -361,7 +340,7 @@ impl StatisticsQuery {
     }
 }
 
-fn too_many_cells() -> ApiError {
+pub(super) fn too_many_cells() -> ApiError {
     ApiError::TooComplex(format!(
         "more than {MAX_CELLS} cells: group by a coarser region level or period, or by fewer dimensions"
     ))
@@ -403,87 +382,6 @@ fn describe(
         if with_totals { " with totals" } else { "" },
         if controlled { "disclosure controlled" } else { "exact (not a sensitive measure)" }
     )
-}
-
-/// The complete grid of a partner's controlled statistic: its regions, periods and categories.
-struct CompleteGrid {
-    regions: Vec<super::grid::GridRegion>,
-    periods: Vec<String>,
-    categories: Vec<String>,
-}
-
-impl CompleteGrid {
-    async fn of(
-        access: &crate::auth::viewer::Access,
-        db: &sea_orm::DatabaseConnection,
-        measure: StatisticsMeasure,
-        dims: &[StatisticsDimension],
-        level: region::RegionLevel,
-        period: StatisticsPeriod,
-        local_today: NaiveDate,
-    ) -> ApiResult<Self> {
-        let regions = match dims.contains(&StatisticsDimension::Region) {
-            true => super::grid::regions(access, db, level.depth()).await?,
-            false => Vec::new(),
-        };
-        let periods = match dims.contains(&StatisticsDimension::Period) {
-            true => super::grid::periods(period, local_today),
-            false => Vec::new(),
-        };
-        let categories = match (dims.contains(&StatisticsDimension::Category), measure.categories()) {
-            (true, Some(categories)) => categories.values(db).await?,
-            _ => Vec::new(),
-        };
-        Ok(Self { regions, periods, categories })
-    }
-
-    /// How many cells the grouping by `subset` has.
-    fn cells(&self, subset: &[StatisticsDimension]) -> usize {
-        let mut cells = 1usize;
-        for dim in subset {
-            cells = cells.saturating_mul(match dim {
-                StatisticsDimension::Region => self.regions.len(),
-                StatisticsDimension::Period => self.periods.len(),
-                StatisticsDimension::Category => self.categories.len(),
-            });
-        }
-        cells
-    }
-
-    /// `rows` and an empty row for every other cell of the grouping by `subset`.
-    fn fill(&self, subset: &[StatisticsDimension], rows: Vec<Row>) -> Vec<Row> {
-        let key = |row: &Row| (row.region_code.clone(), row.period.clone(), row.category.clone());
-        let mut present: std::collections::BTreeMap<_, Row> =
-            rows.into_iter().map(|row| (key(&row), row)).collect();
-        let one = |used: bool, values: Vec<Option<usize>>| if used { values } else { vec![None] };
-        let regions =
-            one(subset.contains(&StatisticsDimension::Region), (0..self.regions.len()).map(Some).collect());
-        let periods =
-            one(subset.contains(&StatisticsDimension::Period), (0..self.periods.len()).map(Some).collect());
-        let categories = one(
-            subset.contains(&StatisticsDimension::Category),
-            (0..self.categories.len()).map(Some).collect(),
-        );
-        for region in &regions {
-            let region = region.map(|i| &self.regions[i]);
-            for period in &periods {
-                for category in &categories {
-                    let row = Row {
-                        region_path: region.map(|r| r.0.clone()),
-                        region_code: region.map(|r| r.1.clone()),
-                        region_name: region.map(|r| r.2.clone()),
-                        period: period.map(|i| self.periods[i].clone()),
-                        category: category.map(|i| self.categories[i].clone()),
-                        value: 0,
-                        persons: 0,
-                        cell_key: 0,
-                    };
-                    present.entry(key(&row)).or_insert(row);
-                }
-            }
-        }
-        present.into_values().collect()
-    }
 }
 
 #[cfg(test)]
