@@ -319,14 +319,16 @@ fn audit_measure(
     findings
 }
 
-/// Share of listed cells suppressed, and mean absolute perturbation of the shown ones, per region level.
+/// Per region level: the share of non-empty cells suppressed (and of those that had to be, holding fewer than k
+/// persons), and the mean absolute perturbation of the shown ones.
 fn information_loss(
     collected: &Collected,
     tree: &Tree,
     truth: &BTreeMap<(usize, String, String), i64>,
+    k: i64,
 ) -> String {
     let categories: Vec<String> = collected.categories.iter().cloned().collect();
-    let mut by_level: BTreeMap<String, (usize, usize, usize, i64, usize)> = BTreeMap::new();
+    let mut by_level: BTreeMap<String, (usize, usize, usize, i64, usize, usize)> = BTreeMap::new();
     for (level, key, figure) in &collected.listed {
         let mut true_value = 0;
         for community in tree.under(&key.region) {
@@ -344,6 +346,9 @@ fn information_loss(
         if true_value > 0 {
             entry.1 += 1;
         }
+        if (1..k).contains(&true_value) {
+            entry.5 += 1;
+        }
         match figure {
             None if true_value > 0 => entry.2 += 1,
             None => {}
@@ -355,11 +360,12 @@ fn information_loss(
     }
     by_level
         .iter()
-        .map(|(level, (listed, nonzero, suppressed_nonzero, abs, shown))| {
+        .map(|(level, (listed, nonzero, suppressed_nonzero, abs, shown, small))| {
             format!(
-                "{level}: {listed} cells listed, {nonzero} non-empty, {suppressed_nonzero} non-empty suppressed ({:.1}%), \
-                 mean |noise| {:.2} over {shown} shown",
+                "{level}: {listed} cells listed, {nonzero} non-empty, {suppressed_nonzero} non-empty suppressed ({:.1}%; \
+                 {small} of them small, {:.1}%), mean |noise| {:.2} over {shown} shown",
                 100.0 * *suppressed_nonzero as f64 / (*nonzero).max(1) as f64,
+                100.0 * *small as f64 / (*nonzero).max(1) as f64,
                 *abs as f64 / (*shown).max(1) as f64
             )
         })
@@ -400,7 +406,7 @@ async fn no_small_cell_is_revealed_by_every_response_a_partner_can_get() {
                 findings.presence_revealed.len(),
                 findings.pinned.len(),
                 started.elapsed().as_secs_f64(),
-                information_loss(&collected, &tree, &truth),
+                information_loss(&collected, &tree, &truth, k),
             );
             if !findings.presence_revealed.is_empty() {
                 failures

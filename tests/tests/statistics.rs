@@ -747,4 +747,35 @@ async fn the_reports_figures_come_out_of_the_demo_data() {
     }
     let received: i64 = the_total(&server, &token, "DISPUTES_RECEIVED").await.parse().unwrap();
     assert!(received >= 2_500 * 13, "{received} disputes since 2013");
+
+    // A city's partner gets the same figures year by year, each within the noise of 2, never suppressed at
+    // this size; their sum is the report's figure within 2 per year.
+    let partner = token_for("partner-city", &["partner"], "330900");
+    for (measure, total) in [("CORRECTIONS_RECEIVED", 3_718), ("CORRECTIONS_RELEASED", 3_144)] {
+        let args = format!("measure: {measure}, groupBy: [PERIOD], period: YEAR");
+        let exact = by(&stats(&server, &token, &args).await, "period");
+        let seen = stats(&server, &partner, &args).await;
+        assert_eq!(seen["disclosureControlled"], true);
+        let mut sum = 0;
+        let mut years = 0;
+        for cell in cells(&seen) {
+            let truth: i64 = exact.get(cell["period"].as_str().unwrap()).map_or(0, |v| v.parse().unwrap());
+            match cell["value"].as_str() {
+                Some(value) => {
+                    let value: i64 = value.parse().unwrap();
+                    assert!((value - truth).abs() <= 2, "{measure} {cell}: {truth}");
+                    sum += value;
+                    years += 1;
+                }
+                None => assert!(truth < 5, "{measure} {cell}: {truth} is suppressed"),
+            }
+        }
+        assert!((sum - total).abs() <= 2 * years, "{measure}: {sum} for {total} over {years} years");
+    }
+    let args = "measure: MENTORING_OUTCOMES, groupBy: [CATEGORY, PERIOD], period: YEAR, withTotals: true";
+    let seen = stats(&server, &partner, args).await;
+    let back_to_school: Vec<Value> =
+        cells(&seen).into_iter().filter(|c| c["category"] == "BACK_TO_SCHOOL").collect();
+    // Twelve returns to school over the years: each year's few are suppressed, not shown.
+    assert!(back_to_school.iter().all(|c| c["suppressed"] == true), "{back_to_school:?}");
 }
