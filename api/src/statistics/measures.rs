@@ -71,6 +71,20 @@ pub enum StatisticsMeasure {
     /// Escalations: disputes sent to a level up or out of mediation (category: where to; period: report).
     /// Sensitive.
     DisputeEscalations,
+    /// Major projects whose stability risk assessment was completed (category: risk rating; period: completion).
+    StabilityAssessmentsCompleted,
+    /// Major projects by outcome: `IMPLEMENTED_AFTER_ASSESSMENT`, `STARTED_WITHOUT_ASSESSMENT`,
+    /// `ASSESSED_AWAITING_START`, `IN_ASSESSMENT`, `NOT_ASSESSED` (category: outcome; period: the start, or the
+    /// planned start while not started).
+    StabilityProjectOutcomes,
+    /// Major projects carried out after a completed stability assessment (category: risk rating; period: start).
+    StabilityProjectsImplemented,
+    /// Instability incidents caused by major projects carried out after a completed assessment: the disputes
+    /// linked to them and flagged as incidents (category: dispute category; period: report). Sensitive.
+    StabilityIncidentsAfterImplementation,
+    /// Vetoes of responsible units' annual evaluations, by the unit's region (category: the evaluation year;
+    /// period: when the veto was recorded).
+    UnitVetoes,
 }
 
 /// What a statistic's values are.
@@ -143,6 +157,18 @@ const APPLICATIONS: &str = "legal_aid_application t JOIN legal_aid_fund f ON f.i
      JOIN region g ON g.id = t.region_id";
 const FUNDS: &str = "legal_aid_fund t JOIN region g ON g.id = t.region_id";
 const DISPUTES: &str = "dispute t JOIN region g ON g.id = t.grid_id";
+const PROJECTS: &str = "major_project t JOIN region g ON g.id = t.region_id \
+     LEFT JOIN stability_assessment a ON a.project_id = t.id";
+const IMPLEMENTED: &str =
+    "t.started_on IS NOT NULL AND t.started_without_assessment = FALSE AND a.step = 'MEASURES'";
+const PROJECT_OUTCOME: &str = "CASE WHEN t.started_on IS NOT NULL AND t.started_without_assessment = FALSE \
+     THEN 'IMPLEMENTED_AFTER_ASSESSMENT' WHEN t.started_on IS NOT NULL THEN 'STARTED_WITHOUT_ASSESSMENT' \
+     WHEN a.step = 'MEASURES' THEN 'ASSESSED_AWAITING_START' WHEN a.id IS NOT NULL THEN 'IN_ASSESSMENT' \
+     ELSE 'NOT_ASSESSED' END";
+const PROJECT_INCIDENTS: &str = "dispute t JOIN major_project p ON p.id = t.major_project_id \
+     JOIN region g ON g.id = p.region_id";
+const VETOES: &str =
+    "unit_veto t JOIN responsible_unit u ON u.id = t.unit_id JOIN region g ON g.id = u.region_id";
 const OPEN_DISPUTE: &str = "t.state IN ('REPORTED', 'ACCEPTED', 'ASSIGNED', 'MEDIATING')";
 const APPLICANTS: &str = "COUNT(DISTINCT t.applicant_id_number)";
 /// Marks the bound "visited since" timestamp of the share measure.
@@ -376,6 +402,56 @@ impl StatisticsMeasure {
                 Some(("t.reported_at", true)),
                 Count,
                 true,
+            ),
+            M::StabilityAssessmentsCompleted => spec(
+                PROJECTS,
+                "a.step = 'MEASURES'",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("a.rating"),
+                Some(("a.completed_at", true)),
+                Count,
+                false,
+            ),
+            M::StabilityProjectOutcomes => spec(
+                PROJECTS,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some(PROJECT_OUTCOME),
+                Some(("COALESCE(t.started_on, t.planned_start)", false)),
+                Count,
+                false,
+            ),
+            M::StabilityProjectsImplemented => spec(
+                PROJECTS,
+                IMPLEMENTED,
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("a.rating"),
+                Some(("t.started_on", false)),
+                Count,
+                false,
+            ),
+            M::StabilityIncidentsAfterImplementation => spec(
+                PROJECT_INCIDENTS,
+                "t.instability_incident = TRUE AND p.started_on IS NOT NULL AND p.started_without_assessment = FALSE",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.category"),
+                Some(("t.reported_at", true)),
+                Count,
+                true,
+            ),
+            M::UnitVetoes => spec(
+                VETOES,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("CAST(t.year AS TEXT)"),
+                Some(("t.recorded_at", true)),
+                Count,
+                false,
             ),
         }
     }
