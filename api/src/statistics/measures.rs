@@ -157,13 +157,14 @@ const APPLICATIONS: &str = "legal_aid_application t JOIN legal_aid_fund f ON f.i
      JOIN region g ON g.id = t.region_id";
 const FUNDS: &str = "legal_aid_fund t JOIN region g ON g.id = t.region_id";
 const DISPUTES: &str = "dispute t JOIN region g ON g.id = t.grid_id";
+/// `a` is taken by the ancestor region a grouping by region joins, hence `sa` for the assessment.
 const PROJECTS: &str = "major_project t JOIN region g ON g.id = t.region_id \
-     LEFT JOIN stability_assessment a ON a.project_id = t.id";
+     LEFT JOIN stability_assessment sa ON sa.project_id = t.id";
 const IMPLEMENTED: &str =
-    "t.started_on IS NOT NULL AND t.started_without_assessment = FALSE AND a.step = 'MEASURES'";
+    "t.started_on IS NOT NULL AND t.started_without_assessment = FALSE AND sa.step = 'MEASURES'";
 const PROJECT_OUTCOME: &str = "CASE WHEN t.started_on IS NOT NULL AND t.started_without_assessment = FALSE \
      THEN 'IMPLEMENTED_AFTER_ASSESSMENT' WHEN t.started_on IS NOT NULL THEN 'STARTED_WITHOUT_ASSESSMENT' \
-     WHEN a.step = 'MEASURES' THEN 'ASSESSED_AWAITING_START' WHEN a.id IS NOT NULL THEN 'IN_ASSESSMENT' \
+     WHEN sa.step = 'MEASURES' THEN 'ASSESSED_AWAITING_START' WHEN sa.id IS NOT NULL THEN 'IN_ASSESSMENT' \
      ELSE 'NOT_ASSESSED' END";
 const PROJECT_INCIDENTS: &str = "dispute t JOIN major_project p ON p.id = t.major_project_id \
      JOIN region g ON g.id = p.region_id";
@@ -405,11 +406,11 @@ impl StatisticsMeasure {
             ),
             M::StabilityAssessmentsCompleted => spec(
                 PROJECTS,
-                "a.step = 'MEASURES'",
+                "sa.step = 'MEASURES'",
                 "COUNT(*)",
                 "COUNT(*)",
-                Some("a.rating"),
-                Some(("a.completed_at", true)),
+                Some("sa.rating"),
+                Some(("sa.completed_at", true)),
                 Count,
                 false,
             ),
@@ -428,7 +429,7 @@ impl StatisticsMeasure {
                 IMPLEMENTED,
                 "COUNT(*)",
                 "COUNT(*)",
-                Some("a.rating"),
+                Some("sa.rating"),
                 Some(("t.started_on", false)),
                 Count,
                 false,
