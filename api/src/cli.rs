@@ -338,7 +338,7 @@ async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
     println!(
         "seeded in {:.1} s: {} regions ({} grids), {} team members, {} volunteers in {} teams, {} service records, \
          {} care subjects ({} corrections received, {} released), {} mentorships with {} outcomes, \
-         {} legal-aid applications, {} ledger entries, {} disputes with {} events",
+         {} legal-aid applications, {} ledger entries, {} disputes with {} events, {} major projects",
         report.elapsed.as_secs_f64(),
         report.regions,
         report.grids,
@@ -355,6 +355,7 @@ async fn seed(database: &DatabaseArgs, args: &SeedArgs) -> Result<(), String> {
         report.ledger_entries,
         report.disputes,
         report.dispute_events,
+        report.major_projects,
     );
     Ok(())
 }

@@ -33,6 +33,7 @@ pub mod scope;
 pub mod seed;
 pub mod server;
 pub mod sql;
+pub mod stability;
 pub mod statistics;
 pub mod subscriptions;
 pub mod validate;

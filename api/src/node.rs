@@ -12,6 +12,7 @@ use crate::legal_aid::types::{LedgerEntry, LegalAidApplication};
 use crate::mentoring::types::{Mentor, MentoringOutcome, MentoringSession, Mentorship};
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
+use crate::stability::types::{MajorProject, MitigationMeasure, ResponsibleUnit};
 use crate::volunteers::service::ServiceRecord;
 use crate::volunteers::teams::VolunteerTeam;
 use crate::volunteers::types::Volunteer;
@@ -37,11 +38,14 @@ pub enum NodeType {
     FishingVessel,
     Mediator,
     MediationBoat,
+    MajorProject,
+    ResponsibleUnit,
+    MitigationMeasure,
 }
 
 impl NodeType {
     /// Every node type; `node(id:)` accepts the IDs of exactly these.
-    pub const ALL: [NodeType; 18] = [
+    pub const ALL: [NodeType; 21] = [
         NodeType::Region,
         NodeType::GridTeamMember,
         NodeType::Volunteer,
@@ -60,6 +64,9 @@ impl NodeType {
         NodeType::FishingVessel,
         NodeType::Mediator,
         NodeType::MediationBoat,
+        NodeType::MajorProject,
+        NodeType::ResponsibleUnit,
+        NodeType::MitigationMeasure,
     ];
 
     fn as_str(self) -> &'static str {
@@ -82,6 +89,9 @@ impl NodeType {
             NodeType::FishingVessel => "FishingVessel",
             NodeType::Mediator => "Mediator",
             NodeType::MediationBoat => "MediationBoat",
+            NodeType::MajorProject => "MajorProject",
+            NodeType::ResponsibleUnit => "ResponsibleUnit",
+            NodeType::MitigationMeasure => "MitigationMeasure",
         }
     }
 
@@ -107,6 +117,9 @@ impl NodeType {
             NodeType::Dispute => crate::auth::Resource::Dispute,
             NodeType::FishingVessel => crate::auth::Resource::Vessel,
             NodeType::Mediator | NodeType::MediationBoat => crate::auth::Resource::Mediator,
+            // A measure is part of its project's assessment as far as the policy goes.
+            NodeType::MajorProject | NodeType::MitigationMeasure => crate::auth::Resource::MajorProject,
+            NodeType::ResponsibleUnit => crate::auth::Resource::ResponsibleUnit,
         }
     }
 
@@ -121,6 +134,7 @@ impl NodeType {
             NodeType::VolunteerTeam => "volunteer_team",
             NodeType::FishingVessel => "fishing_vessel",
             NodeType::MediationBoat => "mediation_boat",
+            NodeType::MitigationMeasure => "mitigation_measure",
             other => other.resource().as_str(),
         }
     }
@@ -176,6 +190,9 @@ pub enum Node {
     FishingVessel(FishingVessel),
     Mediator(DisputeMediator),
     MediationBoat(MediationBoat),
+    MajorProject(MajorProject),
+    ResponsibleUnit(ResponsibleUnit),
+    MitigationMeasure(MitigationMeasure),
 }
 
 /// The `node` root field.
@@ -223,6 +240,13 @@ impl NodeQuery {
             NodeType::FishingVessel => request.disputes.vessel_by_id(number).await?.map(Node::FishingVessel),
             NodeType::Mediator => request.disputes.mediator_by_id(number).await?.map(Node::Mediator),
             NodeType::MediationBoat => request.disputes.boat_by_id(number).await?.map(Node::MediationBoat),
+            NodeType::MajorProject => request.stability.project_by_id(number).await?.map(Node::MajorProject),
+            NodeType::ResponsibleUnit => {
+                request.stability.unit_by_id(number).await?.map(Node::ResponsibleUnit)
+            }
+            NodeType::MitigationMeasure => {
+                request.stability.measure_by_id(number).await?.map(Node::MitigationMeasure)
+            }
         })
     }
 }

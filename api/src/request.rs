@@ -15,6 +15,7 @@ use crate::events::EventBus;
 use crate::legal_aid::loader::LegalAidLoaders;
 use crate::mentoring::loader::MentoringLoaders;
 use crate::regions::loader::RegionLoaders;
+use crate::stability::loader::StabilityLoaders;
 use crate::volunteers::loader::VolunteerLoaders;
 
 /// Request-scoped data, attached to each GraphQL request by the HTTP handler.
@@ -29,6 +30,7 @@ pub struct RequestData {
     pub mentoring: MentoringLoaders,
     pub legal_aid: LegalAidLoaders,
     pub disputes: DisputeLoaders,
+    pub stability: StabilityLoaders,
     /// Created on first use: most requests never read the audit trail.
     pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
     pub audit_record_pages: std::sync::OnceLock<crate::audit::query::RecordPagesLoader>,
@@ -44,6 +46,7 @@ impl RequestData {
             mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
             legal_aid: LegalAidLoaders::new(db.clone(), viewer.clone()),
             disputes: DisputeLoaders::new(db.clone(), viewer.clone()),
+            stability: StabilityLoaders::new(db.clone(), viewer.clone()),
             audit_records: std::sync::OnceLock::new(),
             audit_record_pages: std::sync::OnceLock::new(),
             viewer,
@@ -60,6 +63,7 @@ impl RequestData {
         self.mentoring.set_caching(false);
         self.legal_aid.set_caching(false);
         self.disputes.set_caching(false);
+        self.stability.set_caching(false);
     }
 
     /// The request data of the current GraphQL request.

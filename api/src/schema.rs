@@ -18,6 +18,8 @@ use crate::node::NodeQuery;
 use crate::regions::mutation::RegionsMutation;
 use crate::regions::query::RegionsQuery;
 use crate::request::RequestData;
+use crate::stability::mutation::StabilityMutation;
+use crate::stability::query::StabilityQuery;
 use crate::statistics::query::StatisticsQuery;
 use crate::subscriptions::Subscription;
 use crate::volunteers::mutation::VolunteersMutation;
@@ -93,6 +95,7 @@ pub struct Query(
     AuditQuery,
     StatisticsQuery,
     DisputesQuery,
+    StabilityQuery,
 );
 
 /// All changes. Each runs in one transaction together with its audit event.
@@ -104,6 +107,7 @@ pub struct Mutation(
     MentoringMutation,
     LegalAidMutation,
     DisputesMutation,
+    StabilityMutation,
 );
 
 /// The schema type served at `/graphql`.

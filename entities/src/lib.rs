@@ -3,6 +3,7 @@
 //! Enumerations are stored as short upper-case strings guarded by CHECK constraints in the migrations, so that
 //! the same schema runs on SQLite and PostgreSQL and a row read by hand explains itself.
 
+pub mod assessment_step;
 pub mod audit_event;
 pub mod audit_event_record;
 pub mod care_group_member;
@@ -19,6 +20,7 @@ pub mod grid_team_member;
 pub mod ledger_entry;
 pub mod legal_aid_application;
 pub mod legal_aid_fund;
+pub mod major_project;
 pub mod mediation_boat;
 pub mod mediator;
 pub mod mental_health_profile;
@@ -26,10 +28,14 @@ pub mod mentor;
 pub mod mentoring_outcome;
 pub mod mentoring_session;
 pub mod mentorship;
+pub mod mitigation_measure;
 pub mod region;
+pub mod responsible_unit;
 pub mod risk_assessment;
 pub mod service_record;
 pub mod service_rollup;
+pub mod stability_assessment;
+pub mod unit_veto;
 pub mod volunteer;
 pub mod volunteer_badge;
 pub mod volunteer_team;

@@ -23,6 +23,7 @@ mod m20261129_000008_service_rollup;
 mod m20261206_000009_text_lengths;
 mod m20261206_000010_create_disputes;
 mod m20261207_000010_disclosure_key;
+mod m20261207_000030_create_stability;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_text_lengths::Migration),
             Box::new(m20261206_000010_create_disputes::Migration),
             Box::new(m20261207_000010_disclosure_key::Migration),
+            Box::new(m20261207_000030_create_stability::Migration),
         ]
     }
 }

@@ -10,13 +10,15 @@ use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBacken
 use migration::{Migrator, MigratorTrait};
 
 /// Every table the migrations create, in alphabetical order.
-const TABLES: [&str; 31] = [
+const TABLES: [&str; 38] = [
+    "assessment_step",
     "audit_event",
     "audit_event_record",
     "care_group_member",
     "care_subject",
     "care_visit",
     "correction_profile",
+    "disclosure_key",
     "dispute",
     "dispute_event",
     "dispute_party",
@@ -26,6 +28,7 @@ const TABLES: [&str; 31] = [
     "ledger_entry",
     "legal_aid_application",
     "legal_aid_fund",
+    "major_project",
     "mediation_boat",
     "mediator",
     "mental_health_profile",
@@ -33,10 +36,14 @@ const TABLES: [&str; 31] = [
     "mentoring_outcome",
     "mentoring_session",
     "mentorship",
+    "mitigation_measure",
     "region",
+    "responsible_unit",
     "risk_assessment",
     "service_record",
     "service_rollup",
+    "stability_assessment",
+    "unit_veto",
     "volunteer",
     "volunteer_badge",
     "volunteer_team",
@@ -90,6 +97,7 @@ async fn exercise(db: &DatabaseConnection) -> Result<(), DbErr> {
     ledger_is_checked_and_append_only(db).await?;
     audit_trail_is_append_only(db).await?;
     care_and_mentoring_are_checked(db).await?;
+    disputes_refer_to_existing_projects(db).await?;
 
     // With rows still in place, including rows that refer to rows of their own table.
     Migrator::down(db, None).await?;
@@ -328,6 +336,23 @@ async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), DbErr> {
 }
 
 /// Asserts that `sql` fails with an error whose message contains `expected` (case-insensitively).
+/// `dispute.major_project_id` got its foreign key with the projects' table: a constraint on PostgreSQL, triggers
+/// on SQLite.
+async fn disputes_refer_to_existing_projects(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let dispute = |project: &str| {
+        format!(
+            "INSERT INTO dispute (code, grid_id, region_id, reported_at, channel, category, summary, escalation_risk, \
+             state, stage_started_at, major_project_id, instability_incident, idempotency_key, reported_by, \
+             created_at, updated_at) VALUES ('MD-FK', (SELECT id FROM region WHERE code = '330902001'), \
+             (SELECT id FROM region WHERE code = '330902001'), '2026-11-29 08:00:00+00:00', 'HOTLINE', 'OTHER', 's', \
+             'LOW', 'REPORTED', '2026-11-29 08:00:00+00:00', {project}, FALSE, 'k-fk', 'x', \
+             '2026-11-29 08:00:00+00:00', '2026-11-29 08:00:00+00:00')"
+        )
+    };
+    rejects(db, &dispute("999999"), "foreign key constraint").await?;
+    exec(db, &dispute("NULL")).await
+}
+
 async fn rejects(db: &DatabaseConnection, sql: &str, expected: &str) -> Result<(), DbErr> {
     match db.execute_unprepared(sql).await {
         Ok(_) => panic!("accepted, but should fail with {expected:?}: {sql}"),

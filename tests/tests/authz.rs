@@ -28,6 +28,12 @@ struct Outsider {
     application_id: String,
     application_code: String,
     applicant_name: String,
+    project_id: String,
+    project_code: String,
+    project_name: String,
+    unit_id: String,
+    unit_code: String,
+    unit_name: String,
 }
 
 async fn outsider(server: &TestServer) -> Outsider {
@@ -43,7 +49,9 @@ async fn outsider(server: &TestServer) -> Outsider {
                      edges { node { id code name visits(first: 1) { edges { node { id } } } } } }
                  mentorships(filter: { inRegion: "330922" }, first: 1) { edges { node { id } } }
                  applications: legalAidApplications(first: 500) {
-                     edges { node { id code applicantName region { code } } } } }"#,
+                     edges { node { id code applicantName region { code } } } }
+                 projects: majorProjects(filter: { inRegion: "330922" }, first: 1) {
+                     nodes { id code name responsibleUnit { id code name } } } }"#,
             json!({}),
         )
         .await;
@@ -77,6 +85,12 @@ async fn outsider(server: &TestServer) -> Outsider {
         application_id: text(&application["id"]),
         application_code: text(&application["code"]),
         applicant_name: text(&application["applicantName"]),
+        project_id: text(&data["projects"]["nodes"][0]["id"]),
+        project_code: text(&data["projects"]["nodes"][0]["code"]),
+        project_name: text(&data["projects"]["nodes"][0]["name"]),
+        unit_id: text(&data["projects"]["nodes"][0]["responsibleUnit"]["id"]),
+        unit_code: text(&data["projects"]["nodes"][0]["responsibleUnit"]["code"]),
+        unit_name: text(&data["projects"]["nodes"][0]["responsibleUnit"]["name"]),
     }
 }
 
@@ -187,6 +201,31 @@ fn probes(outsider: &Outsider) -> Vec<(&'static str, String, Value)> {
             json!({}),
         ),
         (
+            "major projects and units by list, filter, id, code, node and nesting",
+            "query($c: String, $id: ID!, $code: String!, $u: ID!, $uc: String!) {
+               all: majorProjects(first: 500) { totalCount nodes { code name region { code }
+                   responsibleUnit { code name } assessment { steps { nodes { actor } } measures { nodes { id } } } } }
+               outside: majorProjects(filter: { inRegion: $c }) { totalCount nodes { code } }
+               either: majorProjects(filter: { or: [{ inRegion: $c }, { startedWithoutAssessment: true }] }) {
+                   nodes { code } }
+               byId: majorProject(id: $id) { code } byCode: majorProject(code: $code) { code } node(id: $id) { id }
+               unit: responsibleUnit(id: $u) { code } unitByCode: responsibleUnit(code: $uc) { code }
+               unitNode: node(id: $u) { id }
+               units: responsibleUnits(first: 500) { totalCount nodes { code name
+                   projects { totalCount nodes { code } } vetoes { nodes { reason project { code } } } } }
+               outsideUnits: responsibleUnits(filter: { inRegion: $c }) { totalCount } }"
+                .into(),
+            json!({ "c": OUTSIDE, "id": outsider.project_id, "code": outsider.project_code, "u": outsider.unit_id,
+                    "uc": outsider.unit_code }),
+        ),
+        (
+            "stability statistics down to the grid",
+            "{ statistics(measure: STABILITY_PROJECT_OUTCOMES, groupBy: [REGION, CATEGORY], regionLevel: GRID) {
+                   cells { regionCode value } } }"
+                .into(),
+            json!({}),
+        ),
+        (
             "audit trail",
             "{ auditEvents(first: 500) { totalCount edges { node { actor regionCode records { entityId } } } } }".into(),
             json!({}),
@@ -223,6 +262,12 @@ async fn no_role_reaches_outside_its_subtree() {
         outsider.application_id.as_str(),
         outsider.application_code.as_str(),
         outsider.applicant_name.as_str(),
+        outsider.project_id.as_str(),
+        outsider.project_code.as_str(),
+        outsider.project_name.as_str(),
+        outsider.unit_id.as_str(),
+        outsider.unit_code.as_str(),
+        outsider.unit_name.as_str(),
         "shengsi-officer",
     ];
     let mut checked = 0;

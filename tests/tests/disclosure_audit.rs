@@ -64,7 +64,7 @@ impl Tree {
         for row in rows {
             let code: String = row.try_get("", "code").unwrap();
             let path: String = row.try_get("", "path").unwrap();
-            let depth: i64 = row.try_get::<i32>("", "depth").map(i64::from).unwrap();
+            let depth: i64 = row.try_get::<i16>("", "depth").map(i64::from).unwrap();
             if depth == 3 {
                 communities.push((code.clone(), path.clone()));
             }

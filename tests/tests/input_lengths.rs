@@ -215,6 +215,56 @@ async fn dispute_after(server: &TestServer, world: &World, steps: &[&str]) -> St
     id
 }
 
+/// A responsible unit of the world's region, new for each call (a unit is vetoed once a year); returns its id
+/// and code.
+async fn unit(server: &TestServer, world: &World) -> (String, String) {
+    let unit = ok(
+        server,
+        "mutation($input: RegisterResponsibleUnitInput!) { registerResponsibleUnit(input: $input) { id code } }",
+        json!({ "input": { "name": "测试局", "regionCode": world.region, "officerSubject": format!("unit-{}", sequence()) } }),
+    )
+    .await;
+    (unit["id"].as_str().expect("unit id").to_owned(), unit["code"].as_str().expect("unit code").to_owned())
+}
+
+/// The assessment's steps, in their order, as mutations on `$id`.
+const ASSESSMENT_STEPS: [&str; 5] = [
+    "submitStabilityAssessment",
+    "recordStabilityInvestigation",
+    "recordStabilityJointReview",
+    "rateStabilityRisk",
+    "giveStabilityFeedback",
+];
+
+/// A major project of a new unit whose assessment took the first `steps` steps (by an administrator).
+async fn project_after(server: &TestServer, world: &World, steps: usize) -> String {
+    let (_, unit) = unit(server, world).await;
+    let id = ok(
+        server,
+        "mutation($input: RegisterMajorProjectInput!) { registerMajorProject(input: $input) { id } }",
+        json!({ "input": { "name": "测试工程", "kind": "PLANT", "regionCode": world.region, "unitCode": unit,
+                "investment": "100.00", "plannedStart": "2027-01-01", "affectedHouseholds": 3 } }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("project id")
+        .to_owned();
+    for name in &ASSESSMENT_STEPS[..steps] {
+        let rating = if *name == "rateStabilityRisk" { ", rating: LOW" } else { "" };
+        let query = format!(
+            "mutation($id: ID!) {{ {name}(projectId: $id{rating}, input: {{ findings: \"可\" }}) {{ id }} }}"
+        );
+        ok(server, &query, json!({ "id": id })).await;
+    }
+    id
+}
+
+fn step_case(name: &'static str, rating: &str) -> String {
+    format!(
+        "mutation($id: ID!, $input: AssessmentStepInput!) {{ {name}(projectId: $id{rating}, input: $input) {{ id }} }}"
+    )
+}
+
 fn smd_input(grid: &str) -> Value {
     json!({
         "category": "SEVERE_MENTAL_DISORDER", "name": "陈国栋", "gender": "MALE", "idNumber": id_number(),
@@ -597,6 +647,81 @@ async fn case(server: &TestServer, world: &World, mutation: &'static str) -> Cas
             json!({ "input": { "name": "陈调解", "phone": "13905808888", "kind": "BOAT_CREW", "regionCode": world.region,
                     "subject": format!("mediator-{}", sequence()), "boatCode": world.boat } }),
         ),
+        "registerResponsibleUnit" => c(
+            "mutation($input: RegisterResponsibleUnitInput!) { registerResponsibleUnit(input: $input) { id } }",
+            json!({ "input": { "name": "舟山市测试局", "regionCode": world.region,
+                    "officerSubject": format!("unit-{}", sequence()) } }),
+        ),
+        "registerMajorProject" => {
+            let (_, unit) = unit(server, world).await;
+            c(
+                "mutation($input: RegisterMajorProjectInput!) { registerMajorProject(input: $input) { id } }",
+                json!({ "input": { "name": "测试工程", "kind": "PLANT", "regionCode": world.region, "unitCode": unit,
+                        "investment": "100.00", "plannedStart": "2027-01-01", "affectedHouseholds": 3 } }),
+            )
+        }
+        "submitStabilityAssessment"
+        | "recordStabilityInvestigation"
+        | "recordStabilityJointReview"
+        | "rateStabilityRisk"
+        | "giveStabilityFeedback" => {
+            let taken = ASSESSMENT_STEPS.iter().position(|step| *step == mutation).expect("a step");
+            let rating = if mutation == "rateStabilityRisk" { ", rating: MEDIUM" } else { "" };
+            Case {
+                mutation,
+                query: step_case(mutation, rating),
+                variables: json!({ "id": project_after(server, world, taken).await,
+                                   "input": { "findings": "调研结论", "attachments": ["舟稳评〔2026〕1号", "舟稳评〔2026〕2号"] } }),
+            }
+        }
+        "setMitigationMeasures" => c(
+            "mutation($id: ID!, $m: [MitigationMeasureInput!]!, $input: AssessmentStepInput!) { setMitigationMeasures(projectId: $id, measures: $m, input: $input) { id } }",
+            json!({ "id": project_after(server, world, 5).await,
+                    "m": [{ "description": "入户解释", "owner": "征收办", "dueOn": "2027-01-01" },
+                          { "description": "设接待点", "owner": "信访办", "dueOn": "2027-02-01" }],
+                    "input": { "findings": "措施", "attachments": ["舟稳评〔2026〕1号", "舟稳评〔2026〕2号"] } }),
+        ),
+        "completeMitigationMeasure" => {
+            let project = project_after(server, world, 5).await;
+            let measure = ok(
+                server,
+                "mutation($id: ID!) { setMitigationMeasures(projectId: $id, measures: [{ description: \"入户解释\", owner: \"征收办\", dueOn: \"2027-01-01\" }], input: { findings: \"措施\" }) { assessment { measures { nodes { id } } } } }",
+                json!({ "id": project }),
+            )
+            .await["assessment"]["measures"]["nodes"][0]["id"]
+                .clone();
+            c("mutation($id: ID!) { completeMitigationMeasure(id: $id) { id } }", json!({ "id": measure }))
+        }
+        "recordProjectStart" => c(
+            "mutation($id: ID!) { recordProjectStart(projectId: $id, startedOn: \"2026-11-01\") { id } }",
+            json!({ "id": project_after(server, world, 0).await }),
+        ),
+        "vetoResponsibleUnit" => {
+            let (unit, _) = unit(server, world).await;
+            c(
+                "mutation($u: ID!, $r: String!, $p: ID) { vetoResponsibleUnit(unitId: $u, year: 2025, reason: $r, projectId: $p) { id } }",
+                json!({ "u": unit, "r": "未评先建", "p": null }),
+            )
+        }
+        "vetoResponsibleUnit/project" => {
+            let (unit, code) = unit(server, world).await;
+            let project = ok(
+                server,
+                "mutation($input: RegisterMajorProjectInput!) { registerMajorProject(input: $input) { id } }",
+                json!({ "input": { "name": "测试工程", "kind": "PLANT", "regionCode": world.region, "unitCode": code,
+                        "investment": "100.00", "plannedStart": "2027-01-01", "affectedHouseholds": 3 } }),
+            )
+            .await["id"]
+                .clone();
+            c(
+                "mutation($u: ID!, $p: ID) { vetoResponsibleUnit(unitId: $u, year: 2025, reason: \"未评先建\", projectId: $p) { id } }",
+                json!({ "u": unit, "p": project }),
+            )
+        }
+        "linkDisputeToProject" => c(
+            "mutation($d: ID!, $p: ID!) { linkDisputeToProject(disputeId: $d, projectId: $p, instabilityIncident: true) { id } }",
+            json!({ "d": dispute_after(server, world, &[]).await, "p": project_after(server, world, 0).await }),
+        ),
         other => panic!("no case for {other}"),
     }
 }
@@ -826,6 +951,49 @@ const FIELDS: &[(&str, &[TextInput])] = &[
             ("/input/boatCode", "input.boatCode", Limit::Code),
         ],
     ),
+    (
+        "registerResponsibleUnit",
+        &[
+            ("/input/name", "input.name", Limit::Chars(128)),
+            ("/input/regionCode", "input.regionCode", Limit::Code),
+            ("/input/officerSubject", "input.officerSubject", Limit::Chars(64)),
+        ],
+    ),
+    (
+        "registerMajorProject",
+        &[
+            ("/input/name", "input.name", Limit::Chars(128)),
+            ("/input/regionCode", "input.regionCode", Limit::Code),
+            ("/input/unitCode", "input.unitCode", Limit::Code),
+        ],
+    ),
+    ("submitStabilityAssessment", STEP_FIELDS),
+    ("recordStabilityInvestigation", STEP_FIELDS),
+    ("recordStabilityJointReview", STEP_FIELDS),
+    ("rateStabilityRisk", STEP_FIELDS),
+    ("giveStabilityFeedback", STEP_FIELDS),
+    (
+        "setMitigationMeasures",
+        &[
+            ("/id", "projectId", T),
+            ("/input/findings", "input.findings", Limit::Chars(2000)),
+            ("/input/attachments/1", "input.attachments[1]", Limit::Chars(256)),
+            ("/m/1/description", "measures[1].description", Limit::Chars(500)),
+            ("/m/1/owner", "measures[1].owner", Limit::Chars(64)),
+        ],
+    ),
+    ("completeMitigationMeasure", &[("/id", "id", T)]),
+    ("recordProjectStart", &[("/id", "projectId", T)]),
+    ("vetoResponsibleUnit", &[("/u", "unitId", T), ("/r", "reason", Limit::Chars(500))]),
+    ("vetoResponsibleUnit/project", &[("/p", "projectId", T)]),
+    ("linkDisputeToProject", &[("/d", "disputeId", T), ("/p", "projectId", T)]),
+];
+
+/// The text inputs of every step of the assessment.
+const STEP_FIELDS: &[TextInput] = &[
+    ("/id", "projectId", T),
+    ("/input/findings", "input.findings", Limit::Chars(2000)),
+    ("/input/attachments/1", "input.attachments[1]", Limit::Chars(256)),
 ];
 
 /// Every case, by the mutation it exercises (some mutations have several, one per variant of their input).
@@ -874,6 +1042,19 @@ const CASES: &[&str] = &[
     "registerFishingVessel",
     "updateFishingVessel",
     "registerMediator",
+    "registerResponsibleUnit",
+    "registerMajorProject",
+    "submitStabilityAssessment",
+    "recordStabilityInvestigation",
+    "recordStabilityJointReview",
+    "rateStabilityRisk",
+    "giveStabilityFeedback",
+    "setMitigationMeasures",
+    "completeMitigationMeasure",
+    "recordProjectStart",
+    "vetoResponsibleUnit",
+    "vetoResponsibleUnit/project",
+    "linkDisputeToProject",
 ];
 
 /// The longest allowed value of a field (`extra` = 0) or one with `extra` more characters; free text ends in a

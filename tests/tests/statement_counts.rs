@@ -226,3 +226,41 @@ async fn both_counts_of_a_page_of_regions_cost_one_statement() {
     assert_no_errors(&response);
     assert_eq!(response["data"]["regions"]["nodes"][0]["volunteerCount"], districts[0]["volunteerCount"]);
 }
+
+/// Projects × their unit, region and assessment × the assessment's steps and measures × the linked disputes and
+/// incidents, and the unit's vetoes: one statement per kind, at every page size.
+const PROJECTS: &str = "query($n: Int, $m: Int) {
+  majorProjects(first: $n) { totalCount nodes { code measuresOverdue
+    region { code } responsibleUnit { code evaluation(year: 2021) vetoes(first: $m) { nodes { year } } }
+    assessment { step rating
+      steps(first: $m) { totalCount nodes { step actor attachments } }
+      measures(first: $m) { totalCount nodes { owner dueOn overdue } } }
+    disputes(first: $m) { totalCount nodes { code } }
+    incidents(first: $m) { totalCount } } } }";
+
+#[tokio::test]
+async fn a_deep_project_query_costs_the_same_at_every_page_size() {
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    let token = admin();
+    let run = |n: i64, m: i64| {
+        let server = &server;
+        let token = &token;
+        async move {
+            let before = server.statement_count();
+            let response = server.gql(Some(token), PROJECTS, json!({ "n": n, "m": m })).await;
+            let statements = server.statement_count() - before;
+            assert_no_errors(&response);
+            let projects = response["data"]["majorProjects"]["nodes"].as_array().unwrap().clone();
+            assert_eq!(projects.len() as i64, n);
+            let steps: usize =
+                projects.iter().map(|p| p["assessment"]["steps"]["nodes"].as_array().unwrap().len()).sum();
+            assert!(steps > 0, "{n}×{m}: the steps are reached");
+            statements
+        }
+    };
+    run(1, 1).await;
+    let small = run(5, 2).await;
+    let large = run(200, 6).await;
+    println!("a page of projects with their assessments: {small} statements for 5×2, {large} for 200×6");
+    assert_eq!(small, large);
+}

@@ -489,6 +489,7 @@ async fn partners_get_fixed_dimensions_and_protected_cells() {
         ("MEDIATION_SUCCESS_RATE", true),
         ("DISPUTES_OVERDUE_SHARE", false),
         ("DISPUTE_ESCALATIONS", true),
+        ("STABILITY_INCIDENTS_AFTER_IMPLEMENTATION", true),
     ] {
         let by = if periods { "[REGION, CATEGORY, PERIOD], period: YEAR" } else { "[REGION, CATEGORY]" };
         let seen =

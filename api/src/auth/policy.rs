@@ -20,12 +20,13 @@ pub enum Role {
     Partner,
     Auditor,
     Mediator,
+    UnitOfficer,
     Anonymous,
 }
 
 impl Role {
     /// The roles a token can carry, in the order the README lists them.
-    pub const TOKEN_ROLES: [Role; 11] = [
+    pub const TOKEN_ROLES: [Role; 12] = [
         Role::Admin,
         Role::Officer,
         Role::GridWorker,
@@ -37,6 +38,7 @@ impl Role {
         Role::Partner,
         Role::Auditor,
         Role::Mediator,
+        Role::UnitOfficer,
     ];
 
     /// The claim value of the role.
@@ -53,6 +55,7 @@ impl Role {
             Role::Partner => "partner",
             Role::Auditor => "auditor",
             Role::Mediator => "mediator",
+            Role::UnitOfficer => "unit_officer",
             Role::Anonymous => "anonymous",
         }
     }
@@ -90,10 +93,12 @@ pub enum Resource {
     Dispute,
     Vessel,
     Mediator,
+    MajorProject,
+    ResponsibleUnit,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 18] = [
+    pub const ALL: [Resource; 20] = [
         Resource::Region,
         Resource::GridTeam,
         Resource::Volunteer,
@@ -112,6 +117,8 @@ impl Resource {
         Resource::Dispute,
         Resource::Vessel,
         Resource::Mediator,
+        Resource::MajorProject,
+        Resource::ResponsibleUnit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -134,6 +141,8 @@ impl Resource {
             Resource::Dispute => "dispute",
             Resource::Vessel => "vessel",
             Resource::Mediator => "mediator",
+            Resource::MajorProject => "major_project",
+            Resource::ResponsibleUnit => "responsible_unit",
         }
     }
 }
@@ -245,6 +254,10 @@ pub const POLICY: &[Grant] = &[
     grant(Role::Officer, R::Dispute, READ_CREATE_APPROVE, Sensitive),
     grant(Role::Officer, R::Vessel, READ_WRITE, Personal),
     grant(Role::Officer, R::Mediator, READ_CREATE, Personal),
+    // Officers are the assessing office of major projects' stability assessments (维稳办): they register
+    // projects and units, investigate, hold the joint review, rate, give feedback, and veto units.
+    grant(Role::Officer, R::MajorProject, READ_CREATE_APPROVE, Sensitive),
+    grant(Role::Officer, R::ResponsibleUnit, READ_CREATE_APPROVE, Public),
     // Grid workers see the people of their grids and record visits and service.
     grant(Role::GridWorker, R::Region, READ, Public),
     grant(Role::GridWorker, R::GridTeam, READ_WRITE, Personal),
@@ -302,6 +315,8 @@ pub const POLICY: &[Grant] = &[
     grant(Role::Analyst, R::Dispute, READ, Public),
     grant(Role::Analyst, R::Vessel, READ, Public),
     grant(Role::Analyst, R::Mediator, READ, Public),
+    grant(Role::Analyst, R::MajorProject, READ, Public),
+    grant(Role::Analyst, R::ResponsibleUnit, READ, Public),
     // Partners get aggregates only; they need region names to read them.
     grant(Role::Partner, R::Region, READ, Public),
     grant(Role::Partner, R::Statistics, READ, Public),
@@ -314,6 +329,13 @@ pub const POLICY: &[Grant] = &[
     grant(Role::Mediator, R::Vessel, READ, Personal),
     grant(Role::Mediator, R::Mediator, READ, Personal),
     grant(Role::Mediator, R::Statistics, READ, Public),
+    // A responsible unit's officer applies for their unit's projects' assessments, sets and completes the
+    // mitigation measures and records the start, on their own unit's projects only (through the unit linked to
+    // their token's subject).
+    grant(Role::UnitOfficer, R::Region, READ, Public),
+    grant_assigned(Role::UnitOfficer, R::MajorProject, READ_WRITE, Sensitive),
+    grant_assigned(Role::UnitOfficer, R::ResponsibleUnit, READ, Public),
+    grant(Role::UnitOfficer, R::Statistics, READ, Public),
 ];
 
 /// The one decision function: the most protected field class any of `roles` may see when performing `action`
@@ -414,6 +436,20 @@ mod tests {
         assert_eq!(decide(&[Role::Mediator], R::Dispute, Approve), None);
         assert_eq!(decide(&[Role::GridWorker], R::Dispute, Create), Some(Personal));
         assert_eq!(decide(&[Role::Partner], R::Dispute, Read), None);
+    }
+
+    #[test]
+    fn unit_officers_reach_only_their_units_projects() {
+        assert_eq!(decide(&[Role::UnitOfficer], R::MajorProject, Create), Some(Sensitive));
+        assert_eq!(decide(&[Role::UnitOfficer], R::MajorProject, Approve), None);
+        assert!(assigned_only(&[Role::UnitOfficer], R::MajorProject, Read));
+        assert!(assigned_only(&[Role::UnitOfficer], R::ResponsibleUnit, Read));
+        assert!(!assigned_only(&[Role::UnitOfficer, Role::Officer], R::MajorProject, Read));
+        assert_eq!(decide(&[Role::UnitOfficer], R::ResponsibleUnit, Approve), None);
+        assert_eq!(decide(&[Role::Officer], R::ResponsibleUnit, Approve), Some(Public));
+        assert_eq!(decide(&[Role::Analyst], R::MajorProject, Read), Some(Public));
+        assert_eq!(decide(&[Role::Partner], R::MajorProject, Read), None);
+        assert_eq!(decide(&[Role::GridWorker], R::MajorProject, Read), None);
     }
 
     #[test]

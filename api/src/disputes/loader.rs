@@ -36,7 +36,8 @@ pub struct DisputeEventArgs {
     pub page: PageRequest,
 }
 
-/// Rows of `E` by id, among those the caller may read as `resource`.
+/// Rows of `E` by id, among those the caller may read as `resource` (the stability domain loads its rows by id
+/// through it too).
 pub struct ById<E: EntityTrait> {
     db: DatabaseConnection,
     viewer: Arc<Viewer>,
@@ -205,7 +206,8 @@ pub struct DisputeLoaders {
     vessel_disputes: RequestLoader<DisputesByVessel>,
 }
 
-fn by_id<E>(
+/// A batched [`ById`] loader of `E` read as `resource`.
+pub fn by_id<E>(
     db: &DatabaseConnection,
     viewer: &Arc<Viewer>,
     resource: Resource,

@@ -16,6 +16,7 @@ use crate::pagination::PageRequest;
 use crate::regions::types::{GridTeamMember, Region};
 use crate::request::RequestData;
 use crate::scalars::Timestamp;
+use crate::stability::types::MajorProject;
 
 /// How a dispute came to the grid's notice.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -318,6 +319,15 @@ impl Dispute {
     /// Whether it was an instability incident (a mass incident or an escalation the stability assessment counts).
     async fn instability_incident(&self) -> bool {
         self.row.instability_incident
+    }
+
+    /// The major project it arose from, if it was linked to one in your scope (needs the right to read major
+    /// projects).
+    async fn major_project(&self, ctx: &Context<'_>) -> ApiResult<Option<MajorProject>> {
+        match self.row.major_project_id {
+            Some(id) => RequestData::of(ctx)?.stability.project_by_id(id).await,
+            None => Ok(None),
+        }
     }
 
     /// The parties: at most 20.

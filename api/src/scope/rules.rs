@@ -12,11 +12,13 @@
 
 use entities::care_subject::CareCategory;
 use entities::{
-    audit_event, audit_event_record, care_group_member, care_subject, care_visit, correction_profile,
-    dispute, dispute_event, dispute_party, dispute_vessel, fishing_vessel, grid_team_member, ledger_entry,
-    legal_aid_application, legal_aid_fund, mediation_boat, mediator, mental_health_profile, mentor,
-    mentoring_outcome, mentoring_session, mentorship, region, risk_assessment, service_record,
-    service_rollup, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership, youth_profile,
+    assessment_step, audit_event, audit_event_record, care_group_member, care_subject, care_visit,
+    correction_profile, dispute, dispute_event, dispute_party, dispute_vessel, fishing_vessel,
+    grid_team_member, ledger_entry, legal_aid_application, legal_aid_fund, major_project, mediation_boat,
+    mediator, mental_health_profile, mentor, mentoring_outcome, mentoring_session, mentorship,
+    mitigation_measure, region, responsible_unit, risk_assessment, service_record, service_rollup,
+    stability_assessment, unit_veto, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership,
+    youth_profile,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
@@ -26,6 +28,7 @@ use super::{Reach, Rule, Scoped, condition_at, ids_at};
 /// Every table whose reads are scoped, by name: a test checks that each entity of the `entities` crate is here
 /// or in [`UNSCOPED_TABLES`], and that each one's select carries its predicate.
 pub const SCOPED_TABLES: &[&str] = &[
+    "assessment_step",
     "audit_event",
     "audit_event_record",
     "care_group_member",
@@ -41,6 +44,7 @@ pub const SCOPED_TABLES: &[&str] = &[
     "ledger_entry",
     "legal_aid_application",
     "legal_aid_fund",
+    "major_project",
     "mediation_boat",
     "mediator",
     "mental_health_profile",
@@ -48,10 +52,14 @@ pub const SCOPED_TABLES: &[&str] = &[
     "mentoring_outcome",
     "mentoring_session",
     "mentorship",
+    "mitigation_measure",
     "region",
+    "responsible_unit",
     "risk_assessment",
     "service_record",
     "service_rollup",
+    "stability_assessment",
+    "unit_veto",
     "volunteer",
     "volunteer_badge",
     "volunteer_team",
@@ -313,5 +321,54 @@ impl Scoped for mediator::Entity {
 impl Scoped for mediation_boat::Entity {
     fn rule() -> Rule<Self> {
         Rule::Region(mediation_boat::Column::RegionId)
+    }
+}
+
+impl Scoped for responsible_unit::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(responsible_unit::Column::RegionId)
+    }
+
+    /// A unit's officer (whose grants reach only their own unit) sees the unit linked to their token's subject.
+    fn relationship(access: &crate::auth::viewer::Access) -> Option<Condition> {
+        access
+            .assigned_to
+            .as_deref()
+            .map(|subject| Condition::all().add(responsible_unit::Column::OfficerSubject.eq(subject)))
+    }
+}
+
+impl Scoped for unit_veto::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(unit_veto::Column::UnitId, ids_at::<responsible_unit::Entity>)
+    }
+}
+
+impl Scoped for major_project::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(major_project::Column::RegionId)
+    }
+
+    /// A unit's officer sees the projects of the unit linked to their token's subject.
+    fn relationship(access: &crate::auth::viewer::Access) -> Option<Condition> {
+        access.assigned_to.as_deref().map(crate::stability::types::projects_of_unit_officer)
+    }
+}
+
+impl Scoped for stability_assessment::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(stability_assessment::Column::ProjectId, ids_at::<major_project::Entity>)
+    }
+}
+
+impl Scoped for assessment_step::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(assessment_step::Column::AssessmentId, ids_at::<stability_assessment::Entity>)
+    }
+}
+
+impl Scoped for mitigation_measure::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Parent(mitigation_measure::Column::AssessmentId, ids_at::<stability_assessment::Entity>)
     }
 }

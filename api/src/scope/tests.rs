@@ -37,6 +37,12 @@ fn carries_scope<E: Scoped>() -> &'static str {
 #[test]
 fn every_scoped_table_reads_within_the_callers_subtree() {
     let checked: BTreeSet<&str> = [
+        carries_scope::<assessment_step::Entity>(),
+        carries_scope::<major_project::Entity>(),
+        carries_scope::<mitigation_measure::Entity>(),
+        carries_scope::<responsible_unit::Entity>(),
+        carries_scope::<stability_assessment::Entity>(),
+        carries_scope::<unit_veto::Entity>(),
         carries_scope::<audit_event::Entity>(),
         carries_scope::<audit_event_record::Entity>(),
         carries_scope::<care_group_member::Entity>(),

@@ -20,6 +20,7 @@ mod progress;
 mod regions;
 mod rng;
 mod service;
+mod stability;
 mod volunteers;
 mod write;
 
@@ -79,6 +80,8 @@ pub struct SeedReport {
     pub ledger_entries: u64,
     pub disputes: u64,
     pub dispute_events: u64,
+    /// Major projects, the 709 carried out after a completed stability assessment among them.
+    pub major_projects: u64,
     pub elapsed: Duration,
 }
 
@@ -199,6 +202,7 @@ async fn fill(txn: &DatabaseTransaction, ctx: &Ctx, progress: &Progress) -> Resu
 
     legal_aid::insert(txn, ctx, &tree, &mut ids, progress, &mut report).await?;
     disputes::insert(txn, ctx, &tree, &teams, &mut ids, progress, &mut report).await?;
+    stability::insert(txn, ctx, &tree, progress, &mut report).await?;
 
     write::reset_sequences(txn).await?;
     Ok(report)

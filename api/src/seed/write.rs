@@ -45,7 +45,7 @@ where
 
 /// Tables whose ids the seed assigns itself. On PostgreSQL their `bigserial` sequences still stand at 1
 /// afterwards, and the first row the API inserts would collide with id 1.
-const TABLES_WITH_EXPLICIT_IDS: [&str; 25] = [
+const TABLES_WITH_EXPLICIT_IDS: [&str; 31] = [
     "region",
     "grid_team_member",
     "volunteer",
@@ -71,6 +71,12 @@ const TABLES_WITH_EXPLICIT_IDS: [&str; 25] = [
     "dispute_party",
     "dispute_vessel",
     "dispute_event",
+    "responsible_unit",
+    "major_project",
+    "stability_assessment",
+    "assessment_step",
+    "mitigation_measure",
+    "unit_veto",
 ];
 
 /// Moves each id sequence past the largest id, on PostgreSQL only (SQLite's rowid needs no help).

@@ -71,6 +71,20 @@ pub enum StatisticsMeasure {
     /// Escalations: disputes sent to a level up or out of mediation (category: where to; period: report).
     /// Sensitive.
     DisputeEscalations,
+    /// Major projects whose stability risk assessment was completed (category: risk rating; period: completion).
+    StabilityAssessmentsCompleted,
+    /// Major projects by outcome: `IMPLEMENTED_AFTER_ASSESSMENT`, `STARTED_WITHOUT_ASSESSMENT`,
+    /// `ASSESSED_AWAITING_START`, `IN_ASSESSMENT`, `NOT_ASSESSED` (category: outcome; period: the start, or the
+    /// planned start while not started).
+    StabilityProjectOutcomes,
+    /// Major projects carried out after a completed stability assessment (category: risk rating; period: start).
+    StabilityProjectsImplemented,
+    /// Instability incidents caused by major projects carried out after a completed assessment: the disputes
+    /// linked to them and flagged as incidents (category: dispute category; period: report). Sensitive.
+    StabilityIncidentsAfterImplementation,
+    /// Vetoes of responsible units' annual evaluations, by the unit's region (category: the evaluation year;
+    /// period: when the veto was recorded).
+    UnitVetoes,
 }
 
 /// What a statistic's values are.
@@ -145,6 +159,19 @@ const APPLICATIONS: &str = "legal_aid_application t JOIN legal_aid_fund f ON f.i
      JOIN region g ON g.id = t.region_id";
 const FUNDS: &str = "legal_aid_fund t JOIN region g ON g.id = t.region_id";
 const DISPUTES: &str = "dispute t JOIN region g ON g.id = t.grid_id";
+/// `a` is taken by the ancestor region a grouping by region joins, hence `sa` for the assessment.
+const PROJECTS: &str = "major_project t JOIN region g ON g.id = t.region_id \
+     LEFT JOIN stability_assessment sa ON sa.project_id = t.id";
+const IMPLEMENTED: &str =
+    "t.started_on IS NOT NULL AND t.started_without_assessment = FALSE AND sa.step = 'MEASURES'";
+const PROJECT_OUTCOME: &str = "CASE WHEN t.started_on IS NOT NULL AND t.started_without_assessment = FALSE \
+     THEN 'IMPLEMENTED_AFTER_ASSESSMENT' WHEN t.started_on IS NOT NULL THEN 'STARTED_WITHOUT_ASSESSMENT' \
+     WHEN sa.step = 'MEASURES' THEN 'ASSESSED_AWAITING_START' WHEN sa.id IS NOT NULL THEN 'IN_ASSESSMENT' \
+     ELSE 'NOT_ASSESSED' END";
+const PROJECT_INCIDENTS: &str = "dispute t JOIN major_project p ON p.id = t.major_project_id \
+     JOIN region g ON g.id = p.region_id";
+const VETOES: &str =
+    "unit_veto t JOIN responsible_unit u ON u.id = t.unit_id JOIN region g ON g.id = u.region_id";
 const OPEN_DISPUTE: &str = "t.state IN ('REPORTED', 'ACCEPTED', 'ASSIGNED', 'MEDIATING')";
 const APPLICANTS: &str = "COUNT(DISTINCT t.applicant_id_number)";
 /// Marks the bound "visited since" timestamp of the share measure.
@@ -380,6 +407,56 @@ impl StatisticsMeasure {
                 Count,
                 true,
             ),
+            M::StabilityAssessmentsCompleted => spec(
+                PROJECTS,
+                "sa.step = 'MEASURES'",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("sa.rating"),
+                Some(("sa.completed_at", true)),
+                Count,
+                false,
+            ),
+            M::StabilityProjectOutcomes => spec(
+                PROJECTS,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some(PROJECT_OUTCOME),
+                Some(("COALESCE(t.started_on, t.planned_start)", false)),
+                Count,
+                false,
+            ),
+            M::StabilityProjectsImplemented => spec(
+                PROJECTS,
+                IMPLEMENTED,
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("sa.rating"),
+                Some(("t.started_on", false)),
+                Count,
+                false,
+            ),
+            M::StabilityIncidentsAfterImplementation => spec(
+                PROJECT_INCIDENTS,
+                "t.instability_incident = TRUE AND p.started_on IS NOT NULL AND p.started_without_assessment = FALSE",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("t.category"),
+                Some(("t.reported_at", true)),
+                Count,
+                true,
+            ),
+            M::UnitVetoes => spec(
+                VETOES,
+                "1 = 1",
+                "COUNT(*)",
+                "COUNT(*)",
+                Some("CAST(t.year AS TEXT)"),
+                Some(("t.recorded_at", true)),
+                Count,
+                false,
+            ),
         }
     }
 }
@@ -411,16 +488,22 @@ impl StatisticsMeasure {
             M::MentoringOutcomes => Fixed(mentoring_outcome::OutcomeKind::values()),
             M::LegalAidApplications => Fixed(legal_aid_application::ApplicationState::values()),
             M::LegalAidDisbursed | M::LegalAidRepaid | M::LegalAidOutstanding => FundCodes,
-            M::DisputesReceived | M::DisputesResolved | M::MediationSuccessRate | M::DisputesOverdueShare => {
-                Fixed(dispute::DisputeCategory::values())
-            }
+            M::DisputesReceived
+            | M::DisputesResolved
+            | M::MediationSuccessRate
+            | M::DisputesOverdueShare
+            | M::StabilityIncidentsAfterImplementation => Fixed(dispute::DisputeCategory::values()),
             M::DisputesByChannel => Fixed(dispute::DisputeChannel::values()),
             M::DisputeEscalations => Fixed(dispute::EscalationTarget::values()),
             M::RegisteredVolunteers
             | M::ActiveVolunteers
             | M::ServiceRecords
             | M::ServiceHours
-            | M::FundBalances => return None,
+            | M::FundBalances
+            | M::StabilityAssessmentsCompleted
+            | M::StabilityProjectOutcomes
+            | M::StabilityProjectsImplemented
+            | M::UnitVetoes => return None,
         })
     }
 }
