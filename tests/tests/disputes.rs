@@ -317,7 +317,7 @@ async fn scope_and_masks_on_every_new_path() {
         ok(&server, &admin(), &in_dinghai("fishingVessels"), json!({})).await["totalCount"].clone();
     assert!(dinghai_disputes.as_i64().unwrap() > 0, "the seed reports disputes in every district");
     let paths = [
-        ("{ disputes { totalCount } }".to_owned(), "/disputes/totalCount", dinghai_disputes),
+        ("{ disputes { totalCount } }".to_owned(), "/disputes/totalCount", dinghai_disputes.clone()),
         (format!("{{ dispute(code: \"{code}\") {{ id }} }}"), "/dispute", Value::Null),
         (format!("{{ node(id: \"{id}\") {{ id }} }}"), "/node", Value::Null),
         ("{ fishingVessels { totalCount } }".to_owned(), "/fishingVessels/totalCount", dinghai_vessels),
@@ -332,6 +332,12 @@ async fn scope_and_masks_on_every_new_path() {
             json!(0),
         ),
         ("{ myOpenDisputes { totalCount } }".to_owned(), "/myOpenDisputes/totalCount", json!(0)),
+        (
+            "{ region(code: \"330902\") { disputes { totalCount } } }".to_owned(),
+            "/region/disputes/totalCount",
+            dinghai_disputes.clone(),
+        ),
+        (format!("{{ region(code: \"{township}\") {{ code }} }}"), "/region", Value::Null),
     ];
     for (query, pointer, expected) in &paths {
         let response = run(&server, &outsider, query, json!({})).await;
@@ -348,6 +354,14 @@ async fn scope_and_masks_on_every_new_path() {
     )
     .await;
     assert_eq!(nested["disputes"]["totalCount"], 1);
+    let township_page = ok(
+        &server,
+        &insider,
+        &format!("{{ region(code: \"{township}\") {{ disputes(first: 500) {{ nodes {{ code }} }} }} }}"),
+        json!({}),
+    )
+    .await;
+    assert!(township_page["disputes"]["nodes"].as_array().unwrap().iter().any(|d| d["code"] == code));
     // An analyst sees the case, masked: party names masked, the summary refused.
     let analyst = token_for("analyst-1", &["analyst"], CITY);
     let response = run(
@@ -488,4 +502,69 @@ async fn a_vessel_is_linked_to_a_grid_worker_of_its_scope() {
     let response = run(&server, &officer, update, json!({ "id": vessel["id"], "w": other[0]["id"] })).await;
     assert_eq!(error_codes(&response), ["BAD_USER_INPUT"], "{response:#}");
     assert_eq!(response["errors"][0]["extensions"]["field"], "input.gridWorkerId");
+}
+
+/// Disputes reported under the region with `code`, and the open ones among them, counted in SQL.
+async fn counted_under(server: &TestServer, code: &str) -> (i64, i64) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = server.db.connect().await;
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(COALESCE(SUM(CASE WHEN d.state IN ('REPORTED', 'ACCEPTED', 'ASSIGNED', 'MEDIATING') THEN 1 ELSE 0 END), 0) AS BIGINT) AS o \
+         FROM dispute d JOIN region g ON g.id = d.grid_id JOIN region r ON r.code = '{code}' \
+         WHERE g.path LIKE r.path || '%'"
+    );
+    let row =
+        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    (row.try_get("", "n").unwrap(), row.try_get("", "o").unwrap())
+}
+
+#[tokio::test]
+async fn a_regions_disputes_are_those_reported_below_it_a_page_per_region_at_a_fixed_cost() {
+    let server = TestServer::start(Fixture::Demo(0.05)).await;
+    let token = admin();
+    let query = "query($n: Int!) { regions(filter: { level: TOWNSHIP }, first: $n) { nodes { code
+        disputes(first: 5) { totalCount nodes { id code grid { code } } }
+        open: disputes(open: true, first: 1) { totalCount } } } }";
+    ok(&server, &token, query, json!({ "n": 1 })).await;
+    let mut counts = Vec::new();
+    for n in [3, 12] {
+        let before = server.statement_count();
+        let regions = ok(&server, &token, query, json!({ "n": n })).await;
+        counts.push(server.statement_count() - before);
+        let nodes = regions["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n);
+        for region in nodes {
+            let (all, open) = counted_under(&server, region["code"].as_str().unwrap()).await;
+            assert_eq!(region["disputes"]["totalCount"], all, "{region}");
+            assert_eq!(region["open"]["totalCount"], open, "{region}");
+            let page = region["disputes"]["nodes"].as_array().unwrap();
+            assert_eq!(page.len() as i64, all.min(5));
+            // Newest first, and every one reported below the region.
+            let ids: Vec<String> = page.iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+            let codes: Vec<&str> = page.iter().map(|d| d["grid"]["code"].as_str().unwrap()).collect();
+            assert!(codes.iter().all(|grid| grid.starts_with(region["code"].as_str().unwrap())), "{codes:?}");
+            let newest = ok(
+                &server,
+                &token,
+                "query($c: String!) { region(code: $c) { disputes(first: 5) { nodes { id } } } }",
+                json!({ "c": region["code"] }),
+            )
+            .await;
+            let alone: Vec<String> = newest["disputes"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(ids, alone, "the same page whether asked alone or beside other regions");
+        }
+    }
+    assert_eq!(counts[0], counts[1], "statements for 3 and 12 townships: {counts:?}");
+    assert!(counted_under(&server, CITY).await.0 > 0);
+    // A role that may not read disputes gets null with FORBIDDEN, and the regions still.
+    let partner = token_for("partner-1", &["partner"], CITY);
+    let response = run(&server, &partner, query, json!({ "n": 1 })).await;
+    assert!(error_codes(&response).iter().all(|code| code == "FORBIDDEN"), "{response}");
+    assert!(response["data"]["regions"]["nodes"][0]["code"].is_string(), "{response}");
 }

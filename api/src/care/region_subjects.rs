@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
-use entities::{care_subject, region};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, JoinType};
+use entities::care_subject;
+use sea_orm::sea_query::{Expr, IntoColumnRef};
 use sea_orm::{Condition, DatabaseConnection, QueryFilter, QueryTrait};
 
 use super::filter::CareSubjectFilter;
@@ -117,32 +117,18 @@ async fn fetch_pages(
     regions: &[i64],
     page: &PageRequest,
 ) -> Result<HashMap<i64, Page<care_subject::Model>>, ApiError> {
-    let grid = Alias::new("gg_grid");
-    let root = Alias::new("gg_root");
     let in_page = between_cursors(
         ordering.as_ref(),
         Expr::col((care_subject::Entity, care_subject::Column::Id)),
         page,
     )?;
     let mut inner = crate::scope::read::<care_subject::Entity>(access).filter(condition).into_query();
-    inner
-        .join_as(
-            JoinType::InnerJoin,
-            region::Entity,
-            grid.clone(),
-            Expr::col((grid.clone(), region::Column::Id))
-                .equals((care_subject::Entity, care_subject::Column::RegionId)),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            region::Entity,
-            root.clone(),
-            // The grid's path lies in the root's subtree range: `path >= root AND path < root with its final
-            // '/' replaced by '0'` (see `region::subtree_bounds`).
-            Expr::cust(crate::scope::path_in_subtree_sql(r#""gg_grid"."path""#, r#""gg_root"."path""#)),
-        );
+    let parent = crate::scope::join_region_ancestors(
+        &mut inner,
+        (care_subject::Entity, care_subject::Column::RegionId).into_column_ref(),
+    );
     let ranking = Ranking {
-        parent: (root, region::Column::Id).into_column_ref(),
+        parent,
         order: Ordering::columns(ordering.as_ref(), care_subject::Column::Id),
         in_page,
         cursor_of: |row: &care_subject::Model| Ordering::cursor_of(ordering.as_ref(), row, row.id),

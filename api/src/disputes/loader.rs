@@ -191,6 +191,63 @@ impl Loader<NestedKey<PageRequest>> for DisputesByVessel {
     }
 }
 
+/// What a page of a region's disputes is asked with: open or finished ones only, and the page.
+pub type RegionDisputesArgs = (Option<bool>, PageRequest);
+
+/// The disputes reported in each region or below it, a page per region, newest first, in one statement.
+pub struct DisputesByRegion {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<NestedKey<RegionDisputesArgs>> for DisputesByRegion {
+    type Value = Page<dispute::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<RegionDisputesArgs>],
+    ) -> Result<HashMap<NestedKey<RegionDisputesArgs>, Self::Value>, Self::Error> {
+        let access = self.viewer.authorize(&self.db, Resource::Dispute, Action::Read).await?;
+        let mut loaded = HashMap::new();
+        for (args, regions) in group_by_args(keys) {
+            let (open, page) = args;
+            let ordering = crate::pagination::Ordering::<dispute::Entity> {
+                column: dispute::Column::Id,
+                descending: true,
+                value_of: |row: &dispute::Model| CursorKey::Int(row.id),
+            };
+            let mut select = crate::scope::read::<dispute::Entity>(&access);
+            if let Some(open) = open {
+                let open_states = dispute::Column::State.is_in(super::filter::OPEN_STATES);
+                select = select.filter(if *open { open_states } else { open_states.not() });
+            }
+            let mut inner = select.into_query();
+            let parent = crate::scope::join_region_ancestors(
+                &mut inner,
+                (dispute::Entity, dispute::Column::GridId).into_column_ref(),
+            );
+            let ranking = Ranking {
+                parent,
+                order: vec![((dispute::Entity, dispute::Column::Id).into_column_ref(), Order::Desc)],
+                in_page: between_cursors(
+                    Some(&ordering),
+                    Expr::col((dispute::Entity, dispute::Column::Id)),
+                    page,
+                )?,
+                cursor_of: |row: &dispute::Model| CursorKey::Sorted(Box::new(CursorKey::Int(row.id)), row.id),
+            };
+            let mut pages =
+                fetch_ranked_pages(&self.db, inner, ranking, &regions, page).await.map_err(ApiError::from)?;
+            for region in regions {
+                let found = pages.remove(&region).unwrap_or_else(Page::empty);
+                loaded.insert(NestedKey { parent: region, args: args.clone() }, found);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
 /// The dispute loaders of one request.
 pub struct DisputeLoaders {
     db: DatabaseConnection,
@@ -204,6 +261,7 @@ pub struct DisputeLoaders {
     dispute_vessels: RequestLoader<VesselsByDispute>,
     events: RequestLoader<EventsByDispute>,
     vessel_disputes: RequestLoader<DisputesByVessel>,
+    region_disputes: RequestLoader<DisputesByRegion>,
 }
 
 /// A batched [`ById`] loader of `E` read as `resource`.
@@ -232,6 +290,7 @@ impl DisputeLoaders {
             dispute_vessels: batched(VesselsByDispute { db: db.clone(), viewer: viewer.clone() }),
             events: batched(EventsByDispute { db: db.clone(), viewer: viewer.clone() }),
             vessel_disputes: batched(DisputesByVessel { db: db.clone(), viewer: viewer.clone() }),
+            region_disputes: batched(DisputesByRegion { db: db.clone(), viewer: viewer.clone() }),
             db,
             viewer,
         }
@@ -248,6 +307,7 @@ impl DisputeLoaders {
         self.dispute_vessels.enable_all_cache(on);
         self.events.enable_all_cache(on);
         self.vessel_disputes.enable_all_cache(on);
+        self.region_disputes.enable_all_cache(on);
     }
 
     async fn access(&self, resource: Resource) -> Result<crate::auth::viewer::Access, ApiError> {
@@ -311,6 +371,20 @@ impl DisputeLoaders {
         let key = NestedKey { parent: dispute_id, args };
         let page = self.events.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
         Ok(DisputeEventConnection::from_page(page, |row| DisputeEvent { row }))
+    }
+
+    /// One page of the disputes reported in a region or below it, newest first.
+    pub async fn disputes_of_region(
+        &self,
+        region_id: i64,
+        open: Option<bool>,
+        page: PageRequest,
+    ) -> ApiResult<DisputeConnection> {
+        let access = self.access(Resource::Dispute).await?;
+        let key = NestedKey { parent: region_id, args: (open, page) };
+        let page =
+            self.region_disputes.load_one(key).await.map_err(loader_error)?.unwrap_or_else(Page::empty);
+        Ok(DisputeConnection::from_page(page, |row| Dispute { row, access: access.clone() }))
     }
 
     /// One page of the disputes a vessel was involved in.

@@ -167,6 +167,23 @@ impl Region {
         volunteers_under(ctx, VolunteerParent::Region, self.0.id, filter, order_by, page).await.map(Some)
     }
 
+    /// Disputes reported in this region or below it (those in your scope and, for a mediator, assigned to
+    /// you), newest first; loaded for a whole page of regions at once. Null with `FORBIDDEN` for roles that may
+    /// not read disputes.
+    async fn disputes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only open disputes (true) or only finished ones (false); all when absent.")]
+        open: Option<bool>,
+        #[graphql(desc = "Page size from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
+    ) -> ApiResult<Option<crate::disputes::types::DisputeConnection>> {
+        let page = crate::pagination::PageRequest::new(first, after, last, before)?;
+        RequestData::of(ctx)?.disputes.disputes_of_region(self.0.id, open, page).await.map(Some)
+    }
+
     /// When the region was registered in the system (UTC).
     async fn created_at(&self) -> crate::scalars::Timestamp {
         crate::scalars::Timestamp(self.0.created_at)

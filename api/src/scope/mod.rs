@@ -16,7 +16,9 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::auth::viewer::Access;
-pub use subtree::{in_subtree, path_in_subtree_sql, region_in_subtree, subtree_upper_sql};
+pub use subtree::{
+    in_subtree, join_region_ancestors, path_in_subtree_sql, region_in_subtree, subtree_upper_sql,
+};
 
 pub use rules::{SCOPED_TABLES, UNSCOPED_TABLES, funds_kept_by};
 

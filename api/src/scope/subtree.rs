@@ -2,7 +2,9 @@
 //! table's region or grid column and for the region table itself.
 
 use entities::region;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, ColumnRef, Expr, ExprTrait, IntoColumnRef, JoinType, Query, SelectStatement,
+};
 use sea_orm::{ColumnTrait, Condition};
 
 /// `column IN (ids of the regions in the subtree rooted at the region with materialized path `path`)`: the
@@ -56,6 +58,28 @@ pub fn subtree_upper_sql(root: &str) -> String {
 /// is `root`", for joining a region to its ancestors by path.
 pub fn path_in_subtree_sql(path: &str, root: &str) -> String {
     format!("{path} >= {root} AND {path} < ({})", subtree_upper_sql(root))
+}
+
+/// Joins `query` to the region each row is attached to (`attached_to`, a region id column; the region as
+/// `gg_grid`) and to that region and each of its ancestors (as `gg_root`), and returns the ancestor's id column:
+/// the parent of the pages of rows nested under regions (`Region.careSubjects`, `Region.volunteers`,
+/// `Region.disputes`), a row counting under every region above its own.
+pub fn join_region_ancestors(query: &mut SelectStatement, attached_to: ColumnRef) -> ColumnRef {
+    let (grid, root) = (Alias::new("gg_grid"), Alias::new("gg_root"));
+    query
+        .join_as(
+            JoinType::InnerJoin,
+            region::Entity,
+            grid.clone(),
+            Expr::col((grid.clone(), region::Column::Id)).equals(attached_to),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            region::Entity,
+            root.clone(),
+            Expr::cust(path_in_subtree_sql(r#""gg_grid"."path""#, r#""gg_root"."path""#)),
+        );
+    (root, region::Column::Id).into_column_ref()
 }
 
 #[cfg(test)]

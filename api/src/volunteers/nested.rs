@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
-use entities::{region, volunteer, volunteer_team_membership};
-use sea_orm::sea_query::{Alias, ColumnRef, Condition, Expr, ExprTrait, IntoColumnRef, JoinType};
+use entities::{volunteer, volunteer_team_membership};
+use sea_orm::sea_query::{Alias, ColumnRef, Expr, ExprTrait, IntoColumnRef, JoinType};
 use sea_orm::{DatabaseConnection, QueryFilter, QueryTrait};
 
 use super::filter::{VolunteerFilter, VolunteerOrder, VolunteerOrderField};
@@ -199,30 +199,10 @@ async fn fetch_nested_volunteers(
         between_cursors(ordering.as_ref(), Expr::col((volunteer::Entity, volunteer::Column::Id)), page)?;
     let mut inner = select.into_query();
     let parent_column: ColumnRef = match parent {
-        VolunteerParent::Region => {
-            let (root, grid) = (Alias::new("gg_root"), Alias::new("gg_grid"));
-            let upper = Expr::cust(crate::scope::subtree_upper_sql(r#""gg_root"."path""#));
-            inner
-                .join_as(
-                    JoinType::InnerJoin,
-                    region::Entity,
-                    grid.clone(),
-                    Expr::col((grid.clone(), region::Column::Id))
-                        .equals((volunteer::Entity, volunteer::Column::RegionId)),
-                )
-                .join_as(
-                    JoinType::InnerJoin,
-                    region::Entity,
-                    root.clone(),
-                    Condition::all()
-                        .add(
-                            Expr::col((grid.clone(), region::Column::Path))
-                                .gte(Expr::col((root.clone(), region::Column::Path))),
-                        )
-                        .add(Expr::col((grid, region::Column::Path)).lt(upper)),
-                );
-            (root, region::Column::Id).into_column_ref()
-        }
+        VolunteerParent::Region => crate::scope::join_region_ancestors(
+            &mut inner,
+            (volunteer::Entity, volunteer::Column::RegionId).into_column_ref(),
+        ),
         VolunteerParent::Team => {
             let member = Alias::new("gg_member");
             inner.join_as(
