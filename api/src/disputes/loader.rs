@@ -164,24 +164,11 @@ impl Loader<NestedKey<PageRequest>> for DisputesByVessel {
         let access = self.viewer.authorize(&self.db, Resource::Dispute, Action::Read).await?;
         let mut loaded = HashMap::new();
         for (page, vessels) in group_by_args(keys) {
-            let id = || Expr::col((dispute::Entity, dispute::Column::Id));
-            // Newest first: the id descends, so "after" a cursor means a smaller id.
-            let ordering = crate::pagination::Ordering::<dispute::Entity> {
-                column: dispute::Column::Id,
-                descending: true,
-                value_of: |row: &dispute::Model| CursorKey::Int(row.id),
-            };
             let inner = crate::scope::read::<dispute::Entity>(&access)
                 .join(JoinType::InnerJoin, dispute_vessel::Relation::Dispute.def().rev())
                 .into_query();
-            let ranking = Ranking {
-                parent: (dispute_vessel::Entity, dispute_vessel::Column::VesselId).into_column_ref(),
-                order: vec![((dispute::Entity, dispute::Column::Id).into_column_ref(), Order::Desc)],
-                in_page: between_cursors(Some(&ordering), id(), page)?,
-                cursor_of: |row: &dispute::Model| CursorKey::Sorted(Box::new(CursorKey::Int(row.id)), row.id),
-            };
-            let mut pages =
-                fetch_ranked_pages(&self.db, inner, ranking, &vessels, page).await.map_err(ApiError::from)?;
+            let parent = (dispute_vessel::Entity, dispute_vessel::Column::VesselId).into_column_ref();
+            let mut pages = newest_first_pages(&self.db, inner, parent, &vessels, page).await?;
             for vessel in vessels {
                 let found = pages.remove(&vessel).unwrap_or_else(Page::empty);
                 loaded.insert(NestedKey { parent: vessel, args: page.clone() }, found);
@@ -189,6 +176,29 @@ impl Loader<NestedKey<PageRequest>> for DisputesByVessel {
         }
         Ok(loaded)
     }
+}
+
+/// A page of the disputes `inner` reads for each of `parents` (the value of `parent` in its rows), newest first
+/// (the id descends, so "after" a cursor means a smaller id), in one statement.
+async fn newest_first_pages(
+    db: &DatabaseConnection,
+    inner: sea_orm::sea_query::SelectStatement,
+    parent: sea_orm::sea_query::ColumnRef,
+    parents: &[i64],
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<dispute::Model>>, ApiError> {
+    let ordering = crate::pagination::Ordering::<dispute::Entity> {
+        column: dispute::Column::Id,
+        descending: true,
+        value_of: |row: &dispute::Model| CursorKey::Int(row.id),
+    };
+    let ranking = Ranking {
+        parent,
+        order: vec![((dispute::Entity, dispute::Column::Id).into_column_ref(), Order::Desc)],
+        in_page: between_cursors(Some(&ordering), Expr::col((dispute::Entity, dispute::Column::Id)), page)?,
+        cursor_of: |row: &dispute::Model| CursorKey::Sorted(Box::new(CursorKey::Int(row.id)), row.id),
+    };
+    Ok(fetch_ranked_pages(db, inner, ranking, parents, page).await?)
 }
 
 /// What a page of a region's disputes is asked with: open or finished ones only, and the page.
@@ -212,11 +222,6 @@ impl Loader<NestedKey<RegionDisputesArgs>> for DisputesByRegion {
         let mut loaded = HashMap::new();
         for (args, regions) in group_by_args(keys) {
             let (open, page) = args;
-            let ordering = crate::pagination::Ordering::<dispute::Entity> {
-                column: dispute::Column::Id,
-                descending: true,
-                value_of: |row: &dispute::Model| CursorKey::Int(row.id),
-            };
             let mut select = crate::scope::read::<dispute::Entity>(&access);
             if let Some(open) = open {
                 let open_states = dispute::Column::State.is_in(super::filter::OPEN_STATES);
@@ -227,18 +232,7 @@ impl Loader<NestedKey<RegionDisputesArgs>> for DisputesByRegion {
                 &mut inner,
                 (dispute::Entity, dispute::Column::GridId).into_column_ref(),
             );
-            let ranking = Ranking {
-                parent,
-                order: vec![((dispute::Entity, dispute::Column::Id).into_column_ref(), Order::Desc)],
-                in_page: between_cursors(
-                    Some(&ordering),
-                    Expr::col((dispute::Entity, dispute::Column::Id)),
-                    page,
-                )?,
-                cursor_of: |row: &dispute::Model| CursorKey::Sorted(Box::new(CursorKey::Int(row.id)), row.id),
-            };
-            let mut pages =
-                fetch_ranked_pages(&self.db, inner, ranking, &regions, page).await.map_err(ApiError::from)?;
+            let mut pages = newest_first_pages(&self.db, inner, parent, &regions, page).await?;
             for region in regions {
                 let found = pages.remove(&region).unwrap_or_else(Page::empty);
                 loaded.insert(NestedKey { parent: region, args: args.clone() }, found);
