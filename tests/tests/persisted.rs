@@ -269,6 +269,21 @@ async fn partners_run_only_allow_listed_operations() {
     let free = server.gql(Some(&partner()), "{ region(code: \"330900\") { code name } }", json!({})).await;
     refused(&free);
 
+    // The statistics export runs the server's own fixed query: admitted, with the partners' disclosure control.
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/export/statistics.csv?measure=CARE_SUBJECTS&groupBy=PERIOD&period=YEAR",
+            server.base
+        ))
+        .bearer_auth(partner())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let file = response.text().await.unwrap();
+    assert!(file.lines().skip(1).all(|row| !row.ends_with(",true") || row.contains(",,true")), "{file}");
+    assert!(file.contains(",true"), "something is suppressed: {file}");
+
     // Registering an automatic persisted query: refused, and not registered.
     let query = unique_query("partner");
     let hash = sha256_hex(&query);

@@ -79,8 +79,8 @@ pub fn negotiate(http: &HttpRequest) -> ResponseType {
 }
 
 /// One executed (or refused) operation.
-struct Outcome {
-    response: async_graphql::Response,
+pub(super) struct Outcome {
+    pub(super) response: async_graphql::Response,
     /// The operation never ran (unparseable, invalid, over a limit): no `data` entry, 400 under
     /// `application/graphql-response+json`.
     request_error: bool,
@@ -145,7 +145,7 @@ pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::P
     }
     match batch {
         BatchRequest::Single(request) => {
-            let outcome = run(&state, &http, &identity, request, false).await;
+            let outcome = run(&state, &http, &identity, request, Transport::Post).await;
             respond(response_type, outcome)
         }
         BatchRequest::Batch(requests) => {
@@ -160,7 +160,7 @@ pub async fn post(state: web::Data<AppState>, http: HttpRequest, payload: web::P
             }
             let mut bodies = Vec::with_capacity(size);
             for request in requests {
-                let outcome = run(&state, &http, &identity, request, false).await;
+                let outcome = run(&state, &http, &identity, request, Transport::Post).await;
                 bodies.push(body_of(outcome));
             }
             HttpResponse::Ok()
@@ -204,7 +204,7 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest, body: web::Paylo
     if let Some(refused) = throttle(&state, &http, &identity, 1, response_type).await {
         return refused;
     }
-    let outcome = run(&state, &http, &identity, request, true).await;
+    let outcome = run(&state, &http, &identity, request, Transport::Get).await;
     if outcome.method_not_allowed {
         let rejection = Rejection::bad_input("mutations must be sent with POST");
         let mut response = http_error(StatusCode::METHOD_NOT_ALLOWED, response_type, &rejection);
@@ -254,7 +254,7 @@ async fn read_body(
 }
 
 /// Takes `operations` from the caller's rate-limit bucket; the 429 response when it is empty.
-async fn throttle(
+pub(super) async fn throttle(
     state: &AppState,
     http: &HttpRequest,
     identity: &Identity,
@@ -290,6 +290,8 @@ pub enum Transport {
     Get,
     /// A `subscribe` message over WebSocket: subscriptions only.
     WebSocket,
+    /// `GET /export/…`: the server's own fixed query of an export, run as if allow-listed; queries only.
+    Export,
 }
 
 /// An operation that passed every check made before execution: its persisted query resolved, the partners'
@@ -336,7 +338,8 @@ pub async fn prepare(
         Err(rejection) => return Err(Refusal::new(rejection, OPERATION_INVALID, None)),
     };
     let partner = matches!(identity, Identity::Token { roles, .. } if roles.contains(&Role::Partner));
-    if partner && store.partner_allow_list_only() && !resolution.allow_listed {
+    let allow_listed = resolution.allow_listed || transport == Transport::Export;
+    if partner && store.partner_allow_list_only() && !allow_listed {
         return Err(Refusal::new(persisted::partner_refused(), OPERATION_INVALID, None));
     }
     let document = match state.documents.get(&request.query) {
@@ -374,11 +377,11 @@ pub async fn prepare(
     request.set_parsed_query(document);
     let operation = operation_index(analysis.operation);
     match (transport, analysis.operation) {
-        (Transport::Get, OperationType::Mutation) => {
+        (Transport::Get | Transport::Export, OperationType::Mutation) => {
             let rejection = Rejection::bad_input("mutations must be sent with POST");
             return Err(Refusal { method_not_allowed: true, ..Refusal::new(rejection, operation, None) });
         }
-        (Transport::Post | Transport::Get, OperationType::Subscription) => {
+        (Transport::Post | Transport::Get | Transport::Export, OperationType::Subscription) => {
             let rejection = Rejection::bad_input(
                 "subscriptions are served over WebSocket at /graphql (subprotocol graphql-transport-ws)",
             );
@@ -440,12 +443,12 @@ pub fn rate_limited(retry_after_seconds: u64) -> ServerError {
 }
 
 /// Resolves one operation's persisted query, measures it against the limits and, when it passes, executes it.
-async fn run(
+pub(super) async fn run(
     state: &AppState,
     http: &HttpRequest,
     identity: &Identity,
     request: async_graphql::Request,
-    via_get: bool,
+    transport: Transport,
 ) -> Outcome {
     let started = Instant::now();
     let limits = &state.limits;
@@ -462,7 +465,6 @@ async fn run(
             no_store: refusal.rejection.code == code::PERSISTED_QUERY_NOT_FOUND,
         }
     };
-    let transport = if via_get { Transport::Get } else { Transport::Post };
     let Prepared { request, operation, cost: (requested, budget) } =
         match prepare(state, identity, request, transport).await {
             Ok(prepared) => prepared,
@@ -621,7 +623,7 @@ fn body_of(outcome: Outcome) -> serde_json::Value {
 pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 1;
 
 /// The HTTP response of one operation: 503 with `Retry-After` when the database could not be reached.
-fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
+pub(super) fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
     let unavailable = outcome.response.errors.iter().any(|error| {
         error.extensions.as_ref().and_then(|ext| ext.get("code"))
             == Some(&async_graphql::Value::from(code::UNAVAILABLE))
@@ -655,7 +657,11 @@ fn respond(response_type: ResponseType, outcome: Outcome) -> HttpResponse {
 }
 
 /// An HTTP-level refusal with a GraphQL error body.
-fn http_error(status: StatusCode, response_type: ResponseType, rejection: &Rejection) -> HttpResponse {
+pub(super) fn http_error(
+    status: StatusCode,
+    response_type: ResponseType,
+    rejection: &Rejection,
+) -> HttpResponse {
     let error = serde_json::to_value(rejection.to_server_error()).unwrap_or_default();
     HttpResponse::build(status)
         .content_type(response_type.content_type())
@@ -663,7 +669,7 @@ fn http_error(status: StatusCode, response_type: ResponseType, rejection: &Rejec
 }
 
 /// The caller behind the `Authorization` header.
-fn identify(state: &AppState, http: &HttpRequest) -> Identity {
+pub(super) fn identify(state: &AppState, http: &HttpRequest) -> Identity {
     match http.headers().get(header::AUTHORIZATION) {
         None => Identity::Anonymous,
         Some(value) => identify_authorization(state, value.to_str().ok()),

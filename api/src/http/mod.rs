@@ -4,6 +4,7 @@
 
 pub mod cors;
 pub mod documents;
+pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -74,6 +75,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
         .route(graphiql::ASSET_ROUTE, web::get().to(graphiql::asset))
+        .route("/export/statistics.csv", web::get().to(export::statistics_csv))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render));
