@@ -39,14 +39,6 @@ pub struct At {
     pub category: usize,
 }
 
-/// The true figures of one cell.
-#[derive(Debug, Clone, Copy, Default)]
-struct Figures {
-    value: i64,
-    persons: i64,
-    key: i64,
-}
-
 /// The shape of a partner's cube: regions, categories, years.
 pub struct Cube {
     pub nodes: Vec<Node>,
@@ -56,7 +48,7 @@ pub struct Cube {
     /// Years, for measures with a date; `None` for current figures (one block).
     years: Option<(i32, NaiveDate)>,
     /// True figures by block (year, or 0) and cell.
-    figures: BTreeMap<i32, HashMap<At, Figures>>,
+    figures: BTreeMap<i32, HashMap<At, TrueCell>>,
 }
 
 impl Cube {
@@ -130,7 +122,7 @@ impl Cube {
             let Some((block, slot)) = self.place(row.period.as_deref()) else { continue };
             self.figures.entry(block).or_default().insert(
                 At { region, slot, category },
-                Figures { value: row.value, persons: row.persons, key: row.cell_key },
+                TrueCell { value: row.value, persons: row.persons, cell_key: row.cell_key },
             );
         }
     }
@@ -153,14 +145,14 @@ impl Cube {
         }
     }
 
-    /// What a partner is shown of every cell of `block`: `None` for a suppressed cell.
+    /// The figures a partner is shown of the cells of `block` that are not suppressed (value and persons).
     pub fn publish(
         &self,
         block: i32,
         protection: Protection,
         key: &DisclosureKey,
         kind: Perturbation,
-    ) -> HashMap<At, Option<(i64, i64)>> {
+    ) -> HashMap<At, (i64, i64)> {
         let empty = HashMap::new();
         let figures = self.figures.get(&block).unwrap_or(&empty);
         let categories = self.categories.len() + 1;
@@ -172,8 +164,7 @@ impl Cube {
             if !listed(at.slot) {
                 continue;
             }
-            let cell = TrueCell { value: cell.value, persons: cell.persons, cell_key: key_of(cell.key) };
-            if let Published::Value { value, persons } = protection.publish(key, kind, cell) {
+            if let Published::Value { value, persons } = protection.publish(key, kind, *cell) {
                 shown.insert(*at, (value, persons));
             }
         }
@@ -237,12 +228,8 @@ impl Cube {
                 break;
             }
         }
-        shown.into_iter().map(|(at, figures)| (at, Some(figures))).collect()
+        shown
     }
-}
-
-fn key_of(sum: i64) -> i64 {
-    super::cell_key::cell_key_of(sum)
 }
 
 #[cfg(test)]

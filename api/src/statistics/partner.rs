@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 use super::cell_key::{DisclosureKey, Perturbation, Protection};
 use super::cube::{At, Cube};
 use super::grid::{PARTNER_EPOCH_YEAR, epoch, periods};
-use super::measures::{Grouping, Spec, StatisticsMeasure, StatisticsPeriod};
+use super::measures::{Grouping, Spec, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
 use super::query::{MAX_CELLS, StatisticsCell, StatisticsDimension, format_value, too_many_cells};
 use crate::auth::viewer::Access;
 use crate::error::{ApiError, ApiResult};
@@ -35,8 +35,8 @@ pub async fn answer(
     asked: &Asked<'_>,
     protection: Protection,
     key: &DisclosureKey,
-    kind: Perturbation,
 ) -> ApiResult<Vec<Vec<StatisticsCell>>> {
+    let kind = perturbation(asked.spec.unit);
     let scope_depth = region::path_depth(&asked.scope_path);
     let deepest = region::RegionLevel::Community.depth();
     let regions = crate::scope::read::<region::Entity>(access)
@@ -60,7 +60,7 @@ pub async fn answer(
         .ok_or_else(|| ApiError::Internal("the scope's region is not in the cube".into()))?;
 
     // Refuse what is too large before any statement.
-    let labels = if dated { periods(asked.period, asked.local_today) } else { vec![String::new()] };
+    let labels = if dated { periods(asked.period, asked.local_today) } else { Vec::new() };
     let at_level: Vec<usize> =
         (0..cube.nodes.len()).filter(|&i| cube.nodes[i].depth == asked.level.depth()).collect();
     for subset in &asked.subsets {
@@ -82,6 +82,7 @@ pub async fn answer(
     let lengths: &[Option<StatisticsPeriod>] =
         if dated { &[Some(StatisticsPeriod::Year), Some(StatisticsPeriod::Month)] } else { &[None] };
     let by_category: &[bool] = if cube.categories.is_empty() { &[false] } else { &[false, true] };
+    let record_key = key.record_key_sql(asked.spec.record_id);
     for depth in scope_depth..=deepest {
         for &period in lengths {
             for &category in by_category {
@@ -93,14 +94,14 @@ pub async fn answer(
                     subtrees: subtrees.clone(),
                     window,
                     visited_since: asked.visited_since,
-                    record_key: Some(key.record_key_sql(asked.spec.record_id)),
+                    record_key: Some(record_key.clone()),
                 };
                 cube.add(grouping.rows(db).await?, root);
             }
         }
     }
 
-    let mut published: HashMap<i32, HashMap<At, Option<(i64, i64)>>> = HashMap::new();
+    let mut published: HashMap<i32, HashMap<At, (i64, i64)>> = HashMap::new();
     for block in cube.blocks() {
         published.insert(block, cube.publish(block, protection, key, kind));
     }
@@ -127,7 +128,7 @@ pub async fn answer(
                 };
                 for &category in &categories {
                     let at = At { region: region.unwrap_or(root), slot, category };
-                    let shown = published.get(&block).and_then(|cells| cells.get(&at).copied()).flatten();
+                    let shown = published.get(&block).and_then(|cells| cells.get(&at).copied());
                     let node = region.map(|r| &cube.nodes[r]);
                     cells.push(StatisticsCell {
                         region_code: node.map(|n| n.code.clone()),
@@ -146,4 +147,13 @@ pub async fn answer(
         answers.push(cells);
     }
     Ok(answers)
+}
+
+/// How a unit's values are perturbed for partners.
+fn perturbation(unit: StatisticsUnit) -> Perturbation {
+    match unit {
+        StatisticsUnit::Count => Perturbation::Count,
+        StatisticsUnit::Hours | StatisticsUnit::Yuan => Perturbation::Magnitude,
+        StatisticsUnit::Share => Perturbation::Share,
+    }
 }

@@ -8,7 +8,7 @@ use entities::region;
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::StatisticsSettings;
-use super::cell_key::{KeyCache, Perturbation, Protection};
+use super::cell_key::{KeyCache, Protection};
 use super::measures::{Grouping, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
 use crate::auth::policy::{self, Role};
 use crate::auth::{Action, Resource};
@@ -279,8 +279,7 @@ impl StatisticsQuery {
                 local_today,
                 visited_since,
             };
-            super::partner::answer(&access, &request.db, &asked, protection, key, perturbation(spec.unit))
-                .await?
+            super::partner::answer(&access, &request.db, &asked, protection, key).await?
         } else {
             let mut groups = Vec::with_capacity(subsets.len());
             for subset in &subsets {
@@ -344,15 +343,6 @@ pub(super) fn too_many_cells() -> ApiError {
     ApiError::TooComplex(format!(
         "more than {MAX_CELLS} cells: group by a coarser region level or period, or by fewer dimensions"
     ))
-}
-
-/// How a unit's values are perturbed for partners.
-fn perturbation(unit: StatisticsUnit) -> Perturbation {
-    match unit {
-        StatisticsUnit::Count => Perturbation::Count,
-        StatisticsUnit::Hours | StatisticsUnit::Yuan => Perturbation::Magnitude,
-        StatisticsUnit::Share => Perturbation::Share,
-    }
 }
 
 /// What a partner asked for, as the audit trail records it.
