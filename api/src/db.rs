@@ -219,3 +219,15 @@ where
     }
     Ok(())
 }
+
+/// A connection over the same pool as `db` that leaves the statement counters alone: for background work (the
+/// service rollup's folds) that belongs to no request, whose statements would otherwise be counted into
+/// whichever request happened to run beside them.
+pub fn uncounted(db: &DatabaseConnection) -> DatabaseConnection {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(db.get_postgres_connection_pool().clone())
+        }
+        _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(db.get_sqlite_connection_pool().clone()),
+    }
+}

@@ -71,6 +71,7 @@ pub fn build_schema_limited(
         .data(settings.legal_aid)
         .data(settings.statistics)
         .data(crate::statistics::cell_key::KeyCache::default())
+        .data(crate::statistics::rollup::Folder::new(db))
         .data(settings.disputes)
         .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
@@ -198,6 +199,9 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     )
     .await?;
     crate::db::migrate_up(&db).await?;
+    // Rollup cells a stopped server left pending: the statistics count them either way, but they should not wait
+    // for the next write to be folded.
+    crate::statistics::rollup::fold(&db).await?;
 
     if args.demo && crate::seed::is_empty(&db).await? {
         eprintln!("govgraph: filling the empty database with demo data (scale {})…", args.scale);

@@ -34,6 +34,7 @@ pub mod responsible_unit;
 pub mod risk_assessment;
 pub mod service_record;
 pub mod service_rollup;
+pub mod service_rollup_pending;
 pub mod stability_assessment;
 pub mod unit_veto;
 pub mod volunteer;
@@ -63,6 +64,7 @@ pub mod prelude {
     pub use crate::risk_assessment::Entity as RiskAssessment;
     pub use crate::service_record::Entity as ServiceRecord;
     pub use crate::service_rollup::Entity as ServiceRollup;
+    pub use crate::service_rollup_pending::Entity as ServiceRollupPending;
     pub use crate::volunteer::Entity as Volunteer;
     pub use crate::volunteer_badge::Entity as VolunteerBadge;
     pub use crate::volunteer_team::Entity as VolunteerTeam;

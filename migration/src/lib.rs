@@ -24,6 +24,7 @@ mod m20261206_000009_text_lengths;
 mod m20261206_000010_create_disputes;
 mod m20261207_000010_disclosure_key;
 mod m20261207_000030_create_stability;
+mod m20261207_000040_service_rollup_pending;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_create_disputes::Migration),
             Box::new(m20261207_000010_disclosure_key::Migration),
             Box::new(m20261207_000030_create_stability::Migration),
+            Box::new(m20261207_000040_service_rollup_pending::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBacken
 use migration::{Migrator, MigratorTrait};
 
 /// Every table the migrations create, in alphabetical order.
-const TABLES: [&str; 38] = [
+const TABLES: [&str; 39] = [
     "assessment_step",
     "audit_event",
     "audit_event_record",
@@ -42,6 +42,7 @@ const TABLES: [&str; 38] = [
     "risk_assessment",
     "service_record",
     "service_rollup",
+    "service_rollup_pending",
     "stability_assessment",
     "unit_veto",
     "volunteer",

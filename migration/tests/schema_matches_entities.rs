@@ -26,6 +26,8 @@ const ROWS: &[&str] = &[
     "INSERT INTO service_record (volunteer_id, grid_id, activity, started_at, minutes, note, created_at) \
      VALUES (1, 1, 'PATROL', '2026-11-28T20:00:00Z', 120, 'night patrol', '2026-11-29T08:00:00Z')",
     "INSERT INTO service_rollup (region_id, day, activity, records, minutes) VALUES (1, '2026-11-29', 'PATROL', 1, 120)",
+    "INSERT INTO service_rollup_pending (region_id, day, activity, records, minutes) \
+     VALUES (1, '2026-11-29', 'PATROL', 1, 120)",
     "INSERT INTO care_subject (code, category, name, gender, id_number, birth_date, phone, address, region_id, \
      status, current_risk_level, registered_on, created_at, updated_at) VALUES ('CS1', 'AT_RISK_YOUTH', '小明', \
      'F', '330902200801010022', '2008-01-01', '13800000003', '定海区', 1, 'ACTIVE', 2, '2025-01-01', \
@@ -118,6 +120,7 @@ async fn read_back(db: &DatabaseConnection) -> Result<(), DbErr> {
         volunteer_badge,
         service_record,
         service_rollup,
+        service_rollup_pending,
         care_subject,
         mental_health_profile,
         correction_profile,

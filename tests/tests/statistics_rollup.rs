@@ -289,3 +289,139 @@ async fn verify_passes_on_demo_data_and_names_tampered_cells() {
     assert!(named.contains(&(code.as_str(), "2026-05-05")));
     assert!(named.contains(&("330900", "2026-05-05")));
 }
+
+/// Pending rollup cells not yet folded.
+async fn pending_cells(server: &TestServer) -> i64 {
+    let db = server.db.connect().await;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM service_rollup_pending".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// Waits until the server has folded every pending cell.
+async fn wait_for_fold(server: &TestServer) {
+    for _ in 0..200 {
+        if pending_cells(server).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the pending rollup cells were not folded within 10 s");
+}
+
+/// An active volunteer and the code of a grid, for logging service.
+async fn volunteer_and_grid(server: &TestServer) -> (String, String) {
+    let found =
+        data(server, "{ volunteers(first: 1, filter: { status: ACTIVE }) { nodes { id } } }", json!({}))
+            .await;
+    let volunteer = found["volunteers"]["nodes"][0]["id"].as_str().unwrap().to_owned();
+    let grid =
+        sql_strings(server, "SELECT code FROM region WHERE level = 'GRID' ORDER BY code").await.remove(0);
+    (volunteer, grid[0].clone())
+}
+
+fn batch(volunteer: &str, grid: &str, day: &str, count: usize) -> Value {
+    let records: Vec<Value> = (0..count)
+        .map(|i| {
+            record(volunteer, grid, "TRAFFIC", &format!("{day}T0{}:{:02}:00Z", i % 8, i % 60), 10 + i as i64)
+        })
+        .collect();
+    json!({ "records": records })
+}
+
+#[tokio::test]
+async fn writes_leave_cells_pending_and_a_fold_moves_them_without_changing_a_figure() {
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    let token = admin();
+    let (volunteer, grid) = volunteer_and_grid(&server).await;
+    let db = server.db.connect().await;
+    wait_for_fold(&server).await;
+    let before =
+        day_matches_rows(&server, &grid, "2026-04-10", "2026-04-09T16:00:00Z", "2026-04-10T16:00:00Z").await;
+
+    let response = server.gql(Some(&token), LOG_BATCH, batch(&volunteer, &grid, "2026-04-10", 12)).await;
+    assert_no_errors(&response);
+    // Whether or not the fold has run yet, the figures are the rows'.
+    let after =
+        day_matches_rows(&server, &grid, "2026-04-10", "2026-04-09T16:00:00Z", "2026-04-10T16:00:00Z").await;
+    assert_eq!(after, before + 12);
+    assert!(verify(&db).await.unwrap().ok());
+
+    // The fold empties the pending cells into the rollup's rows of the grid and its four ancestors.
+    wait_for_fold(&server).await;
+    let folded = sql_strings(
+        &server,
+        &format!(
+            "SELECT r.code FROM service_rollup t JOIN region r ON r.id = t.region_id \
+             WHERE CAST(t.day AS TEXT) = '2026-04-10' AND t.activity = 'TRAFFIC' \
+             AND (SELECT path FROM region WHERE code = '{grid}') LIKE r.path || '%' ORDER BY r.depth"
+        ),
+    )
+    .await;
+    let ancestry = sql_strings(
+        &server,
+        &format!(
+            "SELECT a.code FROM region a WHERE (SELECT path FROM region WHERE code = '{grid}') LIKE a.path || '%' \
+             ORDER BY a.depth"
+        ),
+    )
+    .await;
+    assert_eq!(folded, ancestry, "the grid and each of its ancestors have the day's cell");
+    assert_eq!(folded.last().unwrap()[0], grid);
+    assert_eq!(
+        day_matches_rows(&server, &grid, "2026-04-10", "2026-04-09T16:00:00Z", "2026-04-10T16:00:00Z").await,
+        after
+    );
+    let report = verify(&db).await.unwrap();
+    assert!(report.ok(), "{:?}", report.differences);
+}
+
+/// PostgreSQL: a writer takes no lock on the rollup. With the rollup locked against every write, service is
+/// still logged, the figures still count it, and the fold completes once the lock is gone.
+#[tokio::test]
+async fn writers_wait_for_no_rollup_row() {
+    let Some(_) = std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) else {
+        return;
+    };
+    use sea_orm::TransactionTrait;
+    let server = TestServer::start(Fixture::Demo(0.01)).await;
+    let token = admin();
+    let (volunteer, grid) = volunteer_and_grid(&server).await;
+    wait_for_fold(&server).await;
+    let before =
+        day_matches_rows(&server, &grid, "2026-04-11", "2026-04-10T16:00:00Z", "2026-04-11T16:00:00Z").await;
+
+    let locker = server.db.connect().await;
+    let lock = locker.begin().await.unwrap();
+    // EXCLUSIVE admits plain reads and nothing else.
+    lock.execute_unprepared("LOCK TABLE service_rollup IN EXCLUSIVE MODE").await.unwrap();
+    for round in 0..3 {
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            server.gql(Some(&token), LOG_BATCH, batch(&volunteer, &grid, "2026-04-11", 7)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("batch {round} waited for the locked rollup"));
+        assert_no_errors(&response);
+    }
+    let during =
+        day_matches_rows(&server, &grid, "2026-04-11", "2026-04-10T16:00:00Z", "2026-04-11T16:00:00Z").await;
+    assert_eq!(during, before + 21);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(pending_cells(&server).await > 0, "the fold cannot have run under the lock");
+
+    lock.rollback().await.unwrap();
+    wait_for_fold(&server).await;
+    assert_eq!(
+        day_matches_rows(&server, &grid, "2026-04-11", "2026-04-10T16:00:00Z", "2026-04-11T16:00:00Z").await,
+        during
+    );
+    let report = verify(&server.db.connect().await).await.unwrap();
+    assert!(report.ok(), "{:?}", report.differences);
+}

@@ -17,8 +17,8 @@ use entities::{
     grid_team_member, ledger_entry, legal_aid_application, legal_aid_fund, major_project, mediation_boat,
     mediator, mental_health_profile, mentor, mentoring_outcome, mentoring_session, mentorship,
     mitigation_measure, region, responsible_unit, risk_assessment, service_record, service_rollup,
-    stability_assessment, unit_veto, volunteer, volunteer_badge, volunteer_team, volunteer_team_membership,
-    youth_profile,
+    service_rollup_pending, stability_assessment, unit_veto, volunteer, volunteer_badge, volunteer_team,
+    volunteer_team_membership, youth_profile,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
@@ -58,6 +58,7 @@ pub const SCOPED_TABLES: &[&str] = &[
     "risk_assessment",
     "service_record",
     "service_rollup",
+    "service_rollup_pending",
     "stability_assessment",
     "unit_veto",
     "volunteer",
@@ -115,6 +116,12 @@ impl Scoped for service_record::Entity {
 impl Scoped for service_rollup::Entity {
     fn rule() -> Rule<Self> {
         Rule::Region(service_rollup::Column::RegionId)
+    }
+}
+
+impl Scoped for service_rollup_pending::Entity {
+    fn rule() -> Rule<Self> {
+        Rule::Region(service_rollup_pending::Column::RegionId)
     }
 }
 

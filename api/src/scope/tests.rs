@@ -69,6 +69,7 @@ fn every_scoped_table_reads_within_the_callers_subtree() {
         carries_scope::<risk_assessment::Entity>(),
         carries_scope::<service_record::Entity>(),
         carries_scope::<service_rollup::Entity>(),
+        carries_scope::<service_rollup_pending::Entity>(),
         carries_scope::<volunteer::Entity>(),
         carries_scope::<volunteer_badge::Entity>(),
         carries_scope::<volunteer_team::Entity>(),

@@ -145,7 +145,7 @@ enum Instant {
 }
 
 const VOLUNTEERS: &str = "volunteer t JOIN region g ON g.id = t.region_id";
-const ROLLUP: &str = "service_rollup t JOIN region g ON g.id = t.region_id";
+const ROLLUP: &str = concat!(crate::rollup_cells!(), " t JOIN region g ON g.id = t.region_id");
 const SUBJECTS: &str = "care_subject t JOIN region g ON g.id = t.region_id";
 const VISITS: &str =
     "care_visit t JOIN care_subject s ON s.id = t.subject_id JOIN region g ON g.id = s.region_id";

@@ -3,15 +3,24 @@
 //! `SERVICE_HOURS` measures read it: a figure grouped by districts reads the districts' rows only, however many
 //! records there are.
 //!
-//! Every writer of service records calls [`add_service`] in its own transaction, so the rollup is never behind
-//! the rows; [`rebuild`] recomputes it wholesale (the demo seed), and [`verify`] compares it cell by cell with a
-//! recomputation from the rows (`govgraph stats verify`).
+//! Every writer of service records calls [`add_service`] in its own transaction, which appends the records'
+//! cells to `service_rollup_pending` rather than updating the rollup's rows: every record of a district adds to
+//! the same city, district and township rows for its day and activity, and writers that updated them in place
+//! queued on those rows. A [`Folder`] moves the pending cells into the rollup soon after they commit, in one
+//! statement, and the statistics read the two tables together ([`rollup_cells!`]), so a figure equals the
+//! row-level total whether or not a fold has run. [`rebuild`] recomputes the rollup wholesale (the demo seed),
+//! and [`verify`] compares the rollup and its pending cells with a recomputation from the rows
+//! (`govgraph stats verify`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{NaiveDate, TimeDelta};
 use entities::service_record;
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
+use tokio::sync::Notify;
 
 use super::measures::numbered;
 
@@ -44,10 +53,20 @@ fn recomputed(backend: DatabaseBackend) -> String {
     )
 }
 
+/// The rollup's cells as the statistics must see them, as a derived table of `region_id, day, activity,
+/// records, minutes`: the folded rows and the pending ones (a cell may appear several times; readers sum).
+#[macro_export]
+macro_rules! rollup_cells {
+    () => {
+        "(SELECT region_id, day, activity, records, minutes FROM service_rollup \
+         UNION ALL SELECT region_id, day, activity, records, minutes FROM service_rollup_pending)"
+    };
+}
+
 /// Adds freshly inserted service records to the rollup, in the caller's transaction, with one statement however
 /// many records there are: the records' (grid, day, activity) cells climb the region tree by `parent_id` (a few
-/// primary-key lookups per grid) and are upserted in region order, so that concurrent writers take the rows'
-/// locks in the same order.
+/// primary-key lookups per grid) and are appended to `service_rollup_pending`, one row per region. Appending
+/// takes no lock another writer waits for; a [`Folder`] moves the rows into the rollup after the commit.
 pub async fn add_service<C: ConnectionTrait>(
     conn: &C,
     records: &[service_record::Model],
@@ -63,7 +82,6 @@ pub async fn add_service<C: ConnectionTrait>(
     }
     let backend = conn.get_database_backend();
     let rows = vec!["(?, ?, ?, ?, ?)"; cells.len()].join(", ");
-    // The SELECT needs its WHERE so that SQLite reads the ON CONFLICT as the upsert, not as a join condition.
     let sql = numbered(
         backend,
         &format!(
@@ -73,16 +91,11 @@ pub async fn add_service<C: ConnectionTrait>(
                UNION ALL \
                SELECT up.grid_id, r.parent_id FROM up JOIN region r ON r.id = up.region_id \
                WHERE r.parent_id IS NOT NULL) \
-             INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+             INSERT INTO service_rollup_pending (region_id, day, activity, records, minutes) \
              SELECT up.region_id, cell.day, cell.activity, CAST(SUM(cell.records) AS BIGINT), \
              CAST(SUM(cell.minutes) AS BIGINT) \
              FROM cell JOIN up ON up.grid_id = cell.grid_id \
-             WHERE 1 = 1 \
-             GROUP BY up.region_id, cell.day, cell.activity \
-             ORDER BY up.region_id, cell.day, cell.activity \
-             ON CONFLICT (region_id, day, activity) DO UPDATE SET \
-             records = service_rollup.records + excluded.records, \
-             minutes = service_rollup.minutes + excluded.minutes"
+             GROUP BY up.region_id, cell.day, cell.activity"
         ),
     );
     let mut values: Vec<Value> = Vec::with_capacity(cells.len() * 5);
@@ -91,6 +104,112 @@ pub async fn add_service<C: ConnectionTrait>(
     }
     conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     Ok(())
+}
+
+/// The upsert that adds summed pending cells to the rollup; `source` yields `region_id, day, activity, records,
+/// minutes`. The SELECT needs its WHERE so that SQLite reads the ON CONFLICT as the upsert, not as a join
+/// condition; the cells are written in key order so that two folds never wait on each other crosswise.
+fn add_to_rollup(source: &str) -> String {
+    format!(
+        "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
+         SELECT region_id, day, activity, CAST(SUM(records) AS BIGINT), CAST(SUM(minutes) AS BIGINT) \
+         FROM {source} WHERE 1 = 1 \
+         GROUP BY region_id, day, activity ORDER BY region_id, day, activity \
+         ON CONFLICT (region_id, day, activity) DO UPDATE SET \
+         records = service_rollup.records + excluded.records, \
+         minutes = service_rollup.minutes + excluded.minutes"
+    )
+}
+
+/// Moves every committed pending cell into the rollup, atomically: a reader sees the cells either pending or
+/// folded, never both or neither. Returns the number of rollup rows written. Several servers may fold at once:
+/// on PostgreSQL each deletes the pending rows it moves, and a row another fold deleted first is skipped; on
+/// SQLite the fold holds the database's write lock.
+pub async fn fold(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            // One statement: the rows deleted are exactly the rows added, whatever commits meanwhile.
+            let moved = "(DELETE FROM service_rollup_pending \
+                         RETURNING region_id, day, activity, records, minutes)";
+            let sql = format!("WITH moved AS {moved} {}", add_to_rollup("moved"));
+            Ok(db.execute_unprepared(&sql).await?.rows_affected())
+        }
+        _ => {
+            let txn = crate::db::begin_write(db).await?;
+            let written =
+                txn.execute_unprepared(&add_to_rollup("service_rollup_pending")).await?.rows_affected();
+            txn.execute_unprepared("DELETE FROM service_rollup_pending").await?;
+            txn.commit().await?;
+            Ok(written)
+        }
+    }
+}
+
+/// How long a fold waits after the first write that asked for it, so that the writes of that moment share it.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// How long a failed fold waits before it tries again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Folds the pending cells into the rollup in the background, shortly after writes ask for it: one task per
+/// server, started by the first request, that never holds up a writer. Its statements run on the server's pool
+/// but outside the per-request statement count, which they are no part of.
+#[derive(Clone)]
+pub struct Folder(Arc<FolderState>);
+
+struct FolderState {
+    db: DatabaseConnection,
+    wake: Notify,
+    started: AtomicBool,
+    folds: AtomicU64,
+}
+
+impl Folder {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self(Arc::new(FolderState {
+            db: crate::db::uncounted(db),
+            wake: Notify::new(),
+            started: AtomicBool::new(false),
+            folds: AtomicU64::new(0),
+        }))
+    }
+
+    /// Asks for a fold soon; returns at once. A request during a fold gets a fold of its own after it.
+    pub fn request(&self) {
+        self.0.wake.notify_one();
+        if !self.0.started.swap(true, Ordering::AcqRel) {
+            let state = self.0.clone();
+            tokio::spawn(async move {
+                loop {
+                    state.wake.notified().await;
+                    tokio::time::sleep(GATHER).await;
+                    match fold(&state.db).await {
+                        Ok(written) => {
+                            state.folds.fetch_add(1, Ordering::Relaxed);
+                            tracing::debug!(written, "service rollup: pending cells folded");
+                        }
+                        // The cells stay pending, where the statistics still count them, until a later fold.
+                        Err(err) => {
+                            tracing::warn!(error = %err, "service rollup: fold failed; retrying in a second");
+                            tokio::time::sleep(RETRY).await;
+                            state.wake.notify_one();
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// Folds that have completed.
+    pub fn folds(&self) -> u64 {
+        self.0.folds.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for Folder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folder").field("folds", &self.folds()).finish_non_exhaustive()
+    }
 }
 
 /// The region levels whose cells are summed into their parents', from the bottom up.
@@ -103,6 +222,7 @@ const CHILD_LEVELS: [&str; 4] = ["GRID", "COMMUNITY", "TOWNSHIP", "DISTRICT"];
 pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
     let backend = conn.get_database_backend();
     let local_day = crate::sql::local_day(backend, "started_at");
+    conn.execute_unprepared("DELETE FROM service_rollup_pending").await?;
     conn.execute_unprepared("DELETE FROM service_rollup").await?;
     let grids = format!(
         "INSERT INTO service_rollup (region_id, day, activity, records, minutes) \
@@ -213,7 +333,12 @@ async fn one_sided<C: ConnectionTrait>(
 /// Recomputes the rollup from the service records and compares it with the stored one, cell by cell.
 pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Report, DbErr> {
     let backend = conn.get_database_backend();
-    let stored = "SELECT region_id, day, activity, records, minutes FROM service_rollup";
+    let stored = concat!(
+        "SELECT region_id, day, activity, CAST(SUM(records) AS BIGINT) AS records, ",
+        "CAST(SUM(minutes) AS BIGINT) AS minutes FROM ",
+        rollup_cells!(),
+        " c GROUP BY region_id, day, activity"
+    );
     let fresh = format!("SELECT region_id, day, activity, records, minutes FROM ({}) e", recomputed(backend));
     let mut cells: BTreeMap<(String, String, String), Difference> = BTreeMap::new();
     for (code, day, activity, figures) in one_sided(conn, stored, &fresh).await? {
@@ -239,7 +364,15 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Report, DbErr> {
         entry.recomputed = Some(figures);
     }
     Ok(Report {
-        cells: count(conn, "SELECT COUNT(*) FROM service_rollup").await?,
+        cells: count(
+            conn,
+            concat!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT region_id, day, activity FROM ",
+                rollup_cells!(),
+                " c) d"
+            ),
+        )
+        .await?,
         records: count(conn, "SELECT COUNT(*) FROM service_record").await?,
         differences: cells.into_values().collect(),
     })

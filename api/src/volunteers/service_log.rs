@@ -167,11 +167,15 @@ pub async fn log_batch(
     let request = RequestData::of(ctx)?;
     let access = request.authorize(Resource::ServiceRecord, Action::Create).await?;
     let action = if inputs.len() == 1 { "logService" } else { "logServiceBatch" };
+    let folder = ctx
+        .data::<crate::statistics::rollup::Folder>()
+        .map_err(|_| ApiError::Internal("the schema has no service rollup folder".into()))?;
     let logged = crate::frame::write(request, async |txn| {
         let logged = insert_service(txn, &access, inputs, field_of).await?;
         let change = Change::of(action, Resource::ServiceRecord, logged.iter().map(|row| row.id), None);
         Ok(Outcome::Changed(logged, change))
     })
     .await?;
+    folder.request();
     Ok(logged.into_iter().map(|row| ServiceRecord { row }).collect())
 }
