@@ -181,8 +181,15 @@ async fn seed_with_canaries(database: &Database) -> String {
     grid
 }
 
-/// Starts `serve` on a free port with `env`; returns the child and its base URL.
-fn serve(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
+/// A running server: the process, its base URL, and the lines it logs (all of them once it stopped).
+struct Server {
+    child: Child,
+    base: String,
+    log: std::thread::JoinHandle<Vec<String>>,
+}
+
+/// Starts `serve` on a free port with `env` and the most verbose logging.
+fn serve(database_url: &str, env: &[(&str, &str)]) -> Server {
     let mut command = govgraph(database_url);
     for (name, value) in env {
         command.env(name, value);
@@ -195,17 +202,18 @@ fn serve(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
+    let log = std::thread::spawn(move || {
+        let mut lines = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(url) = line.strip_prefix("govgraph: serving GraphQL at ") {
+            if let Some(url) = line.strip_prefix("govgraph: serving GraphQL at ") {
                 tx.send(url.trim_end_matches("/graphql").to_owned()).ok();
-                sent = true;
             }
+            lines.push(line);
         }
+        lines
     });
     let base = rx.recv_timeout(Duration::from_secs(60)).expect("the server announces its address");
-    (child, base)
+    Server { child, base, log }
 }
 
 /// Stops the server with SIGTERM (it exports its queued spans on the way out).
@@ -345,7 +353,7 @@ async fn each_request_is_one_trace_of_spans_without_personal_data() {
     let grid = seed_with_canaries(&database).await;
     let received = Received::default();
     let receiver = start_receiver(received.clone());
-    let (child, base) = serve(
+    let Server { child, base, log } = serve(
         &database.url,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.as_str()),
@@ -400,6 +408,12 @@ async fn each_request_is_one_trace_of_spans_without_personal_data() {
     }
     stop(child);
     let spans = received.spans();
+    // The spans made for traces stay out of the log lines, even at the most verbose level.
+    let log = log.join().unwrap();
+    assert!(log.iter().any(|line| line.contains("duration_ms")), "requests were logged");
+    for name in ["graphql.execute", "graphql.field", "loader.batch", "sea_orm.query", "govgraph::trace"] {
+        assert!(!log.iter().any(|line| line.contains(name)), "{name} in the log");
+    }
 
     // One trace per request, each the caller's; nothing outside them (no background work's trace).
     let traces: HashSet<String> = spans.iter().map(|span| hex(&span.trace_id)).collect();
@@ -494,7 +508,7 @@ async fn without_the_endpoint_nothing_is_exported() {
     let receiver = start_receiver(received.clone());
     // The traces' own endpoint variable alone does not turn tracing on.
     let traces_endpoint = format!("{receiver}/v1/traces");
-    let (child, base) = serve(
+    let Server { child, base, log } = serve(
         &database.url,
         &[
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces_endpoint.as_str()),
@@ -508,6 +522,7 @@ async fn without_the_endpoint_nothing_is_exported() {
     assert!(response.to_string().contains(CANARY_NAME), "{response}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop(child);
+    drop(log);
     assert!(received.bodies().is_empty(), "nothing was sent to the receiver");
     database.remove().await;
 }
