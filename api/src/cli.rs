@@ -9,6 +9,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::auth::Role;
 use crate::auth::jwt::{Claims, mint_hs256};
 use crate::config::{DatabaseArgs, ServeArgs, dev_secret_path};
+use crate::telemetry::{BoxedLayer, Telemetry, TelemetryError};
 
 /// GraphQL API for a city's social-governance data platform: regions and grids, volunteers, special-population
 /// care, youth mentoring and legal-aid funds, scoped by the caller's token.
@@ -191,21 +192,47 @@ pub fn parse_ttl(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn init_logging(cli: &Cli) {
+/// Installs the log lines on stderr and, for `serve` with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the export of
+/// traces (returned, to be shut down once the server stopped).
+fn init_logging(cli: &Cli) -> Result<Option<Telemetry>, TelemetryError> {
+    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::{Layer, Registry, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+    // The spans made for traces would prefix every line logged inside a request: they stay out of the logs.
+    let logged = filter.and(filter_fn(crate::telemetry::logged));
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines: BoxedLayer<Registry> = match cli.log_format {
+        LogFormat::Text => lines.with_filter(logged).boxed(),
+        LogFormat::Json => lines.json().flatten_event(true).with_filter(logged).boxed(),
+    };
+    let mut layers = vec![lines];
+    let mut telemetry = None;
+    if matches!(cli.command, Command::Serve(_))
+        && let Some((exporter, trace_layers)) = crate::telemetry::from_env::<Registry>()?
+    {
+        layers.extend(trace_layers);
+        telemetry = Some(exporter);
     }
+    tracing_subscriber::registry().with(layers).init();
+    Ok(telemetry)
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli);
+    let telemetry = match init_logging(&cli) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("govgraph: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = actix_web::rt::System::new().block_on(run(cli));
+    // The spans of the last requests are still queued: they are sent before the process ends.
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -1,6 +1,7 @@
 //! Opening the database: the embedded SQLite file by default, PostgreSQL when the URL says so.
 //!
-//! Statement logging is off: bound values are personal data and must never reach the logs. Every statement is
+//! Statement logging is off: bound values are personal data and must never reach the logs (nor the traces, whose
+//! statement spans carry the SQL text with its placeholders, see [`crate::telemetry`]). Every statement is
 //! counted instead (`govgraph_sql_statements_total` in `/metrics`), which is how tests prove that the number of
 //! statements a query issues does not grow with its page size.
 
@@ -56,7 +57,13 @@ pub async fn connect_with(
         // A ping on every checkout costs a round trip per statement; only a connection idle long enough to have
         // been dropped by the server or a firewall is tested.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
-        .sqlx_logging(false)
+        // sqlx's end-of-statement events (text and row counts, never the values) only feed the statement spans
+        // of traces; without them they stay off.
+        .sqlx_logging(crate::telemetry::enabled())
+        .sqlx_logging_level(log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Trace, Duration::from_secs(1))
+        // The statement spans get their text from `crate::telemetry::record_statement`, literals blanked.
+        .record_stmt_in_spans(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -76,6 +83,9 @@ pub async fn connect_with(
             // Off by default; `--log govgraph::sql=debug,info` shows each statement with its time, for finding
             // the one that makes a query slow.
             tracing::debug!(target: "govgraph::sql", micros, failed = info.failed, sql = %info.statement.sql);
+            if crate::telemetry::enabled() {
+                crate::telemetry::record_statement(info);
+            }
         });
     }
     Ok(db)

@@ -36,5 +36,6 @@ pub mod sql;
 pub mod stability;
 pub mod statistics;
 pub mod subscriptions;
+pub mod telemetry;
 pub mod validate;
 pub mod volunteers;

@@ -60,7 +60,8 @@ pub struct DomainSettings {
 }
 
 /// The schema as the server runs it under `limits`: suggestions ("did you mean") only in development mode,
-/// async-graphql's own depth limit kept as a backstop behind the pre-pass of [`crate::limits::analysis`].
+/// async-graphql's own depth limit kept as a backstop behind the pre-pass of [`crate::limits::analysis`], the
+/// operations' spans while traces are exported.
 pub fn build_schema_limited(
     db: &DatabaseConnection,
     settings: DomainSettings,
@@ -76,6 +77,9 @@ pub fn build_schema_limited(
         .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
         builder = builder.disable_suggestions();
+    }
+    if crate::telemetry::enabled() {
+        builder = builder.extension(crate::telemetry::graphql::OperationSpans);
     }
     builder.finish()
 }
@@ -166,7 +170,8 @@ fn state_of(
     }
 }
 
-/// The actix application: routes, state and request logging. Tests serve exactly this.
+/// The actix application: routes, state, request logging and (when traces are exported) the requests' spans.
+/// Tests serve exactly this.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -183,6 +188,7 @@ pub fn app(
         .wrap(from_fn(crate::http::cors::cors))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(from_fn(log_requests))
+        .wrap(from_fn(crate::telemetry::request::trace_requests))
         .configure(routes)
 }
 

@@ -14,6 +14,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ServerError};
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use super::persisted;
 use super::rate_limit::Decision;
@@ -466,7 +467,10 @@ pub(super) async fn run(
         }
     };
     let Prepared { request, operation, cost: (requested, budget) } =
-        match prepare(state, identity, request, transport).await {
+        match prepare(state, identity, request, transport)
+            .instrument(tracing::info_span!(target: crate::telemetry::TARGET, "graphql.prepare"))
+            .await
+        {
             Ok(prepared) => prepared,
             Err(refusal) => return refuse(refusal),
         };
