@@ -216,7 +216,7 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest, body: web::Paylo
 
 /// Reads the body, refusing one larger than `limit` bytes with 413: at once when `Content-Length` says so,
 /// otherwise as soon as the bytes read pass the limit.
-async fn read_body(
+pub(super) async fn read_body(
     http: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -290,8 +290,12 @@ pub enum Transport {
     Get,
     /// A `subscribe` message over WebSocket: subscriptions only.
     WebSocket,
-    /// `GET /export/…`: the server's own fixed query of an export, run as if allow-listed; queries only.
+    /// `GET /export/statistics.csv`: the server's own fixed query of an export, run as if allow-listed; queries
+    /// only.
     Export,
+    /// `/export/query.csv`: a caller's persisted query, run page after page; queries only, and held to the
+    /// partners' allow-list like any query of theirs.
+    QueryExport,
 }
 
 /// An operation that passed every check made before execution: its persisted query resolved, the partners'
@@ -377,6 +381,9 @@ pub async fn prepare(
     request.set_parsed_query(document);
     let operation = operation_index(analysis.operation);
     match (transport, analysis.operation) {
+        (Transport::QueryExport, OperationType::Mutation | OperationType::Subscription) => {
+            return Err(Refusal::new(Rejection::bad_input("an export runs a query"), operation, None));
+        }
         (Transport::Get | Transport::Export, OperationType::Mutation) => {
             let rejection = Rejection::bad_input("mutations must be sent with POST");
             return Err(Refusal { method_not_allowed: true, ..Refusal::new(rejection, operation, None) });
@@ -454,7 +461,7 @@ pub(super) async fn run(
     run_within(state, http, identity, request, transport, state.limits.request_timeout()).await
 }
 
-/// [`run`] with `time_left` for the execution (what remains of a request timeout that several operations share).
+/// [`run`] with `time_left` for the execution: what remains of the request timeout for one page of an export.
 pub(super) async fn run_within(
     state: &AppState,
     http: &HttpRequest,
