@@ -14,6 +14,7 @@ use govgraph_tests::{
     CITY, Fixture, ServerConfig, TestServer, admin, assert_no_errors, error_codes, shared_demo, test_limits,
     token_for,
 };
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 async fn export(base: &str, token: Option<&str>, query: &str) -> (u16, Option<String>, String) {
@@ -578,4 +579,51 @@ async fn an_export_that_fails_after_its_first_rows_breaks_the_transfer_and_takes
     }
     let export = export_query(&server, Some(&burst), &[("id", &townships)]).await;
     assert_eq!(export.status, 429);
+}
+
+/// PostgreSQL only: the database taken away (no new connections, the open ones terminated) in the middle of an
+/// export breaks the transfer off. SQLite is a file inside the process, with no connection to lose.
+#[tokio::test]
+async fn a_database_outage_in_the_middle_of_an_export_breaks_the_transfer() {
+    let Some(admin_url) = std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) else {
+        eprintln!("DATABASE_URL is not PostgreSQL: the outage test needs a database server to take away");
+        return;
+    };
+    // Time enough for every page, so that only the outage can stop the export.
+    let limits = QueryLimits { request_timeout_ms: 300_000, ..test_limits() };
+    let server = TestServer::start_with_limits(Fixture::Demo(0.01), limits).await;
+    let regions = persist(&server, REGIONS).await;
+    let reader = token_for("export-outage", &["analyst"], CITY);
+    let mut response = reqwest::Client::new()
+        .get(format!("{}/export/query.csv", server.base))
+        .query(&[("id", regions.as_str()), ("variables", r#"{"first": 1}"#)])
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut received = response.chunk().await.unwrap().unwrap().to_vec();
+    assert!(received.starts_with("\u{feff}code,name".as_bytes()));
+
+    let name = server.db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let admin = Database::connect(admin_url.as_str()).await.unwrap();
+    admin.execute_unprepared(&format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS false"#)).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    let outcome = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => break None,
+            Err(err) => break Some(err),
+        }
+    };
+    admin.execute_unprepared(&format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS true"#)).await.unwrap();
+    admin.close().await.ok();
+    let lines = received.split(|byte| *byte == b'\n').count();
+    assert!(outcome.is_some(), "the file ended as if complete after {lines} lines");
+    assert!(lines < 2_000, "the outage came before the last pages: {lines} lines");
 }
