@@ -68,7 +68,7 @@ fn variables(parameters: &[(String, String)]) -> Result<Value, Rejection> {
 }
 
 /// One CSV field: quoted when it holds a separator, a quote or a line break.
-fn field(text: &str) -> String {
+pub(super) fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -103,7 +103,7 @@ fn csv(statistics: &Value) -> String {
 }
 
 /// The HTTP status of an export that failed with `code`.
-fn status_of(code: &str) -> StatusCode {
+pub(super) fn status_of(code: &str) -> StatusCode {
     match code {
         code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
         code::FORBIDDEN => StatusCode::FORBIDDEN,

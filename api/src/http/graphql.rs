@@ -7,7 +7,7 @@
 //! executed within its time budget, its reads audited, and metrics recorded. WebSocket subscriptions go through
 //! the same [`prepare`] (see [`super::ws`]).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -217,7 +217,7 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest, body: web::Paylo
 
 /// Reads the body, refusing one larger than `limit` bytes with 413: at once when `Content-Length` says so,
 /// otherwise as soon as the bytes read pass the limit.
-async fn read_body(
+pub(super) async fn read_body(
     http: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -291,8 +291,12 @@ pub enum Transport {
     Get,
     /// A `subscribe` message over WebSocket: subscriptions only.
     WebSocket,
-    /// `GET /export/…`: the server's own fixed query of an export, run as if allow-listed; queries only.
+    /// `GET /export/statistics.csv`: the server's own fixed query of an export, run as if allow-listed; queries
+    /// only.
     Export,
+    /// `/export/query.csv`: a caller's persisted query, run page after page; queries only, and held to the
+    /// partners' allow-list like any query of theirs.
+    QueryExport,
 }
 
 /// An operation that passed every check made before execution: its persisted query resolved, the partners'
@@ -378,6 +382,9 @@ pub async fn prepare(
     request.set_parsed_query(document);
     let operation = operation_index(analysis.operation);
     match (transport, analysis.operation) {
+        (Transport::QueryExport, OperationType::Mutation | OperationType::Subscription) => {
+            return Err(Refusal::new(Rejection::bad_input("an export runs a query"), operation, None));
+        }
         (Transport::Get | Transport::Export, OperationType::Mutation) => {
             let rejection = Rejection::bad_input("mutations must be sent with POST");
             return Err(Refusal { method_not_allowed: true, ..Refusal::new(rejection, operation, None) });
@@ -443,7 +450,8 @@ pub fn rate_limited(retry_after_seconds: u64) -> ServerError {
     error
 }
 
-/// Resolves one operation's persisted query, measures it against the limits and, when it passes, executes it.
+/// Resolves one operation's persisted query, measures it against the limits and, when it passes, executes it
+/// within the request timeout.
 pub(super) async fn run(
     state: &AppState,
     http: &HttpRequest,
@@ -451,29 +459,55 @@ pub(super) async fn run(
     request: async_graphql::Request,
     transport: Transport,
 ) -> Outcome {
+    run_within(state, http, identity, request, transport, state.limits.request_timeout()).await
+}
+
+/// [`run`] with `time_left` for the execution: what remains of the request timeout for one page of an export.
+pub(super) async fn run_within(
+    state: &AppState,
+    http: &HttpRequest,
+    identity: &Identity,
+    request: async_graphql::Request,
+    transport: Transport,
+    time_left: Duration,
+) -> Outcome {
     let started = Instant::now();
+    match prepare(state, identity, request, transport)
+        .instrument(tracing::info_span!(target: crate::telemetry::TARGET, "graphql.prepare"))
+        .await
+    {
+        Ok(prepared) => execute(state, http, identity, prepared, started, time_left).await,
+        Err(refusal) => refused(state, refusal, started),
+    }
+}
+
+/// The outcome of an operation refused before execution (`started` when its request arrived).
+pub(super) fn refused(state: &AppState, refusal: Refusal, started: Instant) -> Outcome {
+    state.metrics.record_graphql(refusal.operation, started.elapsed(), true);
+    let mut response = async_graphql::Response::from_errors(vec![refusal.rejection.to_server_error()]);
+    if let Some((requested, limit)) = refusal.cost {
+        response.extensions.insert("cost".into(), cost_value(requested, limit));
+    }
+    Outcome {
+        response,
+        request_error: true,
+        method_not_allowed: refusal.method_not_allowed,
+        no_store: refusal.rejection.code == code::PERSISTED_QUERY_NOT_FOUND,
+    }
+}
+
+/// Executes a prepared operation within `time_left` and audits its reads (`started` when its request arrived).
+pub(super) async fn execute(
+    state: &AppState,
+    http: &HttpRequest,
+    identity: &Identity,
+    prepared: Prepared,
+    started: Instant,
+    time_left: Duration,
+) -> Outcome {
     let limits = &state.limits;
-    let refuse = |refusal: Refusal| {
-        state.metrics.record_graphql(refusal.operation, started.elapsed(), true);
-        let mut response = async_graphql::Response::from_errors(vec![refusal.rejection.to_server_error()]);
-        if let Some((requested, limit)) = refusal.cost {
-            response.extensions.insert("cost".into(), cost_value(requested, limit));
-        }
-        Outcome {
-            response,
-            request_error: true,
-            method_not_allowed: refusal.method_not_allowed,
-            no_store: refusal.rejection.code == code::PERSISTED_QUERY_NOT_FOUND,
-        }
-    };
-    let Prepared { request, operation, cost: (requested, budget) } =
-        match prepare(state, identity, request, transport)
-            .instrument(tracing::info_span!(target: crate::telemetry::TARGET, "graphql.prepare"))
-            .await
-        {
-            Ok(prepared) => prepared,
-            Err(refusal) => return refuse(refusal),
-        };
+    let refuse = |refusal: Refusal| refused(state, refusal, started);
+    let Prepared { request, operation, cost: (requested, budget) } = prepared;
 
     let request_id = http.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let purpose = match stated_purpose(http) {
@@ -489,8 +523,7 @@ pub(super) async fn run(
     let viewer = data.viewer.clone();
     // Running out of time drops the execution: its pending statements are cancelled and an open transaction
     // rolls back. Nothing was read for the caller, so there is nothing to audit.
-    let executed =
-        tokio::time::timeout(limits.request_timeout(), state.schema.execute(request.data(data))).await;
+    let executed = tokio::time::timeout(time_left, state.schema.execute(request.data(data))).await;
     let mut response = match executed {
         Ok(response) => response,
         Err(_) => {

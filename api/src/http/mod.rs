@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod persisted;
+pub mod query_export;
 pub mod rate_limit;
 pub mod shared_store;
 pub mod traffic;
@@ -76,6 +77,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/graphql", web::get().to(graphql::get))
         .route(graphiql::ASSET_ROUTE, web::get().to(graphiql::asset))
         .route("/export/statistics.csv", web::get().to(export::statistics_csv))
+        .route("/export/query.csv", web::get().to(query_export::get))
+        .route("/export/query.csv", web::post().to(query_export::post))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render));

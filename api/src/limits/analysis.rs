@@ -190,6 +190,32 @@ impl TypeModel {
     fn field(&self, parent: Option<&str>, name: &str) -> Option<&FieldType> {
         self.types.get(parent?)?.get(name)
     }
+
+    /// The name of the query root type.
+    pub fn query_type(&self) -> &str {
+        &self.query
+    }
+
+    /// What the field `name` of type `parent` returns, when the schema has it.
+    pub fn return_type(&self, parent: Option<&str>, name: &str) -> Option<ReturnType<'_>> {
+        self.field(parent, name).map(|ty| ReturnType { base: &ty.base, list: ty.list })
+    }
+}
+
+/// The return type of a field, as [`TypeModel::return_type`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReturnType<'m> {
+    /// The named type under lists and non-null markers.
+    pub base: &'m str,
+    /// Whether the field returns a list.
+    pub list: bool,
+}
+
+impl ReturnType<'_> {
+    /// Whether the field is a Relay connection (its type is named `…Connection`, as every connection's is).
+    pub fn is_connection(self) -> bool {
+        self.base.ends_with("Connection")
+    }
 }
 
 /// What a request measures.

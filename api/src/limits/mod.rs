@@ -39,6 +39,9 @@ pub const DEFAULT_MAX_BATCH: usize = 10;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Default PostgreSQL statement timeout in milliseconds.
 pub const DEFAULT_DB_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+/// Default largest number of rows of one `/export/query.csv` file: two hundred pages of 500, more than a
+/// spreadsheet is pleasant to work with, and within the request timeout.
+pub const DEFAULT_MAX_EXPORT_ROWS: u64 = 100_000;
 
 /// The limits a request is held to. The clap defaults and [`Default`] agree (a unit test checks it).
 #[derive(Debug, Clone, Args)]
@@ -93,6 +96,12 @@ pub struct QueryLimits {
     #[arg(long, env = "GOVGRAPH_DB_STATEMENT_TIMEOUT_MS", default_value_t = DEFAULT_DB_STATEMENT_TIMEOUT_MS)]
     pub db_statement_timeout_ms: u64,
 
+    /// Largest number of rows one `/export/query.csv` file holds; an export with more rows stops there and ends
+    /// with a line saying so.
+    #[arg(long, env = "GOVGRAPH_MAX_EXPORT_ROWS", default_value_t = DEFAULT_MAX_EXPORT_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_export_rows: u64,
+
     /// Allow introspection (`__schema`, `__type`) without a token; by default only authenticated callers may
     /// introspect.
     #[arg(long, env = "GOVGRAPH_ALLOW_ANONYMOUS_INTROSPECTION")]
@@ -124,6 +133,7 @@ impl Default for QueryLimits {
             max_batch: DEFAULT_MAX_BATCH,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             db_statement_timeout_ms: DEFAULT_DB_STATEMENT_TIMEOUT_MS,
+            max_export_rows: DEFAULT_MAX_EXPORT_ROWS,
             allow_anonymous_introspection: false,
             dev_mode: false,
             cors_origins: Vec::new(),
