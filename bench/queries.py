@@ -86,6 +86,9 @@ mutation LogBatch($records: [LogServiceInput!]!) {
 }"""
 
 # --- the same reads, expressed in PostGraphile's schema (simplify-inflection, pg-aggregates) ---------------
+# Both PostGraphile peers answer these: the unscoped one as they are, the scoped one under the token of the caller
+# that asks us (bench/run, CALLER_OF), so they may read only columns that caller's role is granted
+# (bench/postgraphile/scoped.sql): the home screen's `currentRiskLevel` needs the care worker's sensitive access.
 
 PG_HOME = """
 query GridHome($grid: String!) {
