@@ -822,16 +822,22 @@ async fn statistics_options_offer_what_statistics_accepts() {
     assert_eq!(volunteers["mayRestrictRegion"], false);
     assert_eq!(names(&offered["CORRECTIONS_UNDER_SUPERVISION"]["periods"]), Vec::<&str>::new());
 
-    // Each measure as offered is answered; a level or period that is not offered is refused.
+    // Each measure as offered is answered (of the controlled ones, whose every answer computes the partner's
+    // cube, one with a period and one without, to keep the shared server responsive for the other tests); a
+    // level or period that is not offered is refused, before any work.
     for (measure, options) in &offered {
+        let answered = options["disclosureControlled"] == false
+            || ["CARE_SUBJECTS", "CORRECTIONS_UNDER_SUPERVISION"].contains(&measure.as_str());
         let mut by = vec!["REGION"];
         let mut args = format!("measure: {measure}, regionLevel: DISTRICT");
         if options["periodRequired"] == true {
             by.push("PERIOD");
             args.push_str(", period: YEAR");
         }
-        let result = stats(server, &partner, &format!("{args}, groupBy: [{}]", by.join(", "))).await;
-        assert_eq!(result["disclosureControlled"], options["disclosureControlled"], "{measure}");
+        if answered {
+            let result = stats(server, &partner, &format!("{args}, groupBy: [{}]", by.join(", "))).await;
+            assert_eq!(result["disclosureControlled"], options["disclosureControlled"], "{measure}");
+        }
         if !names(&options["regionLevels"]).contains(&"GRID") {
             let refused =
                 raw(server, &partner, &format!("measure: {measure}, groupBy: [REGION], regionLevel: GRID"))
