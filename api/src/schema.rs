@@ -21,6 +21,7 @@ use crate::request::RequestData;
 use crate::stability::mutation::StabilityMutation;
 use crate::stability::query::StabilityQuery;
 use crate::statistics::query::StatisticsQuery;
+use crate::statistics::rules::StatisticsOptionsQuery;
 use crate::subscriptions::Subscription;
 use crate::volunteers::mutation::VolunteersMutation;
 use crate::volunteers::query::VolunteersQuery;
@@ -94,6 +95,7 @@ pub struct Query(
     LegalAidQuery,
     AuditQuery,
     StatisticsQuery,
+    StatisticsOptionsQuery,
     DisputesQuery,
     StabilityQuery,
 );

@@ -167,6 +167,7 @@ fn state_of(
         traffic: Arc::new(traffic),
         events,
         websockets: Arc::new(websockets),
+        demo_token: None,
     }
 }
 
@@ -229,9 +230,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         refuse_development_secret(args, &dev_secret_file)?;
     }
     let verifier = Arc::new(TokenVerifier::from_config(&args.jwt, dev_secret.as_deref())?);
-    if args.demo {
-        print_demo_header(args, dev_secret.as_deref());
-    }
+    let demo_token = if args.demo { print_demo_header(args, dev_secret.as_deref()) } else { None };
 
     let settings = DomainSettings {
         legal_aid: LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen },
@@ -246,7 +245,11 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     {
         tracing::warn!(error = %err, "Redis does not answer yet: rate limits fail open until it does");
     }
-    let state = app_state_with_live(db, verifier, statements, settings, limits, traffic, &args.live)?;
+    let mut state = app_state_with_live(db, verifier, statements, settings, limits, traffic, &args.live)?;
+    // The statistics page offers the demo token only where no one but this machine can reach it.
+    if args.bind.ip().is_loopback() {
+        state.demo_token = demo_token.map(Arc::from);
+    }
     tracing::info!(
         "live events: {} bus; subscriptions over WebSocket at /graphql ({})",
         state.events.backend_name(),
@@ -261,6 +264,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     for addr in server.addrs() {
         tracing::info!(%addr, "listening");
         eprintln!("govgraph: serving GraphQL at http://{addr}/graphql");
+        eprintln!("govgraph: statistics page at http://{addr}/stats");
     }
     server.run().await.map_err(StartError::Server)
 }
@@ -302,10 +306,12 @@ pub fn load_or_create_dev_secret(path: &Path) -> Result<String, StartError> {
     Ok(secret)
 }
 
-fn print_demo_header(args: &ServeArgs, dev_secret: Option<&str>) {
+/// Prints the demo administrator's header for GraphiQL and returns its token, when the server holds a secret to
+/// sign it with.
+fn print_demo_header(args: &ServeArgs, dev_secret: Option<&str>) -> Option<String> {
     let Some(secret) = dev_secret.or(args.jwt.jwt_secret.as_deref()) else {
         eprintln!("govgraph: tokens are verified with the configured public key; mint them with your issuer");
-        return;
+        return None;
     };
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
@@ -324,7 +330,11 @@ fn print_demo_header(args: &ServeArgs, dev_secret: Option<&str>) {
         Ok(token) => {
             eprintln!("govgraph: admin header for GraphiQL (valid 12 h, whole city):");
             eprintln!("{{\"Authorization\": \"Bearer {token}\"}}");
+            Some(token)
         }
-        Err(err) => tracing::warn!(error = %err, "could not mint the demo admin token"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not mint the demo admin token");
+            None
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! The real `govgraph` binary: personal data never reaches its logs, and `audit verify` reports through its
-//! exit status.
+//! The real `govgraph` binary: personal data never reaches its logs, `audit verify` reports through its exit
+//! status, and the statistics page offers the demo token only under `serve --demo` on a loopback address.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use std::io::{BufRead, BufReader};
@@ -57,13 +57,15 @@ fn admin_token() -> String {
 
 /// Starts `serve` on a free port with the most verbose logging, returning the child and its base URL.
 fn serve(database_url: &str, log: &Path) -> (Child, String) {
+    serve_with(database_url, &["--log", "trace", "serve", "--bind", "127.0.0.1:0"], log)
+}
+
+/// Starts `govgraph` with `args` (a `serve` command), writing its log to `log`, returning the child and the
+/// base URL it announces.
+fn serve_with(database_url: &str, args: &[&str], log: &Path) -> (Child, String) {
     let log_file = std::fs::File::create(log).unwrap();
-    let mut child = govgraph(database_url)
-        .args(["--log", "trace", "serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        govgraph(database_url).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -290,4 +292,52 @@ fn the_development_secret_is_ignored_by_git_and_refused_outside_the_demo() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("development secret"), "{stderr}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The statistics page as `serve` with `args` answers it at `/stats`, over the loopback address whatever the bind.
+async fn stats_page_of(database_url: &str, args: &[&str], log: &Path) -> String {
+    let (child, base) = serve_with(database_url, args, log);
+    let base = base.replace("0.0.0.0", "127.0.0.1");
+    let response = reqwest::get(format!("{base}/stats")).await.unwrap();
+    let status = response.status();
+    let page = response.text().await.unwrap();
+    if let Some(token) = demo_token(&page) {
+        // The button's token is the demo administrator's, and the server accepts it.
+        let viewer: Value = reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": "{ viewer { subject roles } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(viewer["data"]["viewer"]["subject"], "demo-admin", "{viewer}");
+    }
+    stop(child);
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+/// The token the page's demo button signs in with, if it has that button.
+fn demo_token(page: &str) -> Option<&str> {
+    let (_, rest) = page.split_once("id=\"demo\" data-token=\"")?;
+    rest.split_once('"').map(|(token, _)| token)
+}
+
+#[tokio::test]
+async fn the_statistics_page_offers_the_demo_token_only_in_the_demo_on_a_loopback_address() {
+    let dir = scratch_dir("statspage");
+    let url = sqlite_url(&dir);
+    seed(&url);
+    let log = dir.join("serve.log");
+    let demo = stats_page_of(&url, &["serve", "--demo", "--bind", "127.0.0.1:0"], &log).await;
+    assert!(demo_token(&demo).is_some_and(|token| token.len() > 40), "no demo button: {demo}");
+    let plain = stats_page_of(&url, &["serve", "--bind", "127.0.0.1:0"], &log).await;
+    assert!(plain.contains("id=\"sign-in\"") && demo_token(&plain).is_none(), "{plain}");
+    let exposed = stats_page_of(&url, &["serve", "--demo", "--bind", "0.0.0.0:0"], &log).await;
+    assert!(exposed.contains("id=\"sign-in\"") && demo_token(&exposed).is_none(), "{exposed}");
+    assert!(!exposed.contains("data-token"), "{exposed}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,5 +1,5 @@
 // The browser tests' harness, used by runner.mjs and every *.test.mjs: the server started by tests/browser/run
-// (BROWSER_TEST_BASE, BROWSER_TEST_TOKEN), headless Chromium driven over the DevTools protocol by
+// (BROWSER_TEST_BASE, BROWSER_TEST_TOKEN, BROWSER_TEST_PARTNER_TOKEN), headless Chromium driven over the DevTools protocol by
 // playwright-core (which downloads no browser: CHROMIUM names the binary), a page per test that may reach no
 // host but the server, and screenshots under target/browser-tests/.
 import { mkdirSync } from 'node:fs';
@@ -39,18 +39,21 @@ function required(name) {
 }
 
 export class Harness {
-  constructor(browser, base, token, screenshots) {
+  constructor(browser, base, token, partnerToken, screenshots) {
     this.browser = browser;
     /** The server's origin, e.g. http://127.0.0.1:40123. */
     this.base = base;
     /** An admin token for region 330900 (the whole city). */
     this.token = token;
+    /** A token with the `partner` role alone, for region 330900. */
+    this.partnerToken = partnerToken;
     this.screenshots = screenshots;
   }
 
   static async start() {
     const base = required('BROWSER_TEST_BASE');
     const token = required('BROWSER_TEST_TOKEN');
+    const partnerToken = required('BROWSER_TEST_PARTNER_TOKEN');
     const screenshots = required('BROWSER_TEST_SCREENSHOTS');
     // playwright-core gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
     const browser = await chromium.launch({
@@ -59,7 +62,7 @@ export class Harness {
       args: CHROMIUM_FLAGS,
       timeout: 30_000,
     });
-    return new Harness(browser, base, token, screenshots);
+    return new Harness(browser, base, token, partnerToken, screenshots);
   }
 
   /**
@@ -74,6 +77,7 @@ export class Harness {
       page,
       base: this.base,
       token: this.token,
+      partnerToken: this.partnerToken,
       blocked: [],
       problems: [],
       screenshots: [],

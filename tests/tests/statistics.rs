@@ -780,3 +780,92 @@ async fn the_reports_figures_come_out_of_the_demo_data() {
     // Twelve returns to school over the years: each year's few are suppressed, not shown.
     assert!(back_to_school.iter().all(|c| c["suppressed"] == true), "{back_to_school:?}");
 }
+
+const OPTIONS: &str = "{ statisticsOptions { measure unit disclosureControlled dimensions regionLevels
+  defaultRegionLevel periods periodRequired mayRestrictDates mayRestrictRegion } }";
+
+async fn options(server: &TestServer, token: &str) -> BTreeMap<String, Value> {
+    let response = server.gql(Some(token), OPTIONS, json!({})).await;
+    assert_no_errors(&response);
+    response["data"]["statisticsOptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|options| (options["measure"].as_str().unwrap().to_owned(), options.clone()))
+        .collect()
+}
+
+fn names(value: &Value) -> Vec<&str> {
+    value.as_array().unwrap().iter().map(|name| name.as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn statistics_options_offer_what_statistics_accepts() {
+    let server = shared_demo().await;
+    let partner = token_for("partner-options", &["partner"], "330900");
+    let offered = options(server, &partner).await;
+    assert_eq!(offered.len(), 30, "every measure");
+
+    let care = &offered["CARE_SUBJECTS"];
+    assert_eq!(care["disclosureControlled"], true);
+    assert_eq!(names(&care["regionLevels"]), ["CITY", "DISTRICT", "TOWNSHIP", "COMMUNITY"]);
+    assert_eq!(names(&care["periods"]), ["MONTH", "YEAR"]);
+    assert_eq!(names(&care["dimensions"]), ["REGION", "PERIOD", "CATEGORY"]);
+    assert_eq!(care["defaultRegionLevel"], "DISTRICT");
+    assert_eq!(
+        (care["periodRequired"].clone(), care["mayRestrictDates"].clone()),
+        (json!(true), json!(false))
+    );
+    let volunteers = &offered["REGISTERED_VOLUNTEERS"];
+    assert_eq!(volunteers["disclosureControlled"], false);
+    assert_eq!(names(&volunteers["regionLevels"]).last(), Some(&"GRID"));
+    assert_eq!(volunteers["mayRestrictRegion"], false);
+    assert_eq!(names(&offered["CORRECTIONS_UNDER_SUPERVISION"]["periods"]), Vec::<&str>::new());
+
+    // Each measure as offered is answered (of the controlled ones, whose every answer computes the partner's
+    // cube, one with a period and one without, to keep the shared server responsive for the other tests); a
+    // level or period that is not offered is refused, before any work.
+    for (measure, options) in &offered {
+        let answered = options["disclosureControlled"] == false
+            || ["CARE_SUBJECTS", "CORRECTIONS_UNDER_SUPERVISION"].contains(&measure.as_str());
+        let mut by = vec!["REGION"];
+        let mut args = format!("measure: {measure}, regionLevel: DISTRICT");
+        if options["periodRequired"] == true {
+            by.push("PERIOD");
+            args.push_str(", period: YEAR");
+        }
+        if answered {
+            let result = stats(server, &partner, &format!("{args}, groupBy: [{}]", by.join(", "))).await;
+            assert_eq!(result["disclosureControlled"], options["disclosureControlled"], "{measure}");
+        }
+        if !names(&options["regionLevels"]).contains(&"GRID") {
+            let refused =
+                raw(server, &partner, &format!("measure: {measure}, groupBy: [REGION], regionLevel: GRID"))
+                    .await;
+            assert_eq!(error_codes(&refused), ["FORBIDDEN"], "{measure}");
+        }
+        if options["periodRequired"] == true && !names(&options["periods"]).contains(&"QUARTER") {
+            let refused =
+                raw(server, &partner, &format!("measure: {measure}, groupBy: [PERIOD], period: QUARTER"))
+                    .await;
+            assert_eq!(error_codes(&refused), ["FORBIDDEN"], "{measure}");
+        }
+    }
+
+    // A district's analyst: from the district down to the grid, every period, dates and regions restrictable.
+    let analyst = token_for("analyst-options", &["analyst"], "330902");
+    let care = &options(server, &analyst).await["CARE_SUBJECTS"];
+    assert_eq!(care["disclosureControlled"], false);
+    assert_eq!(names(&care["regionLevels"]), ["DISTRICT", "TOWNSHIP", "COMMUNITY", "GRID"]);
+    assert_eq!(names(&care["periods"]), ["DAY", "WEEK", "MONTH", "QUARTER", "YEAR"]);
+    assert_eq!(care["defaultRegionLevel"], "TOWNSHIP");
+    assert_eq!(
+        (care["mayRestrictDates"].clone(), care["mayRestrictRegion"].clone()),
+        (json!(true), json!(true))
+    );
+    let above = raw(server, &analyst, "measure: CARE_SUBJECTS, groupBy: [REGION], regionLevel: CITY").await;
+    assert_eq!(error_codes(&above), ["BAD_USER_INPUT"]);
+
+    // Without a token there is nothing to offer.
+    assert!(!error_codes(&server.gql(None, OPTIONS, json!({})).await).is_empty());
+}

@@ -4,16 +4,16 @@
 //! `api/assets/graphiql/` and included at compile time, so the page loads nothing from any other host and works
 //! without internet access. Building the server never runs npm.
 //!
-//! The files are served under `/graphiql/assets/`, each named with a digest of its content
-//! (`graphiql.<16 hex digits of its SHA-256>.js`) and cached for a year as immutable; the page is `no-cache`,
-//! so a browser picks up a new binary's files at its next load. A content security policy holds the page to
+//! The files are served under `/graphiql/assets/`, each named with a digest of its content and cached for a
+//! year as immutable (see [`super::embedded`]); the page is `no-cache`. A content security policy holds the page to
 //! its own origin.
 
 use std::sync::LazyLock;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use sha2::{Digest, Sha256};
+
+use super::embedded::{Assets, Embedded};
 
 /// The route of the embedded files.
 pub const ASSET_ROUTE: &str = "/graphiql/assets/{file}";
@@ -24,25 +24,12 @@ const ASSET_PREFIX: &str = "/graphiql/assets/";
 /// The endpoint GraphiQL sends its requests to.
 const ENDPOINT: &str = "/graphql";
 
-/// How long a browser keeps a file whose URL names its content.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
 /// Keeps the page to its own origin: its script and style sheet, requests to `/graphql`, and the fonts and
 /// icons GraphiQL carries inline as `data:` URLs. Inline styles are allowed because GraphiQL's components set
 /// them; inline scripts are not.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
-
-/// A committed file embedded in the binary.
-struct Embedded {
-    /// Its name without the extension.
-    stem: &'static str,
-    /// Its extension, without the dot.
-    extension: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
 
 /// The files built by `tools/graphiql/build.sh`.
 const EMBEDDED: [Embedded; 3] = [
@@ -66,45 +53,14 @@ const EMBEDDED: [Embedded; 3] = [
     },
 ];
 
-/// An embedded file under the name it is served by.
-struct Asset {
-    /// `<stem>.<digest>.<extension>`.
-    name: String,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
-
 /// The embedded files with their served names, digested once.
-static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
-    EMBEDDED
-        .iter()
-        .map(|file| {
-            let digest = hex::encode(Sha256::digest(file.bytes));
-            Asset {
-                name: format!("{}.{}.{}", file.stem, &digest[..16], file.extension),
-                content_type: file.content_type,
-                bytes: file.bytes,
-            }
-        })
-        .collect()
-});
-
-/// The URL path of the embedded file `stem.extension`.
-fn asset_url(stem: &str, extension: &str) -> String {
-    let name = EMBEDDED
-        .iter()
-        .zip(ASSETS.iter())
-        .find(|(file, _)| file.stem == stem && file.extension == extension)
-        .map(|(_, asset)| asset.name.as_str())
-        .unwrap_or_default();
-    format!("{ASSET_PREFIX}{name}")
-}
+static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets::new(ASSET_PREFIX, &EMBEDDED));
 
 /// The page, the same for every request.
 static PAGE: LazyLock<String> = LazyLock::new(|| {
-    let script = asset_url("graphiql", "js");
-    let style = asset_url("graphiql", "css");
-    let licences = asset_url("LICENSES", "txt");
+    let script = ASSETS.url("graphiql", "js");
+    let style = ASSETS.url("graphiql", "css");
+    let licences = ASSETS.url("LICENSES", "txt");
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -137,20 +93,9 @@ pub fn page() -> HttpResponse {
         .body(PAGE.as_str())
 }
 
-/// `GET /graphiql/assets/{file}`: an embedded file by its served name, 404 for any other name (also a name
-/// with an earlier digest, so that a cache never keeps other content under a name).
+/// `GET /graphiql/assets/{file}`: an embedded file by its served name (see [`Assets::serve`]).
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
-    match ASSETS.iter().find(|asset| asset.name == *file) {
-        Some(asset) => HttpResponse::Ok()
-            .content_type(asset.content_type)
-            .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(asset.bytes),
-        None => HttpResponse::NotFound()
-            .content_type("text/plain; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body("no such file\n"),
-    }
+    ASSETS.serve(&file)
 }
 
 #[cfg(test)]
@@ -159,14 +104,8 @@ mod tests {
 
     #[test]
     fn the_page_names_every_file_by_its_digest() {
-        for asset in ASSETS.iter() {
-            assert!(
-                PAGE.contains(&format!("{ASSET_PREFIX}{}", asset.name)),
-                "{} is not on the page",
-                asset.name
-            );
-            let digest = hex::encode(Sha256::digest(asset.bytes));
-            assert!(asset.name.contains(&digest[..16]));
+        for asset in &ASSETS.files {
+            assert!(PAGE.contains(&ASSETS.url_of(asset)), "{} is not on the page", asset.name);
         }
         assert!(!PAGE.contains("http://") && !PAGE.contains("https://"));
     }

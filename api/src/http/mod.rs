@@ -1,9 +1,10 @@
 //! The HTTP surface: `/graphql` (POST and GET, GraphiQL for browsers, rate limits and persisted queries, and
-//! subscriptions over WebSocket), GraphiQL's embedded files, `/healthz`, `/readyz`, `/metrics`, and one
+//! subscriptions over WebSocket), GraphiQL's embedded files, the statistics page at `/stats`, `/healthz`, `/readyz`, `/metrics`, and one
 //! structured log line per request.
 
 pub mod cors;
 pub mod documents;
+pub mod embedded;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
@@ -13,6 +14,7 @@ pub mod persisted;
 pub mod query_export;
 pub mod rate_limit;
 pub mod shared_store;
+pub mod stats_page;
 pub mod traffic;
 pub mod ws;
 
@@ -57,6 +59,9 @@ pub struct AppState {
     pub events: crate::events::EventBus,
     /// The WebSocket endpoint's settings and connection counts.
     pub websockets: Arc<ws::WebSockets>,
+    /// The demo administrator's token, offered by a button on the statistics page: only under `serve --demo`
+    /// bound to a loopback address.
+    pub demo_token: Option<Arc<str>>,
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.
@@ -76,6 +81,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
         .route(graphiql::ASSET_ROUTE, web::get().to(graphiql::asset))
+        .route("/stats", web::get().to(stats_page::page))
+        .route(stats_page::ASSET_ROUTE, web::get().to(stats_page::asset))
         .route("/export/statistics.csv", web::get().to(export::statistics_csv))
         .route("/export/query.csv", web::get().to(query_export::get))
         .route("/export/query.csv", web::post().to(query_export::post))

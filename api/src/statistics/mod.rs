@@ -9,6 +9,7 @@ pub mod measures;
 pub mod partner;
 pub mod query;
 pub mod rollup;
+pub mod rules;
 
 /// Smallest number of persons a partner may see in one cell of a sensitive measure, unless configured.
 pub const DEFAULT_MIN_CELL: i64 = 5;

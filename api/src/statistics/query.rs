@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 use super::StatisticsSettings;
 use super::cell_key::{KeyCache, Protection};
 use super::measures::{Grouping, StatisticsMeasure, StatisticsPeriod, StatisticsUnit};
-use crate::auth::policy::{self, Role};
+use super::rules::{Allowance, Asked};
 use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::money::format_fen;
@@ -80,17 +80,6 @@ fn depth_of(path: &str) -> i16 {
     i16::try_from(parts).unwrap_or(i16::MAX) - 1
 }
 
-fn level_at(depth: i16) -> region::RegionLevel {
-    use region::RegionLevel as L;
-    match depth {
-        ..=0 => L::City,
-        1 => L::District,
-        2 => L::Township,
-        3 => L::Community,
-        _ => L::Grid,
-    }
-}
-
 pub(super) fn format_value(unit: StatisticsUnit, value: i64, persons: i64) -> String {
     match unit {
         StatisticsUnit::Count => value.to_string(),
@@ -146,59 +135,20 @@ impl StatisticsQuery {
         let request = RequestData::of(ctx)?;
         let settings = ctx.data_opt::<StatisticsSettings>().copied().unwrap_or_default();
         let access = request.authorize(Resource::Statistics, Action::Read).await?;
-        let roles = request.viewer.roles();
-        let exact = roles.iter().any(|role| {
-            *role != Role::Partner && policy::decide(&[*role], Resource::Statistics, Action::Read).is_some()
-        });
-        let partner = roles.contains(&Role::Partner) && !exact;
-        let spec = measure.spec();
-        let controlled = partner && spec.sensitive;
-
-        let dims: BTreeSet<StatisticsDimension> = group_by.iter().copied().collect();
-        if dims.contains(&StatisticsDimension::Category) && !spec.has_category() {
-            return Err(ApiError::bad_input("groupBy", "this measure has no categories").into());
-        }
-        if dims.contains(&StatisticsDimension::Period) && !spec.has_period() {
-            return Err(
-                ApiError::bad_input("groupBy", "this measure has no period: it is a current figure").into()
-            );
-        }
-        if (year.is_some() || from.is_some() || to.is_some()) && !spec.has_period() {
-            return Err(ApiError::bad_input("year", "this measure has no date to restrict").into());
-        }
-        if partner && (from.is_some() || to.is_some() || year.is_some()) {
-            return Err(ApiError::Forbidden(
-                "partners may not restrict dates (`from`, `to`, `year`): group by `period` instead".into(),
-            )
-            .into());
-        }
-        if partner && in_region.is_some() {
-            return Err(ApiError::Forbidden(
-                "partners get figures for their whole region only; group by region instead of `inRegion`"
-                    .into(),
-            )
-            .into());
-        }
-
         let scope =
             access.scope.clone().ok_or_else(|| ApiError::Forbidden("statistics need a token".into()))?;
-        let scope_depth = depth_of(&scope.path);
-        let level: region::RegionLevel = match region_level {
-            Some(level) => level.into(),
-            None => {
-                let deepest = if controlled { 3 } else { 4 };
-                level_at((scope_depth + 1).min(deepest))
-            }
-        };
-        if level.depth() < scope_depth {
-            return Err(ApiError::bad_input("regionLevel", "above the region your token is scoped to").into());
-        }
-        if controlled && level == region::RegionLevel::Grid {
-            return Err(ApiError::Forbidden(
-                "partners may not group sensitive measures below the community level".into(),
-            )
-            .into());
-        }
+        let allowance = Allowance::new(request.viewer.roles(), measure, depth_of(&scope.path));
+        let (partner, controlled) = (allowance.partner, allowance.controlled);
+        let spec = measure.spec();
+        let dims: BTreeSet<StatisticsDimension> = group_by.iter().copied().collect();
+        let period_length = period.unwrap_or(StatisticsPeriod::Month);
+        let level = allowance.check(&Asked {
+            dims: &dims,
+            region_level: region_level.map(Into::into),
+            period: period_length,
+            dates: year.is_some() || from.is_some() || to.is_some(),
+            in_region: in_region.is_some(),
+        })?;
 
         let mut subtrees = vec![region::subtree_bounds(&scope.path)];
         if let Some(code) = &in_region {
@@ -228,7 +178,6 @@ impl StatisticsQuery {
                 None => (start, end),
             });
         }
-        let period_length = period.unwrap_or(StatisticsPeriod::Month);
         let now = Utc::now();
         let local_today = (now + TimeDelta::hours(8)).date_naive();
         let visited_since =
@@ -236,22 +185,6 @@ impl StatisticsQuery {
 
         let dims: Vec<StatisticsDimension> = dims.into_iter().collect();
         let grouped_by_period = dims.contains(&StatisticsDimension::Period);
-        if controlled && spec.has_period() {
-            if !grouped_by_period {
-                return Err(ApiError::Forbidden(
-                    "partners see sensitive measures period by period: group by PERIOD (MONTH or YEAR)"
-                        .into(),
-                )
-                .into());
-            }
-            if !matches!(period_length, StatisticsPeriod::Month | StatisticsPeriod::Year) {
-                return Err(ApiError::Forbidden(
-                    "partners see sensitive measures by MONTH or YEAR only".into(),
-                )
-                .into());
-            }
-        }
-
         // Every subset of the dimensions, the full set first; a partner's subsets of a sensitive measure keep the
         // period, so that every figure they get lies within one calendar period.
         let mut subsets: Vec<Vec<StatisticsDimension>> = Vec::new();

@@ -23,6 +23,13 @@ const DEFAULT_QUERY = `# govgraph: every answer is scoped by your token.
 
 const explorer = explorerPlugin();
 
+// A query handed over in the URL's fragment, `/graphql#query=<URL-encoded text>` (the statistics page links so):
+// the fragment never reaches the server, so the page is still GraphiQL's and the query is not run until asked.
+function linkedQuery() {
+  const text = new URLSearchParams(window.location.hash.slice(1)).get('query');
+  return text === null || text.trim() === '' ? undefined : text;
+}
+
 // Posts to the same-origin endpoint; the headers editor's headers come in `options.headers`.
 function fetcherFor(endpoint) {
   return async (params, options) => {
@@ -43,6 +50,7 @@ function fetcherFor(endpoint) {
 
 function App({ endpoint }) {
   const fetcher = useRef(fetcherFor(endpoint)).current;
+  const linked = useRef(linkedQuery()).current;
   // Introspection needs a token: fetch the schema again once the edited headers are valid JSON.
   const introspect = useSchemaStore((state) => state.introspect);
   const pending = useRef(undefined);
@@ -69,6 +77,7 @@ function App({ endpoint }) {
       fetcher={fetcher}
       plugins={[explorer]}
       defaultQuery={DEFAULT_QUERY}
+      query={linked}
       defaultEditorToolsVisibility="headers"
       isHeadersEditorEnabled
       onEditHeaders={onEditHeaders}
