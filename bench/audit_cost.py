@@ -1,108 +1,127 @@
 #!/usr/bin/env python3
-"""What the audit trail costs a read.
+"""What the read audit costs, at 1, 8 and 32 clients.
 
-Starts the release server on a demo database and sends the same page of volunteers, interleaved, as
-  - an officer who sees names and phones in clear (the read is audited: one hash-chained event per request),
-  - an officer who asks only for public fields (no audit event),
-  - an analyst who gets the same fields masked (no audit event),
-then prints the median and p90 latency of each and the audited/unaudited ratio.
+The grid worker's home screen (the harness's own query, bench/queries.py HOME) reads personal fields in clear
+(care subjects' and volunteers' names, the grid team's names and phones), so every request appends one
+hash-chained event to the audit trail before its response leaves. The same query without those fields reads
+the same rows through the same statements and writes no event. Both are sent by the same token, alternating
+point by point in every round, on the harness's database, and the report gives per concurrency the medians of
+both, the difference per request in latency (p50) and in machine time (CPU of the server and of the database
+per request), and the audit's share of the home screen's time.
 
-  python3 bench/audit_cost.py                      # SQLite, scale 0.1, in a temporary directory
-  python3 bench/audit_cost.py --database-url postgres://postgres@127.0.0.1:5432/govgraph_bench --scale 1
+  python3 bench/audit_cost.py --db postgres --scale 1          # the harness's database (seeded if needed)
+  python3 bench/audit_cost.py --db sqlite --scale 0.1 --quick
+
+It uses the harness's own parts (bench/run: seeding, fixture, server, tokens, oha) and needs what it needs.
 """
 import argparse
+import importlib.machinery
+import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "govgraph")
-SECRET = "bench-secret-bench-secret-bench-secret"
-PERSONAL = "{ volunteers(first: 20) { edges { node { code name phone } } } }"
-PUBLIC = "{ volunteers(first: 20) { edges { node { code status registeredOn } } } }"
+BENCH = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(*args, env):
-    return subprocess.run([BINARY, *args], env=env, check=True, capture_output=True, text=True).stdout
+def harness():
+    """bench/run as a module."""
+    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH, "run"))
+    spec = importlib.util.spec_from_loader("bench_run", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
-def post(url, token, query, purpose=None):
-    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
-    if purpose:
-        headers["x-access-purpose"] = purpose
-    request = urllib.request.Request(url, data=json.dumps({"query": query}).encode(), headers=headers)
-    started = time.perf_counter()
-    with urllib.request.urlopen(request) as response:
-        body = json.loads(response.read())
-    elapsed = time.perf_counter() - started
-    if "errors" in body:
-        sys.exit(f"unexpected errors: {body['errors']}")
-    return elapsed
+def public_variant(query):
+    """The home screen without its personal fields: the same rows and statements, nothing to audit."""
+    public = (query.replace("team { role name phone duty }", "team { role duty }")
+              .replace("nodes { code name category currentRiskLevel daysSinceLastVisit }",
+                       "nodes { code category currentRiskLevel daysSinceLastVisit }")
+              .replace("volunteer { code name }", "volunteer { code }"))
+    if public == query or " name phone" in public:
+        sys.exit("bench/audit_cost.py: the home screen query changed; update public_variant()")
+    return public
+
+
+def machine_ms(point):
+    cpu = point.get("cpu_ms") or {}
+    return cpu.get("server", 0.0) + cpu.get("database", 0.0)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
-    parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--requests", type=int, default=300, help="per kind of read")
-    parser.add_argument("--port", type=int, default=18181)
-    parser.add_argument("--skip-build", action="store_true", help="use the release binary as it is")
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: the harness's)")
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--duration", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one round of 2-second points")
+    parser.add_argument("--skip-build", action="store_true", help="use target/release/govgraph as it is")
     args = parser.parse_args()
-
-    if not args.skip_build:
-        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "govgraph"], cwd=ROOT, check=True)
-    workdir = tempfile.mkdtemp(prefix="govgraph-bench-")
-    url = args.database_url or f"sqlite://{workdir}/bench.db?mode=rwc"
-    env = dict(os.environ, DATABASE_URL=url, GOVGRAPH_JWT_SECRET=SECRET, GOVGRAPH_LOG="warn",
-               GOVGRAPH_BIND=f"127.0.0.1:{args.port}")
+    run = harness()
+    duration = 2 if args.quick else args.duration
+    rounds = 1 if args.quick else max(1, args.rounds)
+    concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    os.makedirs(run.WORK, exist_ok=True)
+    db = run.Postgres(args.database_url or run.DEFAULT_PG_URL) if args.db == "postgres" else run.Sqlite(
+        os.path.join(run.WORK, "bench-sqlite.db"))
+    run.ensure_binary(args.skip_build)
+    run.ensure_seeded(db, args.scale, False)
+    run.ensure_oha()
+    fixture = run.pick_fixture(db)
+    server = run.Server(db)
+    server.start()
     try:
-        run("seed", "--scale", str(args.scale), env=env)
-    except subprocess.CalledProcessError as err:
-        if "already holds data" not in err.stderr:
-            raise
-    server = subprocess.Popen([BINARY, "serve"], env=env, stderr=subprocess.DEVNULL)
-    try:
-        endpoint = f"http://127.0.0.1:{args.port}/graphql"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/readyz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        officer = run("token", "--role", "officer", "--sub", "bench-officer", env=env).strip()
-        analyst = run("token", "--role", "analyst", "--sub", "bench-analyst", env=env).strip()
-        kinds = {
-            "officer, personal fields (audited)": (officer, PERSONAL, "benchmark"),
-            "officer, public fields only": (officer, PUBLIC, None),
-            "analyst, personal fields masked": (analyst, PERSONAL, None),
-        }
-        for token, query, purpose in kinds.values():
-            for _ in range(20):
-                post(endpoint, token, query, purpose)
-        timings = {kind: [] for kind in kinds}
-        for _ in range(args.requests):
-            for kind, (token, query, purpose) in kinds.items():
-                timings[kind].append(post(endpoint, token, query, purpose))
-        backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-        print(f"{backend}, scale {args.scale}, {args.requests} sequential requests per kind, interleaved")
-        print(f"{'kind':40} {'median ms':>10} {'p90 ms':>10}")
-        medians = {}
-        for kind, values in timings.items():
-            values.sort()
-            medians[kind] = statistics.median(values)
-            p90 = values[int(len(values) * 0.9)]
-            print(f"{kind:40} {medians[kind] * 1000:10.2f} {p90 * 1000:10.2f}")
-        audited = medians["officer, personal fields (audited)"]
-        for kind in list(kinds)[1:]:
-            print(f"audited / {kind}: {audited / medians[kind]:.2f}x, +{(audited - medians[kind]) * 1000:.2f} ms")
+        body, headers = run.our_requests(server, fixture, run.our_tokens(server, fixture))["home"]
+        variants = {"audited": body, "public": dict(body, query=public_variant(body["query"]))}
+        for name, variant in variants.items():
+            answer = run.check_answer("ours", f"home ({name})", run.post_json(server.url, variant, headers))
+            if not answer["careSubjects"]["nodes"]:
+                run.die("the fixture's grid has no active care subjects")
+        points = {name: {c: [] for c in concurrency} for name in variants}
+        for round_number in range(rounds):
+            run.log(f"round {round_number + 1} of {rounds}")
+            for c in concurrency:
+                for name, variant in variants.items():
+                    points[name][c].append(server.measure(variant, headers, c, duration))
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
+
+    failed = sum(p["failed"] for per in points.values() for ps in per.values() for p in ps)
+    if failed:
+        run.die(f"{failed} requests failed; see bench/.work/server.log")
+    print(f"\nRead audit cost: home screen with and without personal fields, {db.kind}, scale {args.scale}, "
+          f"{rounds} round(s) of {duration:g} s, medians")
+    header = (f"{'clients':>7} | {'audited req/s':>13} {'p50':>7} {'p99':>7} | {'public req/s':>12} {'p50':>7} "
+              f"{'p99':>7} | {'+p50 ms':>8} {'+machine ms':>11} | {'share of time':>13}")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for c in concurrency:
+        med = {name: {key: statistics.median(p[key] for p in points[name][c]) for key in ("rps", "p50_ms", "p99_ms")}
+               for name in variants}
+        machine = {name: statistics.median(machine_ms(p) for p in points[name][c]) for name in variants}
+        extra_p50 = med["audited"]["p50_ms"] - med["public"]["p50_ms"]
+        extra_machine = machine["audited"] - machine["public"]
+        # The audit's share of an audited home screen: in latency at one client, in machine time per request
+        # (what bounds throughput) under load.
+        share = (extra_p50 / med["audited"]["p50_ms"] if c == 1 else extra_machine / machine["audited"]) \
+            if (med["audited"]["p50_ms"] and machine["audited"]) else 0.0
+        rows.append({"clients": c, "audited": med["audited"], "public": med["public"],
+                     "machine_ms": machine, "extra_p50_ms": extra_p50, "extra_machine_ms": extra_machine,
+                     "share": share})
+        print(f"{c:>7} | {med['audited']['rps']:>13.1f} {med['audited']['p50_ms']:>7.2f} "
+              f"{med['audited']['p99_ms']:>7.2f} | {med['public']['rps']:>12.1f} {med['public']['p50_ms']:>7.2f} "
+              f"{med['public']['p99_ms']:>7.2f} | {extra_p50:>8.2f} {extra_machine:>11.2f} | {share:>12.0%}")
+    worst = max(row["share"] for row in rows)
+    verdict = "PASS" if worst <= 0.2 else "MISS"
+    print(f"\ntarget: the audit at most a fifth of the home screen's time at every concurrency: worst "
+          f"{worst:.0%} {verdict}")
+    with open(os.path.join(run.WORK, f"audit-cost-{db.kind}.json"), "w", encoding="utf-8") as file:
+        json.dump({"scale": args.scale, "rounds": rounds, "duration": duration, "rows": rows}, file, indent=2)
 
 
 if __name__ == "__main__":
