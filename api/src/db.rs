@@ -241,3 +241,18 @@ pub fn uncounted(db: &DatabaseConnection) -> DatabaseConnection {
         _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(db.get_sqlite_connection_pool().clone()),
     }
 }
+
+/// Runs `statements` in one write transaction and returns the number of rows the first one affected: for the
+/// server's own upkeep of derived data (the service rollup's folds), which changes no record and so is no
+/// mutation. Mutations run in `crate::frame::write`, with their audit event.
+pub async fn upkeep_in_one_transaction(db: &DatabaseConnection, statements: &[&str]) -> Result<u64, DbErr> {
+    use sea_orm::ConnectionTrait;
+    let txn = begin_write(db).await?;
+    let mut first = None;
+    for statement in statements {
+        let affected = txn.execute_unprepared(statement).await?.rows_affected();
+        first.get_or_insert(affected);
+    }
+    txn.commit().await?;
+    Ok(first.unwrap_or(0))
+}

@@ -135,12 +135,8 @@ pub async fn fold(db: &DatabaseConnection) -> Result<u64, DbErr> {
             Ok(db.execute_unprepared(&sql).await?.rows_affected())
         }
         _ => {
-            let txn = crate::db::begin_write(db).await?;
-            let written =
-                txn.execute_unprepared(&add_to_rollup("service_rollup_pending")).await?.rows_affected();
-            txn.execute_unprepared("DELETE FROM service_rollup_pending").await?;
-            txn.commit().await?;
-            Ok(written)
+            let add = add_to_rollup("service_rollup_pending");
+            crate::db::upkeep_in_one_transaction(db, &[&add, "DELETE FROM service_rollup_pending"]).await
         }
     }
 }
