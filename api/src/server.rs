@@ -255,7 +255,9 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         state.events.backend_name(),
         crate::http::ws::PROTOCOL
     );
-    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(15);
+    // Nagle's algorithm would hold a response's last segment until the client acknowledges the one before, and
+    // clients delay that acknowledgement by up to 40 ms: every response longer than one segment waited for it.
+    let mut server = HttpServer::new(move || app(state.clone())).tcp_nodelay(true).shutdown_timeout(15);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));
     }

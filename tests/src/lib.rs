@@ -435,6 +435,7 @@ async fn serve_in_this_thread(
     .map_err(|e| e.to_string())?;
     let side = ServerSide { db: state.db.clone(), events: state.events.clone() };
     let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
+        .tcp_nodelay(true)
         .workers(2)
         .disable_signals()
         .listen(listener)
