@@ -2,7 +2,8 @@
 """What the read audit costs, at 1, 8 and 32 clients.
 
 The grid worker's home screen (the harness's own query, bench/queries.py HOME) reads personal fields in clear
-(care subjects' and volunteers' names, the grid team's names and phones), so every request appends one
+(care subjects' and volunteers' names, the grid team's names and phones) and a sensitive one (the care
+subjects' risk level), so every request appends one
 hash-chained event to the audit trail before its response leaves. The same query without those fields reads
 the same rows through the same statements and writes no event. Both are sent by the same token, alternating
 point by point in every round, on the harness's database, and the report gives per concurrency the medians of
@@ -35,10 +36,11 @@ def harness():
 
 
 def public_variant(query):
-    """The home screen without its personal fields: the same rows and statements, nothing to audit."""
+    """The home screen without its personal and sensitive fields (names, phones, the risk level, a column of the
+    same row): the same rows and statements, nothing to audit."""
     public = (query.replace("team { role name phone duty }", "team { role duty }")
               .replace("nodes { code name category currentRiskLevel daysSinceLastVisit }",
-                       "nodes { code category currentRiskLevel daysSinceLastVisit }")
+                       "nodes { code category daysSinceLastVisit }")
               .replace("volunteer { code name }", "volunteer { code }"))
     if public == query or " name phone" in public:
         sys.exit("bench/audit_cost.py: the home screen query changed; update public_variant()")
@@ -78,9 +80,13 @@ def main():
         body, headers = run.our_requests(server, fixture, run.our_tokens(server, fixture))["home"]
         variants = {"audited": body, "public": dict(body, query=public_variant(body["query"]))}
         for name, variant in variants.items():
+            events_before = int(db.query("SELECT count(*) FROM audit_event")[0][0])
             answer = run.check_answer("ours", f"home ({name})", run.post_json(server.url, variant, headers))
             if not answer["careSubjects"]["nodes"]:
                 run.die("the fixture's grid has no active care subjects")
+            appended = int(db.query("SELECT count(*) FROM audit_event")[0][0]) - events_before
+            if (appended > 0) != (name == "audited"):
+                run.die(f"the {name} home screen appended {appended} audit events")
         points = {name: {c: [] for c in concurrency} for name in variants}
         for round_number in range(rounds):
             run.log(f"round {round_number + 1} of {rounds}")
