@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeDelta};
@@ -157,7 +157,6 @@ struct FolderState {
     db: DatabaseConnection,
     wake: Notify,
     started: AtomicBool,
-    folds: AtomicU64,
 }
 
 impl Folder {
@@ -166,7 +165,6 @@ impl Folder {
             db: crate::db::uncounted(db),
             wake: Notify::new(),
             started: AtomicBool::new(false),
-            folds: AtomicU64::new(0),
         }))
     }
 
@@ -180,10 +178,7 @@ impl Folder {
                     state.wake.notified().await;
                     tokio::time::sleep(GATHER).await;
                     match fold(&state.db).await {
-                        Ok(written) => {
-                            state.folds.fetch_add(1, Ordering::Relaxed);
-                            tracing::debug!(written, "service rollup: pending cells folded");
-                        }
+                        Ok(written) => tracing::debug!(written, "service rollup: pending cells folded"),
                         // The cells stay pending, where the statistics still count them, until a later fold.
                         Err(err) => {
                             tracing::warn!(error = %err, "service rollup: fold failed; retrying in a second");
@@ -194,17 +189,6 @@ impl Folder {
                 }
             });
         }
-    }
-
-    /// Folds that have completed.
-    pub fn folds(&self) -> u64 {
-        self.0.folds.load(Ordering::Relaxed)
-    }
-}
-
-impl std::fmt::Debug for Folder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Folder").field("folds", &self.folds()).finish_non_exhaustive()
     }
 }
 
