@@ -25,6 +25,7 @@ mod m20261206_000010_create_disputes;
 mod m20261207_000010_disclosure_key;
 mod m20261207_000030_create_stability;
 mod m20261207_000040_service_rollup_pending;
+mod m20261207_000050_audit_append_in_one_statement;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_disclosure_key::Migration),
             Box::new(m20261207_000030_create_stability::Migration),
             Box::new(m20261207_000040_service_rollup_pending::Migration),
+            Box::new(m20261207_000050_audit_append_in_one_statement::Migration),
         ]
     }
 }

@@ -278,3 +278,115 @@ async fn an_append_costs_the_same_statements_whatever_its_size() {
     assert_eq!(verify(&db).await.unwrap(), ChainReport::Intact { events: appended });
     assert_eq!(rows_in(&db, "audit_event_record").await, i64::try_from(appended * 3).unwrap());
 }
+
+/// The number of events in the chain, which must be intact.
+async fn intact_events(db: &sea_orm::DatabaseConnection) -> u64 {
+    match verify(db).await.unwrap() {
+        ChainReport::Intact { events } => events,
+        broken => panic!("{broken:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_read_append_is_one_statement_and_links_again_when_another_writer_appended() {
+    use sea_orm::TransactionTrait;
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let statements = Arc::new(StatementCounter::default());
+    let db = govgraph::db::connect(&server.db.url, 4, Some(statements.clone())).await.unwrap();
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    let before = intact_events(&db).await;
+    let queue = ReadAuditQueue::new(db.clone());
+
+    // The first append reads the chain's end; the next ones know it.
+    queue.record(vec![read_event(0, "volunteer")]).await.unwrap();
+    let counted = statements.total();
+    queue.record(vec![read_event(1, "volunteer"), read_event(1, "care_subject")]).await.unwrap();
+    if postgres {
+        assert_eq!(statements.total() - counted, 1, "an append after a known chain end is one statement");
+    }
+
+    // A mutation appends its event in its own transaction, under the chain's lock: the queue's end is stale.
+    let txn = db.begin().await.unwrap();
+    govgraph::audit::chain::append_all(&txn, vec![read_event(2, "care_subject")]).await.unwrap();
+    txn.commit().await.unwrap();
+    let counted = statements.total();
+    queue.record(vec![read_event(3, "volunteer")]).await.unwrap();
+    if postgres {
+        assert_eq!(statements.total() - counted, 3, "the refused link, the new end, the link after it");
+    }
+    assert_eq!(intact_events(&db).await, before + 5);
+
+    // Readers and mutations at once, on every connection of the pool: one chain, every event in it.
+    let reads = (10..40).map(|request| {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.record(vec![read_event(request, "volunteer")]).await })
+    });
+    let changes = (40..60).map(|request| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let txn = govgraph::db::begin_write(&db).await?;
+            govgraph::audit::chain::append_all(&txn, vec![read_event(request, "care_subject")]).await?;
+            txn.commit().await
+        })
+    });
+    let reads: Vec<_> = reads.collect();
+    let changes: Vec<_> = changes.collect();
+    for read in reads {
+        read.await.unwrap().unwrap();
+    }
+    for change in changes {
+        change.await.unwrap().unwrap();
+    }
+    assert_eq!(intact_events(&db).await, before + 55);
+    assert_eq!(rows_in(&db, "audit_event").await, i64::try_from(before + 55).unwrap());
+}
+
+#[tokio::test]
+async fn a_link_after_a_stale_end_writes_nothing_and_a_large_link_keeps_chain_order() {
+    use govgraph::audit::chain::{Linked, append_after, end_hash};
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let db = server.db.connect().await;
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        // SQLite appends in one write transaction, which holds the whole database; there is no link to refuse.
+        return;
+    }
+    let before = intact_events(&db).await;
+    let end = end_hash(&db).await.unwrap();
+
+    // Several hundred events with their records, linked in one statement: their ids follow the chain.
+    let events: Vec<NewEvent> = (0..300).map(|request| read_event(request, "volunteer")).collect();
+    let Linked::Appended { last_hash } = append_after(&db, &end, events).await.unwrap() else {
+        panic!("the chain did not move")
+    };
+    assert_eq!(end_hash(&db).await.unwrap(), last_hash);
+    assert_eq!(intact_events(&db).await, before + 300);
+    let (events, records) = (rows_in(&db, "audit_event").await, rows_in(&db, "audit_event_record").await);
+
+    // Linking again after the old end would fork the chain: refused, and nothing of it is written.
+    let refused =
+        append_after(&db, &end, vec![read_event(500, "volunteer"), read_event(501, "volunteer")]).await;
+    assert_eq!(refused.unwrap(), Linked::ChainMoved);
+    assert_eq!(rows_in(&db, "audit_event").await, events);
+    assert_eq!(rows_in(&db, "audit_event_record").await, records);
+
+    // A sequence set back below the chain's end would slot new events between old ones: refused too.
+    db.execute_unprepared("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), 1)").await.unwrap();
+    let message =
+        append_after(&db, &last_hash, vec![read_event(600, "volunteer")]).await.unwrap_err().to_string();
+    assert!(message.contains("behind the chain"), "{message}");
+    assert_eq!(rows_in(&db, "audit_event").await, events);
+    assert_eq!(intact_events(&db).await, before + 300);
+
+    // No foreign key keeps records to their events here: a record planted for an event yet to come is reported.
+    db.execute_unprepared(
+        "INSERT INTO audit_event_record (event_id, entity_type, entity_id) VALUES (999999999, 'volunteer', 1)",
+    )
+    .await
+    .unwrap();
+    match verify(&db).await.unwrap() {
+        ChainReport::Broken { event_id: 999_999_999, reason } => {
+            assert!(reason.contains("not in the chain"), "{reason}")
+        }
+        other => panic!("a planted record went unnoticed: {other:?}"),
+    }
+}

@@ -8,8 +8,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entities::{audit_event, audit_event_record};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -155,7 +155,7 @@ async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
         .query_all_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "WITH chain_end AS (SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1), \
-                  new_id AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id \
+                  new_id AS (SELECT nextval((SELECT pg_get_serial_sequence('audit_event', 'id')::regclass)) AS id \
                              FROM generate_series(1, $1)) \
              SELECT new_id.id, chain_end.id, chain_end.hash \
              FROM new_id LEFT JOIN chain_end ON true ORDER BY new_id.id",
@@ -183,11 +183,40 @@ async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
 /// Inserts the events and their records with one statement whose text never changes (the rows travel as two
 /// JSON parameters), so every connection prepares and plans it once, whatever the number of events.
 async fn postgres_insert<C: ConnectionTrait>(txn: &C, rows: &[ChainedEvent]) -> Result<(), DbErr> {
+    let (events, records) = postgres_json_rows(rows, |row| serde_json::json!(row.id));
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "WITH new_event AS ( \
+             INSERT INTO audit_event (id, occurred_at, actor, roles, action, entity_type, region_code, request_id, \
+                                      purpose, detail, prev_hash, hash) \
+             SELECT id, occurred_at, actor, roles, action, entity_type, region_code, request_id, purpose, detail, \
+                    prev_hash, hash \
+             FROM jsonb_to_recordset($1::text::jsonb) AS e(id bigint, occurred_at timestamptz, actor text, \
+                  roles text, action text, entity_type text, region_code text, request_id text, purpose text, \
+                  detail text, prev_hash text, hash text)) \
+         INSERT INTO audit_event_record (event_id, entity_type, entity_id) \
+         SELECT event, entity_type, entity_id \
+         FROM jsonb_to_recordset($2::text::jsonb) AS r(event bigint, entity_type text, entity_id bigint)",
+        [events.into(), records.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The events and their records as the two JSON arrays the insert statements read with `jsonb_to_recordset`:
+/// each event with its `id` and its `position` in the chain, each record with `event`, the `event_key` of its
+/// event (its id, or its hash where the statement draws the ids).
+fn postgres_json_rows(
+    rows: &[ChainedEvent],
+    event_key: impl Fn(&ChainedEvent) -> serde_json::Value,
+) -> (String, String) {
     let events: Vec<serde_json::Value> = rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(position, row)| {
             serde_json::json!({
                 "id": row.id,
+                "position": position,
                 "occurred_at": row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 "actor": row.event.actor,
                 "roles": row.event.roles,
@@ -205,28 +234,13 @@ async fn postgres_insert<C: ConnectionTrait>(txn: &C, rows: &[ChainedEvent]) -> 
     let records: Vec<serde_json::Value> = rows
         .iter()
         .flat_map(|row| {
-            row.event.records.iter().map(|(entity_type, entity_id)| {
-                serde_json::json!({ "event_id": row.id, "entity_type": entity_type, "entity_id": entity_id })
+            let key = event_key(row);
+            row.event.records.iter().map(move |(entity_type, entity_id)| {
+                serde_json::json!({ "event": key, "entity_type": entity_type, "entity_id": entity_id })
             })
         })
         .collect();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "WITH new_event AS ( \
-             INSERT INTO audit_event (id, occurred_at, actor, roles, action, entity_type, region_code, request_id, \
-                                      purpose, detail, prev_hash, hash) \
-             SELECT id, occurred_at, actor, roles, action, entity_type, region_code, request_id, purpose, detail, \
-                    prev_hash, hash \
-             FROM jsonb_to_recordset($1::text::jsonb) AS e(id bigint, occurred_at timestamptz, actor text, \
-                  roles text, action text, entity_type text, region_code text, request_id text, purpose text, \
-                  detail text, prev_hash text, hash text)) \
-         INSERT INTO audit_event_record (event_id, entity_type, entity_id) \
-         SELECT event_id, entity_type, entity_id \
-         FROM jsonb_to_recordset($2::text::jsonb) AS r(event_id bigint, entity_type text, entity_id bigint)",
-        [serde_json::Value::Array(events).to_string().into(), serde_json::Value::Array(records).to_string().into()],
-    ))
-    .await?;
-    Ok(())
+    (serde_json::Value::Array(events).to_string(), serde_json::Value::Array(records).to_string())
 }
 
 /// Inserts the events, then their records, in multi-row statements of bounded size (SQLite caps a statement's
@@ -270,6 +284,87 @@ async fn sqlite_insert<C: ConnectionTrait>(txn: &C, rows: Vec<ChainedEvent>) -> 
         audit_event_record::Entity::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
+}
+
+/// What [`append_after`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linked {
+    /// The events are committed; `last_hash` is the chain's new end.
+    Appended { last_hash: String },
+    /// Another writer had appended after the given end: nothing was written.
+    ChainMoved,
+}
+
+/// The hash of the chain's last event as the database has it now ([`GENESIS`] when there is none), read without
+/// the lock: by the time it is used another writer may have appended, which [`append_after`] detects.
+pub async fn end_hash<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
+    let last = crate::scope::unscoped::<audit_event::Entity>(crate::scope::Unscoped::AuditChain)
+        .select_only()
+        .column(audit_event::Column::Hash)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(1)
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(last.unwrap_or_else(|| GENESIS.to_owned()))
+}
+
+/// Appends `events` after the event whose hash is `prev_hash`, on PostgreSQL, as one statement committed on its
+/// own: one round trip, where a transaction takes five (begin, lock, chain end, insert, commit). The statement
+/// takes the chain's lock before it inserts, so it never slips in between a mutation's reading of the chain's end
+/// and that mutation's own append, and it draws the ids after the lock, in chain order. If `prev_hash` is no
+/// longer the end, the unique index on `prev_hash` (which, unlike the statement's snapshot, sees what committed
+/// while it waited for the lock) refuses the first event and the statement writes nothing: [`Linked::ChainMoved`].
+pub async fn append_after(
+    db: &DatabaseConnection,
+    prev_hash: &str,
+    events: Vec<NewEvent>,
+) -> Result<Linked, DbErr> {
+    if events.is_empty() {
+        return Ok(Linked::Appended { last_hash: prev_hash.to_owned() });
+    }
+    let rows = chained_rows(&vec![0; events.len()], prev_hash.to_owned(), events);
+    let last_hash = rows.last().map(|row| row.hash.clone()).unwrap_or_default();
+    let (events, records) = postgres_json_rows(&rows, |row| serde_json::json!(row.hash));
+    let appended = db
+        .execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "WITH chain_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($3) AS granted), \
+                  linked AS (SELECT e.* FROM chain_lock CROSS JOIN jsonb_to_recordset($1::text::jsonb) \
+                             AS e(position int, occurred_at timestamptz, actor text, roles text, action text, \
+                                  entity_type text, region_code text, request_id text, purpose text, detail text, \
+                                  prev_hash text, hash text) \
+                             ORDER BY e.position), \
+                  numbered AS (SELECT nextval((SELECT pg_get_serial_sequence('audit_event', 'id')::regclass)) AS id, linked.* \
+                               FROM linked), \
+                  new_event AS ( \
+                      INSERT INTO audit_event (id, occurred_at, actor, roles, action, entity_type, region_code, \
+                                               request_id, purpose, detail, prev_hash, hash) \
+                      SELECT CASE WHEN id > (SELECT coalesce(max(id), 0) FROM audit_event) THEN id \
+                                  ELSE ('the audit_event id sequence (' || id || ') is behind the chain''s last \
+                                         event')::bigint END, \
+                             occurred_at, actor, roles, action, entity_type, region_code, request_id, purpose, \
+                             detail, prev_hash, hash \
+                      FROM numbered \
+                      RETURNING id, hash) \
+             INSERT INTO audit_event_record (event_id, entity_type, entity_id) \
+             SELECT new_event.id, r.entity_type, r.entity_id \
+             FROM new_event JOIN jsonb_to_recordset($2::text::jsonb) AS r(event text, entity_type text, \
+                  entity_id bigint) ON r.event = new_event.hash",
+            [events.into(), records.into(), CHAIN_LOCK.into()],
+        ))
+        .await;
+    match appended {
+        Ok(_) => Ok(Linked::Appended { last_hash }),
+        Err(err) if is_fork(&err) => Ok(Linked::ChainMoved),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether `err` is the unique index on `prev_hash` refusing a second successor of an event.
+fn is_fork(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(message))
+        if message.contains("uq-audit_event-prev_hash"))
 }
 
 /// The outcome of walking the chain.
@@ -332,6 +427,32 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<ChainReport, DbErr> {
             expected_prev = row.hash;
             events += 1;
         }
+    }
+    // On PostgreSQL no foreign key keeps records to existing events (see the migration
+    // m20261207_000050_audit_append_in_one_statement); a record planted ahead of its event would be taken into
+    // that event's hash when it comes, so one is reported here.
+    let orphan = crate::scope::unscoped::<audit_event_record::Entity>(crate::scope::Unscoped::AuditChain)
+        .select_only()
+        .column(audit_event_record::Column::EventId)
+        .filter(
+            audit_event_record::Column::EventId.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(audit_event::Column::Id)
+                    .from(audit_event::Entity)
+                    .to_owned(),
+            ),
+        )
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if let Some(event_id) = orphan {
+        return Ok(ChainReport::Broken {
+            event_id,
+            reason:
+                "a record names an event that is not in the chain (records are written only with their event)"
+                    .into(),
+        });
     }
     Ok(ChainReport::Intact { events })
 }
