@@ -709,16 +709,43 @@ impl Grouping<'_> {
             values.push(from.into());
             values.push(to.into());
         }
-        let mut sql = format!(
-            "SELECT {} FROM {} {joins} WHERE {}",
-            select.join(", "),
-            spec.from,
-            conditions.join(" AND ")
-        );
-        if !group.is_empty() {
-            sql.push_str(" GROUP BY ");
-            sql.push_str(&group.join(", "));
+        let grouped = |from: &str| {
+            let mut sql = format!(
+                "SELECT {} FROM {from} {joins} WHERE {}",
+                select.join(", "),
+                conditions.join(" AND ")
+            );
+            if !group.is_empty() {
+                sql.push_str(" GROUP BY ");
+                sql.push_str(&group.join(", "));
+            }
+            sql
+        };
+        if !(spec.rollup && backend == DatabaseBackend::Sqlite) {
+            return Statement::from_sql_and_values(backend, numbered(backend, &grouped(spec.from)), values);
         }
+        // SQLite: the grouped statement over each of the rollup's tables, then their sums added (see
+        // `rollup::ROLLUP_TABLES`). Every value this statement computes is a sum, so adding them is exact.
+        let parts: Vec<String> = super::rollup::ROLLUP_TABLES
+            .iter()
+            .map(|table| grouped(&format!("{table} t JOIN region g ON g.id = t.region_id")))
+            .collect();
+        let mut sums =
+            vec!["CAST(SUM(v) AS BIGINT) AS v".to_owned(), "CAST(SUM(n) AS BIGINT) AS n".to_owned()];
+        if self.record_key.is_some() {
+            sums.push(format!("CAST(SUM(kk) % {} AS BIGINT) AS kk", super::cell_key::KEY_MODULUS));
+        }
+        let keys: Vec<&str> = ["rpath", "rcode", "rname", "pk", "ck"]
+            .into_iter()
+            .filter(|alias| select.iter().any(|column| column.ends_with(&format!(" AS {alias}"))))
+            .collect();
+        sums.extend(keys.iter().map(|key| (*key).to_owned()));
+        let mut sql = format!("SELECT {} FROM ({}) u", sums.join(", "), parts.join(" UNION ALL "));
+        if !keys.is_empty() {
+            sql.push_str(" GROUP BY ");
+            sql.push_str(&keys.join(", "));
+        }
+        let values = [values.clone(), values].concat();
         Statement::from_sql_and_values(backend, numbered(backend, &sql), values)
     }
 

@@ -55,6 +55,7 @@ fn recomputed(backend: DatabaseBackend) -> String {
 
 /// The rollup's cells as the statistics must see them, as a derived table of `region_id, day, activity,
 /// records, minutes`: the folded rows and the pending ones (a cell may appear several times; readers sum).
+/// The tables are those of [`ROLLUP_TABLES`].
 #[macro_export]
 macro_rules! rollup_cells {
     () => {
@@ -62,6 +63,12 @@ macro_rules! rollup_cells {
          UNION ALL SELECT region_id, day, activity, records, minutes FROM service_rollup_pending)"
     };
 }
+
+/// The two tables whose rows together are the rollup's cells ([`rollup_cells!`]), for a reader that sums each
+/// table apart and then adds the sums: SQLite materializes the derived table of both whole tables before it
+/// joins them to the regions (0.58 s for a city-wide figure at scale 1), where each table alone is read through
+/// its region index (4 ms).
+pub const ROLLUP_TABLES: [&str; 2] = ["service_rollup", "service_rollup_pending"];
 
 /// Adds freshly inserted service records to the rollup, in the caller's transaction, with one statement however
 /// many records there are: the records' (grid, day, activity) cells climb the region tree by `parent_id` (a few
