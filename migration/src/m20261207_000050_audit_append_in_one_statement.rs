@@ -3,8 +3,8 @@
 //!
 //! - **At most one successor per event**: a unique index on `audit_event.prev_hash`. The chain is a sequence only
 //!   if no two events name the same predecessor. The chain's lock has always kept it so; with the index the
-//!   database itself refuses a fork, so an append may link its events after the chain's end as the server last
-//!   saw it: if another writer appended in the meantime, the insert collides here and writes nothing, and the
+//!   database itself refuses a fork, so an append may link its events after the chain's end as it read it a moment
+//!   before, without holding the lock in between: if another writer appended in the meantime, the insert collides here and writes nothing, and the
 //!   server reads the new end and links again. A unique check sees rows committed after the statement's snapshot
 //!   (which a `WHERE` comparing with the chain's end would not).
 //! - **No foreign key from `audit_event_record` to `audit_event` on PostgreSQL.** Its check ran once per record

@@ -7,11 +7,13 @@
 //! are durably committed (a failed batch fails every request in it), and the chain stays one sequence because
 //! the batch appends event by event under the same lock as the mutations' appends.
 //!
-//! On PostgreSQL a batch is one statement committed on its own ([`chain::append_after`]): it links the events
-//! after the chain's end as the writer last left it, so an audited read costs one round trip and one commit, not
-//! a five-statement transaction. When another writer (a mutation, another server) appended in between, the
-//! statement writes nothing; the writer reads the new end and links again, and after a second miss takes the
-//! lock first, as mutations do. SQLite's appends run in-process, in one `BEGIN IMMEDIATE` transaction.
+//! On PostgreSQL a batch takes two statements, each committed on its own: the chain's end, read without the lock,
+//! then one statement that links the events after it ([`chain::append_after`]), where a transaction took five
+//! round trips (begin, lock, chain end, insert, commit). When another writer (a mutation, another server)
+//! appended in between, the link writes nothing and the writer reads the end again; after a second miss it takes
+//! the lock first, as mutations do. The end is read afresh for every batch, not remembered, so a request's
+//! statements stay fixed by its shape whatever was appended before it. SQLite's appends run in-process, in one
+//! `BEGIN IMMEDIATE` transaction.
 //!
 //! The write runs in its own task so that a request dropped mid-write (its client went away) cannot cancel
 //! the transaction that other requests are waiting on.
@@ -56,9 +58,7 @@ struct Pending {
 pub struct ReadAuditQueue {
     db: DatabaseConnection,
     queue: Arc<Mutex<Vec<Pending>>>,
-    /// The writer's turn, and the chain's end as its last append left it (none until it has read it, or after a
-    /// failure).
-    writer: Arc<tokio::sync::Mutex<Option<String>>>,
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for ReadAuditQueue {
@@ -84,7 +84,7 @@ impl ReadAuditQueue {
             tokio::select! {
                 biased;
                 result = &mut outcome => return result.unwrap_or(Err(GroupCommitError::Abandoned)),
-                mut turn = self.writer.clone().lock_owned() => {
+                turn = self.writer.clone().lock_owned() => {
                     let batch = self.take_batch();
                     if batch.is_empty() {
                         // An earlier writer took our events; its outcome is on its way.
@@ -93,7 +93,7 @@ impl ReadAuditQueue {
                     }
                     let db = self.db.clone();
                     let write = tokio::spawn(async move {
-                        let result = write_batch(&db, &batch, &mut turn).await.map_err(|err| GroupCommitError::Database {
+                        let result = write_batch(&db, &batch).await.map_err(|err| GroupCommitError::Database {
                             message: err.to_string(),
                             unavailable: crate::db::is_unavailable(&err),
                         });
@@ -132,22 +132,12 @@ impl ReadAuditQueue {
 /// Links a [`chain::append_after`] may try before the writer takes the chain's lock first.
 const OPTIMISTIC_LINKS: usize = 2;
 
-async fn write_batch(
-    db: &DatabaseConnection,
-    batch: &[Pending],
-    chain_end: &mut Option<String>,
-) -> Result<(), DbErr> {
+async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<(), DbErr> {
     let events: Vec<NewEvent> = batch.iter().flat_map(|pending| pending.events.iter().cloned()).collect();
     if db.get_database_backend() == DatabaseBackend::Postgres {
         for _ in 0..OPTIMISTIC_LINKS {
-            let prev_hash = match chain_end.take() {
-                Some(hash) => hash,
-                None => chain::end_hash(db).await?,
-            };
-            if let Linked::Appended { last_hash } =
-                chain::append_after(db, &prev_hash, events.clone()).await?
-            {
-                *chain_end = Some(last_hash);
+            let prev_hash = chain::end_hash(db).await?;
+            if let Linked::Appended { .. } = chain::append_after(db, &prev_hash, events.clone()).await? {
                 return Ok(());
             }
         }
