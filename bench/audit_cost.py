@@ -17,23 +17,12 @@ per request), and the audit's share of the home screen's time.
 It uses the harness's own parts (bench/run: seeding, fixture, server, tokens, oha) and needs what it needs.
 """
 import argparse
-import importlib.machinery
-import importlib.util
 import json
 import os
 import statistics
 import sys
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-
-
-def harness():
-    """bench/run as a module."""
-    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH, "run"))
-    spec = importlib.util.spec_from_loader("bench_run", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from harness import harness
 
 
 def public_variant(query):

@@ -10,21 +10,11 @@ medians printed. It reuses the harness's parts (bench/run: fixture, server, toke
 Copies made with a template share the seed, so both servers log into the same data. A binary that would migrate
 its database forward must come after the binaries that would not recognise the result.
 """
-import importlib.machinery
-import importlib.util
 import os
 import statistics
 import sys
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-
-
-def harness():
-    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH, "run"))
-    spec = importlib.util.spec_from_loader("bench_run", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from harness import harness
 
 
 def main():
