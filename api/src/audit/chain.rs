@@ -311,9 +311,8 @@ pub async fn end_hash<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
 
 /// Appends `events` after the event whose hash is `prev_hash`, on PostgreSQL, as one statement committed on its
 /// own: with the read of the chain's end before it, two round trips, where a transaction takes five (begin, lock,
-/// chain end, insert, commit). The statement
-/// takes the chain's lock before it inserts, so it never slips in between a mutation's reading of the chain's end
-/// and that mutation's own append, and it draws the ids after the lock, in chain order. If `prev_hash` is no
+/// chain end, insert, commit). The statement takes the chain's lock before it inserts, so it never slips in
+/// between a mutation's reading of the chain's end and that mutation's own append, and it draws the ids after the lock, in chain order. If `prev_hash` is no
 /// longer the end, the unique index on `prev_hash` (which, unlike the statement's snapshot, sees what committed
 /// while it waited for the lock) refuses the first event and the statement writes nothing: [`Linked::ChainMoved`].
 pub async fn append_after(

@@ -726,9 +726,13 @@ impl Grouping<'_> {
         }
         // SQLite: the grouped statement over each of the rollup's tables, then their sums added (see
         // `rollup::ROLLUP_TABLES`). Every value this statement computes is a sum, so adding them is exact.
+        debug_assert!(
+            spec.from.contains(crate::rollup_cells!()),
+            "a rollup measure reads the rollup's cells"
+        );
         let parts: Vec<String> = super::rollup::ROLLUP_TABLES
             .iter()
-            .map(|table| grouped(&format!("{table} t JOIN region g ON g.id = t.region_id")))
+            .map(|table| grouped(&spec.from.replacen(crate::rollup_cells!(), table, 1)))
             .collect();
         let mut sums =
             vec!["CAST(SUM(v) AS BIGINT) AS v".to_owned(), "CAST(SUM(n) AS BIGINT) AS n".to_owned()];
