@@ -95,6 +95,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..=10))]
     pub stats_max_noise: i64,
 
+    /// How top-level lists read their nested fields: `compiled` reads those it recognises (the volunteer of a
+    /// service record, the grid of a row, a care subject's newest visit) in the list's own statement; `loaders`
+    /// reads each through its batched loader. Both answer alike; `loaders` is there to compare.
+    #[arg(long, env = "GOVGRAPH_READ_PATH", value_enum, default_value_t = crate::pagination::ReadPath::Compiled)]
+    pub read_path: crate::pagination::ReadPath,
+
     #[command(flatten)]
     pub jwt: JwtArgs,
 

@@ -6,6 +6,7 @@
 mod architecture;
 pub mod audit;
 pub mod auth;
+pub mod by_id;
 pub mod care;
 pub mod cli;
 pub mod config;

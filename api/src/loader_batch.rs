@@ -36,6 +36,13 @@ where
 #[derive(Debug)]
 pub struct Batches<T>(T);
 
+impl<T> Batches<T> {
+    /// The loader that runs the batches.
+    pub fn inner(&self) -> &T {
+        &self.0
+    }
+}
+
 impl<K, T> Loader<K> for Batches<T>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,

@@ -57,6 +57,8 @@ pub struct DomainSettings {
     pub legal_aid: LegalAidSettings,
     pub statistics: StatisticsSettings,
     pub disputes: crate::disputes::deadline::DisputeDeadlines,
+    /// Whether top-level pages read the nested fields they recognise in their own statement.
+    pub read_path: crate::pagination::ReadPath,
 }
 
 /// The schema as the server runs it under `limits`: suggestions ("did you mean") only in development mode,
@@ -74,6 +76,7 @@ pub fn build_schema_limited(
         .data(crate::statistics::cell_key::KeyCache::default())
         .data(crate::statistics::rollup::Folder::new(db))
         .data(settings.disputes)
+        .data(settings.read_path)
         .limit_depth(MAX_DEPTH.max(limits.max_depth));
     if !limits.dev_mode {
         builder = builder.disable_suggestions();
@@ -236,6 +239,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         legal_aid: LegalAidSettings { dual_control_threshold_fen: args.dual_control_threshold_fen },
         statistics: StatisticsSettings { min_cell: args.stats_min_cell, max_noise: args.stats_max_noise },
         disputes: args.dispute_deadlines,
+        read_path: args.read_path,
     };
     let mut limits = args.limits.clone();
     limits.dev_mode |= args.demo;

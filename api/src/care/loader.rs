@@ -5,13 +5,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
 use entities::{
     care_group_member, care_subject, care_visit, correction_profile, mental_health_profile, risk_assessment,
     youth_profile,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use futures_util::future::BoxFuture;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait,
+};
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
 use super::region_subjects::{RegionSubjectArgs, SubjectsByRegion};
@@ -22,34 +28,15 @@ use super::visits::{
 };
 use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
+use crate::by_id::{RowsById, everything};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
-use crate::pagination::{NestedKey, Page};
+use crate::pagination::companion::carries;
+use crate::pagination::{Carried, Companion, Computed, NestedKey, Page};
 use crate::request::loader_error;
 
 /// The care subjects of a region, for `Region.careSubjects`.
 pub use super::region_subjects::care_subjects_of_region;
-
-/// Care subjects by id, within the caller's scope.
-pub struct SubjectById {
-    db: DatabaseConnection,
-    viewer: Arc<Viewer>,
-}
-
-impl Loader<i64> for SubjectById {
-    type Value = care_subject::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
-        let rows = crate::scope::read::<care_subject::Entity>(&access)
-            .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
 
 /// Rows of a table that hangs off a care subject (a profile, the care group), grouped by subject, in the
 /// order of `order`. The caller must be allowed to read `resource`.
@@ -93,7 +80,8 @@ pub struct LastVisitBySubject {
 }
 
 impl Loader<i64> for LastVisitBySubject {
-    type Value = DateTime<Utc>;
+    /// `None` for a subject never visited (or out of scope), so that the answer is remembered like any other.
+    type Value = Option<DateTime<Utc>>;
     type Error = Arc<ApiError>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
@@ -108,7 +96,42 @@ impl Loader<i64> for LastVisitBySubject {
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.into_iter().collect())
+        let mut found: HashMap<i64, Self::Value> = keys.iter().map(|key| (*key, None)).collect();
+        found.extend(rows.into_iter().map(|(subject, last)| (subject, Some(last))));
+        Ok(found)
+    }
+}
+
+/// The newest visit of each care subject on a page, as a correlated subquery of the page's statement (see
+/// [`crate::pagination::companion`]): the same scope and the same maximum as [`LastVisitBySubject`].
+fn last_visit_computed(access: &Access) -> Computed<DateTime<Utc>> {
+    let select = crate::scope::read_correlated::<care_visit::Entity>(access)
+        .select_only()
+        .column_as(care_visit::Column::VisitedAt.max(), "last_visit")
+        .filter(
+            Expr::col(care_visit::Column::SubjectId.as_column_ref())
+                .equals(care_subject::Column::Id.as_column_ref()),
+        )
+        .into_query();
+    Computed::by("last_visit", select)
+}
+
+/// Subjects' newest visits carried by a page's statement (see [`CareLoaders::carried_last_visits`]).
+pub struct LastVisitsCarried<'a>(Option<(&'a CareLoaders, Computed<DateTime<Utc>>)>);
+
+impl Carried for LastVisitsCarried<'_> {
+    fn companion(&self) -> Option<Companion> {
+        self.0.as_ref().map(|(_, computed)| computed.companion())
+    }
+
+    fn feed<'a>(&'a self, rows: &'a [QueryResult]) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            if let Some((loaders, computed)) = &self.0 {
+                let found = computed.read(rows).map_err(ApiError::from)?;
+                loaders.last_visit.feed_many(found).await;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -116,7 +139,8 @@ impl Loader<i64> for LastVisitBySubject {
 pub struct CareLoaders {
     db: DatabaseConnection,
     viewer: Arc<Viewer>,
-    by_id: RequestLoader<SubjectById>,
+    /// Care subjects by id (a visit's subject), with the companion that reads them in a page.
+    pub by_id: RowsById<care_subject::Entity>,
     mental: RequestLoader<RowsBySubject<mental_health_profile::Entity>>,
     correction: RequestLoader<RowsBySubject<correction_profile::Entity>>,
     youth: RequestLoader<RowsBySubject<youth_profile::Entity>>,
@@ -131,7 +155,7 @@ impl CareLoaders {
     /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
     /// visible to the fields resolved after it, in the same request.
     pub fn set_caching(&self, on: bool) {
-        self.by_id.enable_all_cache(on);
+        self.by_id.set_caching(on);
         self.mental.enable_all_cache(on);
         self.correction.enable_all_cache(on);
         self.youth.enable_all_cache(on);
@@ -145,7 +169,13 @@ impl CareLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let (d, v) = (&db, &viewer);
         Self {
-            by_id: batched(SubjectById { db: d.clone(), viewer: v.clone() }),
+            by_id: RowsById::new(
+                d.clone(),
+                v.clone(),
+                Resource::CareSubject,
+                everything,
+                |row: &care_subject::Model| row.id,
+            ),
             mental: batched(RowsBySubject::<mental_health_profile::Entity> {
                 db: d.clone(),
                 viewer: v.clone(),
@@ -194,7 +224,7 @@ impl CareLoaders {
     /// A care subject by id; `None` when absent or out of scope.
     pub async fn subject_by_id(&self, id: i64) -> ApiResult<Option<CareSubject>> {
         let access = self.authorize(Resource::CareSubject).await?;
-        let row = self.by_id.load_one(id).await.map_err(loader_error)?;
+        let row = self.by_id.load(id).await?;
         Ok(row.map(|row| CareSubject { row, access }))
     }
 
@@ -230,7 +260,20 @@ impl CareLoaders {
 
     /// When a subject was last visited; `None` when never.
     pub async fn last_visit_of(&self, subject_id: i64) -> ApiResult<Option<DateTime<Utc>>> {
-        self.last_visit.load_one(subject_id).await.map_err(loader_error)
+        Ok(self.last_visit.load_one(subject_id).await.map_err(loader_error)?.flatten())
+    }
+
+    /// The newest visit of each subject of a page, read in the page's statement when this request's page
+    /// carries `daysSinceLastVisit` and the caller may read visits; otherwise the field's resolver asks the
+    /// loader, which says why.
+    pub async fn carried_last_visits(&self, ctx: &Context<'_>) -> LastVisitsCarried<'_> {
+        if !carries(ctx, "daysSinceLastVisit") {
+            return LastVisitsCarried(None);
+        }
+        match self.authorize(Resource::Visit).await {
+            Ok(access) => LastVisitsCarried(Some((self, last_visit_computed(&access)))),
+            Err(_) => LastVisitsCarried(None),
+        }
     }
 
     /// One page of a subject's visits, batched with the other subjects on the page.

@@ -16,7 +16,7 @@ use crate::directory::RegionDirectory;
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
+use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order_carrying};
 use crate::request::RequestData;
 
 /// The orderings of a care-subject list.
@@ -158,9 +158,17 @@ impl CareQuery {
             None => crate::scope::read::<care_subject::Entity>(&access),
         };
         let ordering = subject_ordering(order_by, &access)?;
-        let page =
-            fetch_page_in_order(&request.db, select, care_subject::Column::Id, |row| row.id, ordering, &page)
-                .await?;
+        let last_visits = request.care.carried_last_visits(ctx).await;
+        let grids = request.regions.by_id.carried(ctx, "grid", care_subject::Column::RegionId).await;
+        let page = fetch_page_in_order_carrying(
+            &request.db,
+            select,
+            (care_subject::Column::Id, |row| row.id),
+            ordering,
+            &page,
+            &[&last_visits, &grids],
+        )
+        .await?;
         Ok(CareSubjectConnection::from_page(page, |row| CareSubject { row, access: access.clone() }))
     }
 
@@ -229,9 +237,16 @@ impl CareQuery {
             descending,
             value_of: |row: &care_visit::Model| CursorKey::Instant(row.visited_at),
         });
-        let page =
-            fetch_page_in_order(&request.db, select, care_visit::Column::Id, |row| row.id, ordering, &page)
-                .await?;
+        let subjects = request.care.by_id.carried(ctx, "subject", care_visit::Column::SubjectId).await;
+        let page = fetch_page_in_order_carrying(
+            &request.db,
+            select,
+            (care_visit::Column::Id, |row| row.id),
+            ordering,
+            &page,
+            &[&subjects],
+        )
+        .await?;
         if searches_visitor {
             // The visitors of the rows returned were matched against a name: a read of that name.
             for (_, row) in &page.rows {
@@ -294,13 +309,14 @@ impl CareQuery {
             descending,
             value_of: |row: &risk_assessment::Model| CursorKey::Date(row.assessed_on),
         });
-        let page = fetch_page_in_order(
+        let subjects = request.care.by_id.carried(ctx, "subject", risk_assessment::Column::SubjectId).await;
+        let page = fetch_page_in_order_carrying(
             &request.db,
             select,
-            risk_assessment::Column::Id,
-            |row| row.id,
+            (risk_assessment::Column::Id, |row| row.id),
             ordering,
             &page,
+            &[&subjects],
         )
         .await?;
         if filters_level {

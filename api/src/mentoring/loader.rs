@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use entities::care_subject::{self, CareCategory};
 use entities::{mentor, mentoring_outcome, mentoring_session, mentorship};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect};
 
 use super::types::{
@@ -17,6 +17,7 @@ use super::types::{
     MentoringSessionConnection, Mentorship, MentorshipConnection, MentorshipStatus, OutcomeKind,
 };
 use crate::auth::{Action, Resource, Viewer};
+use crate::by_id::{RowsById, everything};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
 use crate::pagination::{NestedKey, Nesting, Page, PageRequest, load_nested_pages};
@@ -43,12 +44,6 @@ pub struct MentoringSource {
     viewer: Arc<Viewer>,
 }
 
-/// Mentors by id, within the caller's scope.
-pub struct MentorById(MentoringSource);
-/// Mentorships by id, whose mentee is in the caller's scope.
-pub struct MentorshipById(MentoringSource);
-/// Young people (AT_RISK_YOUTH care subjects) by id, within the caller's scope.
-pub struct MenteeById(MentoringSource);
 /// Per mentor, the number of young people in an ACTIVE pairing with them, within the caller's scope.
 pub struct ActiveMenteeCounts(MentoringSource);
 /// A page of mentorships per mentor.
@@ -59,52 +54,6 @@ pub struct MentorshipsByMentee(MentoringSource);
 pub struct SessionsByMentorship(MentoringSource);
 /// A page of outcomes per mentorship.
 pub struct OutcomesByMentorship(MentoringSource);
-
-impl Loader<i64> for MentorById {
-    type Value = mentor::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentor, Action::Read).await?;
-        let rows = crate::scope::read::<mentor::Entity>(&access)
-            .filter(mentor::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
-impl Loader<i64> for MentorshipById {
-    type Value = mentorship::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let rows = crate::scope::read::<mentorship::Entity>(&access)
-            .filter(mentorship::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
-impl Loader<i64> for MenteeById {
-    type Value = care_subject::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.0.viewer.authorize(&self.0.db, Resource::Mentorship, Action::Read).await?;
-        let rows = crate::scope::read::<care_subject::Entity>(&access)
-            .filter(care_subject::Column::Id.is_in(keys.iter().copied()))
-            .filter(care_subject::Column::Category.eq(CareCategory::AtRiskYouth))
-            .all(&self.0.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
 
 impl Loader<i64> for ActiveMenteeCounts {
     type Value = u64;
@@ -222,12 +171,20 @@ impl Loader<NestedKey<OutcomeArgs>> for OutcomesByMentorship {
     }
 }
 
+/// Mentees are the at-risk young people among care subjects.
+fn at_risk_youth() -> Condition {
+    Condition::all().add(care_subject::Column::Category.eq(CareCategory::AtRiskYouth))
+}
+
 /// The mentoring loaders of one request.
 pub struct MentoringLoaders {
     source: MentoringSource,
-    mentor_by_id: RequestLoader<MentorById>,
-    mentorship_by_id: RequestLoader<MentorshipById>,
-    mentee_by_id: RequestLoader<MenteeById>,
+    /// Mentors by id (a mentorship's mentor), with the companion that reads them in a page.
+    pub mentor_by_id: RowsById<mentor::Entity>,
+    /// Mentorships by id, whose mentee is in the caller's scope (a session's mentorship).
+    pub mentorship_by_id: RowsById<mentorship::Entity>,
+    /// Young people (AT_RISK_YOUTH care subjects) by id, read as mentorships are (a mentorship's mentee).
+    pub mentee_by_id: RowsById<care_subject::Entity>,
     active_mentees: RequestLoader<ActiveMenteeCounts>,
     mentorships: RequestLoader<MentorshipsByMentor>,
     mentee_mentorships: RequestLoader<MentorshipsByMentee>,
@@ -239,9 +196,9 @@ impl MentoringLoaders {
     /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
     /// visible to the fields resolved after it, in the same request.
     pub fn set_caching(&self, on: bool) {
-        self.mentor_by_id.enable_all_cache(on);
-        self.mentorship_by_id.enable_all_cache(on);
-        self.mentee_by_id.enable_all_cache(on);
+        self.mentor_by_id.set_caching(on);
+        self.mentorship_by_id.set_caching(on);
+        self.mentee_by_id.set_caching(on);
         self.active_mentees.enable_all_cache(on);
         self.mentorships.enable_all_cache(on);
         self.mentee_mentorships.enable_all_cache(on);
@@ -250,11 +207,29 @@ impl MentoringLoaders {
     }
 
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
-        let source = MentoringSource { db, viewer };
+        let source = MentoringSource { db: db.clone(), viewer: viewer.clone() };
         Self {
-            mentor_by_id: batched(MentorById(source.clone())),
-            mentorship_by_id: batched(MentorshipById(source.clone())),
-            mentee_by_id: batched(MenteeById(source.clone())),
+            mentor_by_id: RowsById::new(
+                db.clone(),
+                viewer.clone(),
+                Resource::Mentor,
+                everything,
+                |row: &mentor::Model| row.id,
+            ),
+            mentorship_by_id: RowsById::new(
+                db.clone(),
+                viewer.clone(),
+                Resource::Mentorship,
+                everything,
+                |row: &mentorship::Model| row.id,
+            ),
+            mentee_by_id: RowsById::new(
+                db.clone(),
+                viewer.clone(),
+                Resource::Mentorship,
+                at_risk_youth,
+                |row: &care_subject::Model| row.id,
+            ),
             active_mentees: batched(ActiveMenteeCounts(source.clone())),
             mentorships: batched(MentorshipsByMentor(source.clone())),
             mentee_mentorships: batched(MentorshipsByMentee(source.clone())),
@@ -271,21 +246,21 @@ impl MentoringLoaders {
     /// A mentor by id; `None` when absent or out of scope.
     pub async fn mentor_by_id(&self, id: i64) -> ApiResult<Option<Mentor>> {
         let access = self.access(Resource::Mentor).await?;
-        let row = self.mentor_by_id.load_one(id).await.map_err(loader_error)?;
+        let row = self.mentor_by_id.load(id).await?;
         Ok(row.map(|row| Mentor { row, access }))
     }
 
     /// A mentorship by id; `None` when absent or its mentee is out of scope.
     pub async fn mentorship_by_id(&self, id: i64) -> ApiResult<Option<Mentorship>> {
         let access = self.access(Resource::Mentorship).await?;
-        let row = self.mentorship_by_id.load_one(id).await.map_err(loader_error)?;
+        let row = self.mentorship_by_id.load(id).await?;
         Ok(row.map(|row| Mentorship { row, access }))
     }
 
     /// The young person `subject_id` of mentorship `mentorship_id`; `None` when out of scope.
     pub async fn mentee_of(&self, mentorship_id: i64, subject_id: i64) -> ApiResult<Option<Mentee>> {
         let access = self.access(Resource::Mentorship).await?;
-        let row = self.mentee_by_id.load_one(subject_id).await.map_err(loader_error)?;
+        let row = self.mentee_by_id.load(subject_id).await?;
         Ok(row.map(|row| Mentee { row, mentorship_id, access }))
     }
 

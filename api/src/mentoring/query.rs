@@ -16,7 +16,9 @@ use crate::auth::{Action, FieldClass, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, Ordering, PageRequest, fetch_page_in_order};
+use crate::pagination::{
+    CursorKey, Ordering, PageRequest, fetch_page_in_order, fetch_page_in_order_carrying,
+};
 use crate::request::RequestData;
 
 /// The orderings of a mentor list.
@@ -154,9 +156,18 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentorship::Model| CursorKey::Date(row.started_on),
         });
-        let page =
-            fetch_page_in_order(&request.db, select, mentorship::Column::Id, |row| row.id, ordering, &page)
-                .await?;
+        let loaders = &request.mentoring;
+        let mentors = loaders.mentor_by_id.carried(ctx, "mentor", mentorship::Column::MentorId).await;
+        let mentees = loaders.mentee_by_id.carried(ctx, "mentee", mentorship::Column::MenteeId).await;
+        let page = fetch_page_in_order_carrying(
+            &request.db,
+            select,
+            (mentorship::Column::Id, |row| row.id),
+            ordering,
+            &page,
+            &[&mentors, &mentees],
+        )
+        .await?;
         Ok(MentorshipConnection::from_page(page, |row| Mentorship { row, access: access.clone() }))
     }
 
@@ -206,13 +217,15 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentoring_session::Model| CursorKey::Date(row.held_on),
         });
-        let page = fetch_page_in_order(
+        let by_id = &request.mentoring.mentorship_by_id;
+        let mentorships = by_id.carried(ctx, "mentorship", mentoring_session::Column::MentorshipId).await;
+        let page = fetch_page_in_order_carrying(
             &request.db,
             select,
-            mentoring_session::Column::Id,
-            |row| row.id,
+            (mentoring_session::Column::Id, |row| row.id),
             ordering,
             &page,
+            &[&mentorships],
         )
         .await?;
         Ok(MentoringSessionConnection::from_page(page, |row| MentoringSession {
@@ -266,13 +279,15 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentoring_outcome::Model| CursorKey::Date(row.achieved_on),
         });
-        let page = fetch_page_in_order(
+        let by_id = &request.mentoring.mentorship_by_id;
+        let mentorships = by_id.carried(ctx, "mentorship", mentoring_outcome::Column::MentorshipId).await;
+        let page = fetch_page_in_order_carrying(
             &request.db,
             select,
-            mentoring_outcome::Column::Id,
-            |row| row.id,
+            (mentoring_outcome::Column::Id, |row| row.id),
             ordering,
             &page,
+            &[&mentorships],
         )
         .await?;
         Ok(MentoringOutcomeConnection::from_page(page, |row| MentoringOutcome {

@@ -6,8 +6,10 @@
 //! - [`keyset`]: the orders a page can have and the one "beyond the cursor" predicate;
 //! - [`page`]: the one assembly of fetched rows into a page (`hasNextPage`, reversal, cursors) and `totalCount`;
 //! - [`top`]: a top-level connection's page, in one statement with its total;
+//! - [`companion`]: the nested rows a top-level page carries in that statement (the compiled read path);
 //! - [`nested`]: one page per parent in one statement, and the one grouping of loader keys by arguments.
 
+pub mod companion;
 pub mod cursor;
 pub mod keyset;
 pub mod nested;
@@ -15,12 +17,13 @@ pub mod page;
 pub mod request;
 pub mod top;
 
+pub use companion::{Carried, Companion, Computed, Joined, ReadPath};
 pub use cursor::{CursorKey, NestedKey};
 pub use keyset::{Ordering, SortKey, read_int, read_text};
 pub use nested::{Nesting, Ranking, between_cursors, fetch_ranked_pages, group_by_args, load_nested_pages};
 pub use page::{ConnectionTotals, Page, Total};
 pub use request::PageRequest;
-pub use top::{fetch_page, fetch_page_in_order};
+pub use top::{fetch_page, fetch_page_carrying, fetch_page_in_order, fetch_page_in_order_carrying};
 
 /// Page size when the caller names none.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;

@@ -40,7 +40,8 @@ impl RegionCount {
 }
 
 impl Loader<(i64, RegionCount)> for CountsByRegion {
-    type Value = i64;
+    /// A kind the caller may not read is refused for that kind's keys alone, whatever else the batch holds.
+    type Value = Result<i64, Arc<ApiError>>;
     type Error = Arc<ApiError>;
 
     /// Every kind asked for in one statement (a `UNION ALL` of one grouped count per kind), so that a region's
@@ -48,58 +49,65 @@ impl Loader<(i64, RegionCount)> for CountsByRegion {
     async fn load(
         &self,
         keys: &[(i64, RegionCount)],
-    ) -> Result<HashMap<(i64, RegionCount), i64>, Self::Error> {
+    ) -> Result<HashMap<(i64, RegionCount), Self::Value>, Self::Error> {
         let mut by_kind: HashMap<RegionCount, Vec<i64>> = HashMap::new();
         for (region_id, kind) in keys {
             by_kind.entry(*kind).or_default().push(*region_id);
         }
         let mut statements = Vec::new();
+        let mut refused: HashMap<RegionCount, Arc<ApiError>> = HashMap::new();
         for (&kind, regions) in &by_kind {
+            let resource = match kind {
+                RegionCount::Volunteers => Resource::Volunteer,
+                RegionCount::ActiveCareSubjects => Resource::CareSubject,
+            };
+            let access = match self.viewer.authorize(&self.db, resource, Action::Read).await {
+                Ok(access) => access,
+                Err(err) => {
+                    refused.insert(kind, Arc::new(err));
+                    continue;
+                }
+            };
             statements.push(match kind {
-                RegionCount::Volunteers => {
-                    let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-                    let scope = crate::scope::condition::<volunteer::Entity>(&access);
-                    count_statement(
-                        kind,
-                        regions,
-                        volunteer::Entity,
-                        volunteer::Column::RegionId,
-                        volunteer::Column::Id,
-                        scope,
-                    )
-                }
-                RegionCount::ActiveCareSubjects => {
-                    let access = self.viewer.authorize(&self.db, Resource::CareSubject, Action::Read).await?;
-                    let scope = crate::scope::condition::<care_subject::Entity>(&access)
-                        .add(care_subject::Column::Status.eq(care_subject::SubjectStatus::Active));
-                    count_statement(
-                        kind,
-                        regions,
-                        care_subject::Entity,
-                        care_subject::Column::RegionId,
-                        care_subject::Column::Id,
-                        scope,
-                    )
-                }
+                RegionCount::Volunteers => count_statement(
+                    kind,
+                    regions,
+                    volunteer::Entity,
+                    volunteer::Column::RegionId,
+                    volunteer::Column::Id,
+                    crate::scope::condition::<volunteer::Entity>(&access),
+                ),
+                RegionCount::ActiveCareSubjects => count_statement(
+                    kind,
+                    regions,
+                    care_subject::Entity,
+                    care_subject::Column::RegionId,
+                    care_subject::Column::Id,
+                    crate::scope::condition::<care_subject::Entity>(&access)
+                        .add(care_subject::Column::Status.eq(care_subject::SubjectStatus::Active)),
+                ),
             });
         }
-        let Some(mut combined) = statements.pop() else {
-            return Ok(HashMap::new());
-        };
-        for statement in statements {
-            combined.union(UnionType::All, statement);
-        }
         let mut found: HashMap<(i64, i32), i64> = HashMap::new();
-        for row in self.db.query_all(&combined).await.map_err(ApiError::from)? {
-            let region_id: i64 = row.try_get("", "region_id").map_err(ApiError::from)?;
-            let tag: i32 = row.try_get("", "kind").map_err(ApiError::from)?;
-            let n: i64 = row.try_get("", "n").map_err(ApiError::from)?;
-            found.insert((region_id, tag), n);
+        if let Some(mut combined) = statements.pop() {
+            for statement in statements {
+                combined.union(UnionType::All, statement);
+            }
+            for row in self.db.query_all(&combined).await.map_err(ApiError::from)? {
+                let region_id: i64 = row.try_get("", "region_id").map_err(ApiError::from)?;
+                let tag: i32 = row.try_get("", "kind").map_err(ApiError::from)?;
+                let n: i64 = row.try_get("", "n").map_err(ApiError::from)?;
+                found.insert((region_id, tag), n);
+            }
         }
         Ok(keys
             .iter()
             .map(|&(region_id, kind)| {
-                ((region_id, kind), found.get(&(region_id, kind.tag())).copied().unwrap_or(0))
+                let value = match refused.get(&kind) {
+                    Some(err) => Err(err.clone()),
+                    None => Ok(found.get(&(region_id, kind.tag())).copied().unwrap_or(0)),
+                };
+                ((region_id, kind), value)
             })
             .collect())
     }

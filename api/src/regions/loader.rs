@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 use super::counts::{CountsByRegion, RegionCount};
 use super::types::{GridTeamMember, Region};
 use crate::auth::{Action, Resource, Viewer};
+use crate::by_id::{RowsById, everything};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
 use crate::request::loader_error;
@@ -23,29 +24,12 @@ pub struct RegionSource {
     viewer: Arc<Viewer>,
 }
 
-/// Regions by id.
-pub struct RegionById(RegionSource);
 /// Regions by code.
 pub struct RegionByCode(RegionSource);
 /// Children by parent id.
 pub struct ChildrenByParent(RegionSource);
 /// Team members by grid id.
 pub struct TeamByGrid(RegionSource);
-
-impl Loader<i64> for RegionById {
-    type Value = region::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.0.viewer.authorize(&self.0.db, Resource::Region, Action::Read).await?;
-        let rows = crate::scope::read::<region::Entity>(&access)
-            .filter(region::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
 
 impl Loader<String> for RegionByCode {
     type Value = region::Model;
@@ -107,7 +91,8 @@ impl Loader<i64> for TeamByGrid {
 /// The region loaders of one request.
 pub struct RegionLoaders {
     source: RegionSource,
-    by_id: RequestLoader<RegionById>,
+    /// Regions by id (a row's grid), with the companion that reads them in a page.
+    pub by_id: RowsById<region::Entity>,
     by_code: RequestLoader<RegionByCode>,
     children: RequestLoader<ChildrenByParent>,
     team: RequestLoader<TeamByGrid>,
@@ -118,7 +103,7 @@ impl RegionLoaders {
     /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
     /// visible to the fields resolved after it, in the same request.
     pub fn set_caching(&self, on: bool) {
-        self.by_id.enable_all_cache(on);
+        self.by_id.set_caching(on);
         self.by_code.enable_all_cache(on);
         self.children.enable_all_cache(on);
         self.team.enable_all_cache(on);
@@ -128,7 +113,13 @@ impl RegionLoaders {
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
         let source = RegionSource { db, viewer };
         Self {
-            by_id: batched(RegionById(source.clone())),
+            by_id: RowsById::new(
+                source.db.clone(),
+                source.viewer.clone(),
+                Resource::Region,
+                everything,
+                |row: &region::Model| row.id,
+            ),
             by_code: batched(RegionByCode(source.clone())),
             children: batched(ChildrenByParent(source.clone())),
             team: batched(TeamByGrid(source.clone())),
@@ -139,12 +130,16 @@ impl RegionLoaders {
 
     /// A count over the region's subtree, in the caller's scope.
     pub async fn count_under(&self, region_id: i64, kind: RegionCount) -> ApiResult<i64> {
-        Ok(self.counts.load_one((region_id, kind)).await.map_err(loader_error)?.unwrap_or(0))
+        match self.counts.load_one((region_id, kind)).await.map_err(loader_error)? {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(err)) => Err(loader_error(err)),
+            None => Ok(0),
+        }
     }
 
     /// A region by id; `None` when absent or out of scope.
     pub async fn region_by_id(&self, id: i64) -> ApiResult<Option<Region>> {
-        Ok(self.by_id.load_one(id).await.map_err(loader_error)?.map(Region))
+        Ok(self.by_id.load(id).await?.map(Region))
     }
 
     /// A region by code; `None` when absent or out of scope.

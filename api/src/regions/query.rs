@@ -14,7 +14,9 @@ use crate::auth::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::compile;
 use crate::node::{NodeType, parse_typed_id};
-use crate::pagination::{CursorKey, PageRequest, SortKey, fetch_page, read_int, read_text};
+use crate::pagination::{
+    Carried, CursorKey, PageRequest, SortKey, fetch_page, fetch_page_carrying, read_int, read_text,
+};
 use crate::request::RequestData;
 
 /// How a sort value is read back from a row.
@@ -147,11 +149,13 @@ impl RegionsQuery {
                 select.filter(compile(&request.db, request.viewer.regions(), filter, "filter", true).await?);
         }
         let id_of = |row: &grid_team_member::Model| row.id;
+        let grids = request.regions.by_id.carried(ctx, "grid", grid_team_member::Column::GridId).await;
+        let carried: [&dyn Carried; 1] = [&grids];
         let page = match order_by {
             None => {
                 let key_of = |row: &grid_team_member::Model| CursorKey::Int(row.id);
-                fetch_page(&request.db, select, SortKey::unique(grid_team_member::Column::Id, key_of), &page)
-                    .await?
+                let sort = SortKey::unique(grid_team_member::Column::Id, key_of);
+                fetch_page_carrying(&request.db, select, sort, &page, &carried).await?
             }
             Some(GridTeamMemberOrder { field, descending }) => {
                 let expr = match field {
@@ -162,7 +166,7 @@ impl RegionsQuery {
                 };
                 let sort =
                     SortKey::computed(expr, descending, read_text, grid_team_member::Column::Id, id_of);
-                fetch_page(&request.db, select, sort, &page).await?
+                fetch_page_carrying(&request.db, select, sort, &page, &carried).await?
             }
         };
         Ok(GridTeamMemberConnection::from_page(page, |row| GridTeamMember { row }))

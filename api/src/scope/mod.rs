@@ -160,6 +160,23 @@ pub fn read_among<E: Scoped>(access: &Access, among: &[i64]) -> Select<E> {
     }
 }
 
+/// The rows of `E` the caller may read, for a statement correlated to a few rows (a page's scalar subquery).
+/// For an entity scoped through its parent, the parent's subquery is narrowed to the row's own parent, so it is
+/// one primary-key lookup per row instead of every parent of the scope materialized first (as [`read_among`]
+/// does for a loader's keys); for other entities it is [`read`].
+pub fn read_correlated<E: Scoped>(access: &Access) -> Select<E> {
+    let Rule::Parent(column, parent_ids) = E::rule() else { return read::<E>(access) };
+    let path = access.scope.as_ref().map(|scope| scope.path.as_str());
+    let mut parents = parent_ids(&Reach { path, access: Some(access) });
+    // The subquery reads the parent table alone, so a bare `id` is the parent's.
+    parents.and_where(Expr::col(Alias::new("id")).equals(column.as_column_ref()));
+    let select = E::find().filter(column.in_subquery(parents));
+    match E::relationship(access) {
+        Some(relationship) => select.filter(relationship),
+        None => select,
+    }
+}
+
 /// Why a read ignores the caller's scope. Each is a reviewed place (see `UNSCOPED_CALLERS` in the tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unscoped {

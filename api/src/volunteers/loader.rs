@@ -1,9 +1,7 @@
 //! Batched, scoped loading of volunteers.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
 use entities::{service_record, volunteer, volunteer_team};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
@@ -18,6 +16,7 @@ use super::teams::{
 };
 use super::types::Volunteer;
 use crate::auth::{Action, Resource, Viewer};
+use crate::by_id::{RowsById, everything};
 use crate::error::{ApiError, ApiResult};
 use crate::loader_batch::{RequestLoader, batched};
 use crate::pagination::{NestedKey, Page};
@@ -26,32 +25,12 @@ use crate::request::loader_error;
 /// The volunteers under a region or in a team, for `Region.volunteers` and `VolunteerTeam.members`.
 pub use super::nested::{VolunteerParent, volunteers_under};
 
-/// Volunteers by id, within the caller's scope.
-pub struct VolunteerById {
-    db: DatabaseConnection,
-    viewer: Arc<Viewer>,
-}
-
-impl Loader<i64> for VolunteerById {
-    type Value = volunteer::Model;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let rows = crate::scope::read::<volunteer::Entity>(&access)
-            .filter(volunteer::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-    }
-}
-
 /// The volunteer loaders of one request.
 pub struct VolunteerLoaders {
     db: DatabaseConnection,
     viewer: Arc<Viewer>,
-    by_id: RequestLoader<VolunteerById>,
+    /// Volunteers by id (a service record's volunteer), with the companion that reads them in a page.
+    pub by_id: RowsById<volunteer::Entity>,
     service_records: RequestLoader<ServiceRecordsByVolunteer>,
     memberships: RequestLoader<MembershipsByVolunteer>,
     badges: RequestLoader<BadgesByVolunteer>,
@@ -64,7 +43,7 @@ impl VolunteerLoaders {
     /// Turns the request-long caches of these loaders on or off. Mutations turn them off: a change must be
     /// visible to the fields resolved after it, in the same request.
     pub fn set_caching(&self, on: bool) {
-        self.by_id.enable_all_cache(on);
+        self.by_id.set_caching(on);
         self.service_records.enable_all_cache(on);
         self.memberships.enable_all_cache(on);
         self.badges.enable_all_cache(on);
@@ -74,7 +53,13 @@ impl VolunteerLoaders {
     }
 
     pub fn new(db: DatabaseConnection, viewer: Arc<Viewer>) -> Self {
-        let by_id = batched(VolunteerById { db: db.clone(), viewer: viewer.clone() });
+        let by_id = RowsById::new(
+            db.clone(),
+            viewer.clone(),
+            Resource::Volunteer,
+            everything,
+            |row: &volunteer::Model| row.id,
+        );
         let service_records = batched(ServiceRecordsByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let memberships = batched(MembershipsByVolunteer { db: db.clone(), viewer: viewer.clone() });
         let badges = batched(BadgesByVolunteer { db: db.clone(), viewer: viewer.clone() });
@@ -87,7 +72,7 @@ impl VolunteerLoaders {
     /// A volunteer by id; `None` when absent or out of scope.
     pub async fn volunteer_by_id(&self, id: i64) -> ApiResult<Option<Volunteer>> {
         let access = self.viewer.authorize(&self.db, Resource::Volunteer, Action::Read).await?;
-        let row = self.by_id.load_one(id).await.map_err(loader_error)?;
+        let row = self.by_id.load(id).await?;
         Ok(row.map(|row| Volunteer { row, access }))
     }
 

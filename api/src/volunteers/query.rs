@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::filter::{compile, compile_confined};
 use crate::node::{NodeType, parse_typed_id};
 use crate::pagination::{
-    CursorKey, Ordering, PageRequest, SortKey, fetch_page, fetch_page_in_order, read_int, read_text,
+    CursorKey, Ordering, PageRequest, SortKey, fetch_page, fetch_page_in_order_carrying, read_int, read_text,
 };
 
 use crate::request::RequestData;
@@ -71,9 +71,16 @@ impl VolunteersQuery {
         }
         let select = scope::read_filtered::<volunteer::Entity>(&access, condition, confining_path.as_deref());
         let ordering = volunteer_ordering(order_by, names_visible)?;
-        let page =
-            fetch_page_in_order(&request.db, select, volunteer::Column::Id, |row| row.id, ordering, &page)
-                .await?;
+        let grids = request.regions.by_id.carried(ctx, "grid", volunteer::Column::RegionId).await;
+        let page = fetch_page_in_order_carrying(
+            &request.db,
+            select,
+            (volunteer::Column::Id, |row| row.id),
+            ordering,
+            &page,
+            &[&grids],
+        )
+        .await?;
         Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
     }
 
@@ -118,13 +125,16 @@ impl VolunteersQuery {
                 value_of: |row: &service_record::Model| CursorKey::Int(i64::from(row.minutes)),
             },
         });
-        let page = fetch_page_in_order(
+        let volunteers =
+            request.volunteers.by_id.carried(ctx, "volunteer", service_record::Column::VolunteerId).await;
+        let grids = request.regions.by_id.carried(ctx, "grid", service_record::Column::GridId).await;
+        let page = fetch_page_in_order_carrying(
             &request.db,
             select,
-            service_record::Column::Id,
-            |row| row.id,
+            (service_record::Column::Id, |row| row.id),
             ordering,
             &page,
+            &[&volunteers, &grids],
         )
         .await?;
         Ok(ServiceRecordConnection::from_page(page, |row| ServiceRecord { row }))

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""The benchmark's read queries on the two read paths side by side: one govgraph binary serving twice on one
+seeded database, once with `GOVGRAPH_READ_PATH=compiled` (top-level pages carry their nested rows) and once with
+`loaders` (every nested field through its batched loader). Both servers run at once and the points alternate
+(3 rounds of 4 s at 1, 8 and 32 clients unless told otherwise); medians of req/s, p50, p99, statements per request
+and the CPU split (ms per request: server, database) are printed. It reuses bench/run's parts.
+
+  python3 bench/read_path_side_by_side.py [--binary target/release/govgraph] \
+      [--database-url postgres://postgres@127.0.0.1:5432/govgraph_bench] [--rounds 3] [--seconds 4]
+
+The database must hold the benchmark's seed (`bench/run` leaves one behind).
+"""
+import argparse
+import os
+import statistics
+
+from harness import harness
+
+QUERIES = ("home", "profile", "analyst")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default="target/release/govgraph")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/govgraph_bench")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=4)
+    args = parser.parse_args()
+    run = harness()
+    run.BINARY = os.path.abspath(args.binary)
+    os.makedirs(run.WORK, exist_ok=True)
+    run.ensure_oha()
+    db = run.Postgres(args.database_url)
+    fixture = run.pick_fixture(db)
+    run.settle_database(db)
+    servers = []
+    try:
+        for path in ("compiled", "loaders"):
+            server = run.Server(db)
+            server.env["GOVGRAPH_READ_PATH"] = path
+            server.start()
+            requests = run.our_requests(server, fixture, run.our_tokens(server, fixture))
+            servers.append((path, server, requests))
+        points = {}
+        for _ in range(args.rounds):
+            for clients in (1, 8, 32):
+                for name in QUERIES:
+                    for path, server, requests in servers:
+                        body, headers = requests[name]
+                        point = server.measure(body, headers, clients, args.seconds)
+                        points.setdefault((name, clients, path), []).append(point)
+    finally:
+        for _, server, _ in servers:
+            server.stop()
+    print(f"read paths side by side: {args.rounds} round(s) of {args.seconds} s per point, medians; "
+          f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for (name, clients, path), measured in points.items():
+        def median(key, part=None):
+            values = [point[key] if part is None else point[key][part] for point in measured
+                      if point.get(key) is not None]
+            return statistics.median(values) if values else float("nan")
+        print(f"{name:8} c={clients:>2} {path:9} req/s {median('rps'):7.1f} p50 {median('p50_ms'):7.2f} ms "
+              f"p99 {median('p99_ms'):7.2f} ms stmt/req {median('statements_per_request'):4.1f} "
+              f"cpu ms/req server {median('cpu_ms', 'server'):5.2f} database {median('cpu_ms', 'database'):5.2f} "
+              f"failed {sum(point['failed'] for point in measured)}")
+
+
+if __name__ == "__main__":
+    main()
