@@ -2,8 +2,10 @@
 """The benchmark's read queries on the two read paths side by side: one govgraph binary serving twice on one
 seeded database, once with `GOVGRAPH_READ_PATH=compiled` (top-level pages carry their nested rows) and once with
 `loaders` (every nested field through its batched loader). Both servers run at once and the points alternate
-(3 rounds of 4 s at 1, 8 and 32 clients unless told otherwise); medians of req/s, p50, p99, statements per request
-and the CPU split (ms per request: server, database) are printed. It reuses bench/run's parts.
+(3 rounds of 4 s at 1, 8 and 32 clients unless told otherwise; which path goes first alternates by round); medians of req/s, p50, p99, statements per request
+and the CPU split (ms per request: server, database) are printed. The volunteer profile has no top-level list:
+both paths run the same code for it, so its two rows show how far apart two identical servers measure. It reuses
+bench/run's parts.
 
   python3 bench/read_path_side_by_side.py [--binary target/release/govgraph] \
       [--database-url postgres://postgres@127.0.0.1:5432/govgraph_bench] [--rounds 3] [--seconds 4]
@@ -42,10 +44,11 @@ def main():
             requests = run.our_requests(server, fixture, run.our_tokens(server, fixture))
             servers.append((path, server, requests))
         points = {}
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for clients in (1, 8, 32):
                 for name in QUERIES:
-                    for path, server, requests in servers:
+                    # Which path goes first alternates, so that neither always meets the other's leftovers.
+                    for path, server, requests in (servers if round_ % 2 == 0 else servers[::-1]):
                         body, headers = requests[name]
                         point = server.measure(body, headers, clients, args.seconds)
                         points.setdefault((name, clients, path), []).append(point)

@@ -11,6 +11,7 @@ use super::companion::{Carried, Companion, wrap};
 use super::keyset::{Ordering, SORT_VALUE, SortKey, beyond};
 use super::page::{Page, Total, count_of};
 use crate::error::ApiError;
+use crate::sql::with_literal_limit;
 
 /// Name of the column in which a page statement carries the connection's total.
 const TOTAL_COLUMN: &str = "gg_total";
@@ -148,12 +149,14 @@ async fn page_rows(
     page: &PageRequest,
     finish: impl FnOnce(SelectStatement) -> SelectStatement,
 ) -> Result<(Vec<sea_orm::QueryResult>, Total), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let run = |statement| with_literal_limit(backend, &finish(statement), page.limit + 1);
     let matching = match total {
         Total::Deferred(matching) if page.count_total => matching,
-        known_or_unwanted => return Ok((db.query_all(&finish(statement)).await?, known_or_unwanted)),
+        known_or_unwanted => return Ok((db.query_all_raw(run(statement)).await?, known_or_unwanted)),
     };
     statement.expr_as(Expr::from(count_of(matching.as_ref().clone())), Alias::new(TOTAL_COLUMN));
-    let rows = db.query_all(&finish(statement)).await?;
+    let rows = db.query_all_raw(run(statement)).await?;
     let total = match rows.first() {
         Some(row) => Total::Known(u64::try_from(row.try_get::<i64>("", TOTAL_COLUMN)?).unwrap_or(0)),
         // Without a cursor the page holds the first matching rows, so no rows means none match.
