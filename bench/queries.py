@@ -173,6 +173,11 @@ _CARE_SUBJECT = ('SELECT "care_subject"."id", "care_subject"."code", "care_subje
                  '"care_subject"."registered_on", "care_subject"."created_at", "care_subject"."updated_at" '
                  'FROM "care_subject"')
 
+_VOLUNTEER_CARRIED = ", ".join(
+    f'"volunteer"."{column}" AS "gg_volunteer_{column}"' for column in
+    ("id", "code", "name", "gender", "id_number", "phone", "region_id", "status", "registered_on", "created_at",
+     "updated_at"))
+
 
 def _col(table, column):
     return f'"{table}"."{column}"'
@@ -220,10 +225,11 @@ def floor_sql(fixture, sqlite=False):
     Captured from PostgreSQL's statement log for the queries above, with a token whose region the server has
     already resolved (it remembers region codes, so only a token's first request looks its region up), and
     cross-checked against the resolvers; the text is the same on SQLite but for the `UNION ALL` of the grid's
-    counts (see `_union_all`). The home screen's floor leaves out the
-    audit-trail append that follows its reads (BEGIN, the chain's advisory lock, the chain's end with the new
-    event ids, one insert of the events with their record lists, COMMIT), which the server shares between
-    concurrent requests: writing events outside the server would break the benchmark database's hash chain.
+    counts (see `_union_all`). The home screen's pages carry their nested rows (README, "How a list is read"):
+    five reading statements. Its floor leaves out the audit-trail append that follows its reads (on PostgreSQL
+    the read of the chain's end, then one statement that takes the chain's lock and inserts the events with their
+    record lists), which the server shares between concurrent requests: writing events outside the server would
+    break the benchmark database's hash chain.
     """
     city = f"/{fixture['city']}/"
     grid_path, grid_id, grid = fixture["grid_path"], fixture["grid_id"], fixture["grid"]
@@ -242,14 +248,23 @@ def floor_sql(fixture, sqlite=False):
         ],
         "home": [
             f'{_REGION} WHERE "region"."code" IN (\'{grid}\') AND {_region_path_in(grid_path)}',
-            # The page carries its total as a scalar subquery when the selection reads `totalCount`.
-            f'{subjects_with_total} WHERE {active_subjects} ORDER BY "care_subject"."id" ASC LIMIT 21',
+            # The page of subjects carries its total (a scalar subquery, as `totalCount` is read) and each
+            # subject's newest visit (a correlated subquery): README, "How a list is read".
+            'SELECT "care_subject".*, (SELECT MAX("care_visit"."visited_at") AS "last_visit" FROM "care_visit" '
+            'WHERE "care_visit"."subject_id" IN (SELECT "care_subject"."id" FROM "care_subject" '
+            f'WHERE {subject_scope} AND "id" = "care_visit"."subject_id") '
+            'AND "care_visit"."subject_id" = "care_subject"."id") AS "gg_last_visit" '
+            f'FROM ({subjects_with_total} WHERE {active_subjects} ORDER BY "care_subject"."id" ASC LIMIT 21) '
+            'AS "care_subject" ORDER BY "care_subject"."id" ASC',
+            # The page of records carries each record's volunteer, joined under the caller's scope.
+            f'SELECT "service_record".*, {_VOLUNTEER_CARRIED} FROM ('
             'SELECT "service_record"."id", "service_record"."volunteer_id", "service_record"."grid_id", '
             '"service_record"."activity", "service_record"."started_at", "service_record"."minutes", '
             f'"service_record"."note", "service_record"."created_at" FROM "service_record" WHERE {record_scope} '
-            'ORDER BY "service_record"."started_at" DESC, "service_record"."id" DESC LIMIT 11',
-            f'{_VOLUNTEER} WHERE "volunteer"."id" IN ({_ids(fixture["home_volunteer_ids"])}) AND '
-            f'{_in_subtree(_col("volunteer", "region_id"), grid_path)}',
+            'ORDER BY "service_record"."started_at" DESC, "service_record"."id" DESC LIMIT 11) AS "service_record" '
+            'LEFT JOIN "volunteer" ON "volunteer"."id" = "service_record"."volunteer_id" AND '
+            f'{_in_subtree(_col("volunteer", "region_id"), grid_path)} AND TRUE '
+            'ORDER BY "service_record"."started_at" DESC, "service_record"."id" DESC',
             # Both counts of a page of regions: one grouped count per kind asked for, in one statement.
             _union_all(
                 _count_under("volunteer", grid_id, grid_path, tag=0),
@@ -260,8 +275,5 @@ def floor_sql(fixture, sqlite=False):
             f'"grid_team_member"."created_at" FROM "grid_team_member" WHERE "grid_team_member"."grid_id" IN '
             f'({grid_id}) AND {_in_subtree(_col("grid_team_member", "grid_id"), grid_path)} '
             'ORDER BY "grid_team_member"."id" ASC',
-            'SELECT "care_visit"."subject_id", MAX("care_visit"."visited_at") AS "last_visit" FROM "care_visit" '
-            f'WHERE "care_visit"."subject_id" IN ({_ids(fixture["home_subject_ids"])}) AND "care_visit"."subject_id" '
-            f'IN (SELECT "id" FROM "care_subject" WHERE {subject_scope}) GROUP BY "care_visit"."subject_id"',
         ],
     }
