@@ -148,16 +148,7 @@ pub fn ids_among<E: Scoped>(access: &Access, among: &[i64]) -> SelectStatement {
 /// carries the ids, so it is a few primary-key lookups instead of every parent of the scope materialized first
 /// (SQLite does that for a bare subquery); for other entities it is [`read`].
 pub fn read_among<E: Scoped>(access: &Access, among: &[i64]) -> Select<E> {
-    let Rule::Parent(column, parent_ids) = E::rule() else { return read::<E>(access) };
-    let path = access.scope.as_ref().map(|scope| scope.path.as_str());
-    let mut parents = parent_ids(&Reach { path, access: Some(access) });
-    // The subquery reads the parent table alone, so a bare `id` is the parent's.
-    parents.and_where(Expr::col(Alias::new("id")).is_in(among.iter().copied()));
-    let select = E::find().filter(column.in_subquery(parents));
-    match E::relationship(access) {
-        Some(relationship) => select.filter(relationship),
-        None => select,
-    }
+    read_through_narrowed_parents(access, |_| Expr::col(Alias::new("id")).is_in(among.iter().copied()))
 }
 
 /// The rows of `E` the caller may read, for a statement correlated to a few rows (a page's scalar subquery).
@@ -165,11 +156,21 @@ pub fn read_among<E: Scoped>(access: &Access, among: &[i64]) -> Select<E> {
 /// one primary-key lookup per row instead of every parent of the scope materialized first (as [`read_among`]
 /// does for a loader's keys); for other entities it is [`read`].
 pub fn read_correlated<E: Scoped>(access: &Access) -> Select<E> {
+    read_through_narrowed_parents(access, |column: E::Column| {
+        Expr::col(Alias::new("id")).equals(column.as_column_ref())
+    })
+}
+
+/// [`read`], with the parent's subquery of an entity scoped through its parent narrowed by `narrowing` (given
+/// the entity's parent column; the subquery reads the parent table alone, so a bare `id` is the parent's).
+fn read_through_narrowed_parents<E: Scoped>(
+    access: &Access,
+    narrowing: impl FnOnce(E::Column) -> Expr,
+) -> Select<E> {
     let Rule::Parent(column, parent_ids) = E::rule() else { return read::<E>(access) };
     let path = access.scope.as_ref().map(|scope| scope.path.as_str());
     let mut parents = parent_ids(&Reach { path, access: Some(access) });
-    // The subquery reads the parent table alone, so a bare `id` is the parent's.
-    parents.and_where(Expr::col(Alias::new("id")).equals(column.as_column_ref()));
+    parents.and_where(narrowing(column));
     let select = E::find().filter(column.in_subquery(parents));
     match E::relationship(access) {
         Some(relationship) => select.filter(relationship),
