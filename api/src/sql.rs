@@ -23,10 +23,10 @@ pub fn local_day(backend: DatabaseBackend, column: &str) -> String {
 /// placeholders: values are parameters, and the literals we inline are region paths.)
 pub fn with_literal_limit(backend: DatabaseBackend, statement: &SelectStatement, limit: u64) -> Statement {
     let built = backend.build(statement);
-    let Some(Values(values)) = built.values.clone() else { return built };
     if backend != DatabaseBackend::Postgres {
         return built;
     }
+    let Some(Values(values)) = built.values.clone() else { return built };
     let mut sql = String::with_capacity(built.sql.len());
     let mut kept: Vec<Value> = Vec::with_capacity(values.len());
     let mut rest = built.sql.as_str();
