@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
-use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryResult};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 
 use crate::auth::{Action, Resource, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::loader_batch::{RequestLoader, batched};
+use crate::loader_batch::{RequestLoader, batched, every_key};
+use crate::pagination::Joined;
+use crate::pagination::companion::Carry;
 use crate::pagination::companion::carries;
-use crate::pagination::{Carried, Companion, Joined};
 use crate::request::loader_error;
 use crate::scope::Scoped;
 
@@ -55,9 +55,7 @@ where
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
-        let mut found: HashMap<i64, Self::Value> = keys.iter().map(|key| (*key, None)).collect();
-        found.extend(rows.into_iter().map(|row| ((self.id_of)(&row), Some(row))));
-        Ok(found)
+        Ok(every_key(keys, rows.into_iter().map(|row| ((self.id_of)(&row), row))))
     }
 }
 
@@ -110,7 +108,7 @@ where
         ctx: &Context<'_>,
         field: &str,
         foreign_key: impl ColumnTrait,
-    ) -> Carry<'_, E> {
+    ) -> CarriedRows<'_, E> {
         if !carries(ctx, field) {
             return Carry(None);
         }
@@ -118,32 +116,9 @@ where
         let Ok(access) = source.viewer.authorize(&source.db, source.resource, Action::Read).await else {
             return Carry(None);
         };
-        Carry(Some((self, Joined::by(&access, foreign_key, source.condition()))))
+        Carry(Some((&self.loader, Joined::by(&access, foreign_key, source.condition()))))
     }
 }
 
 /// A by-id field of a page's nodes, carried by the page's statement (or not: see [`RowsById::carried`]).
-pub struct Carry<'a, E>(Option<(&'a RowsById<E>, Joined<E>)>)
-where
-    E: Scoped + Send + Sync,
-    E::Model: FromQueryResult + Clone + Send + Sync + 'static;
-
-impl<E> Carried for Carry<'_, E>
-where
-    E: Scoped + Send + Sync,
-    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
-{
-    fn companion(&self) -> Option<Companion> {
-        self.0.as_ref().map(|(_, joined)| joined.companion())
-    }
-
-    fn feed<'a>(&'a self, rows: &'a [QueryResult]) -> BoxFuture<'a, Result<(), ApiError>> {
-        Box::pin(async move {
-            if let Some((rows_by_id, joined)) = &self.0 {
-                let found = joined.read(rows).map_err(ApiError::from)?;
-                rows_by_id.loader.feed_many(found).await;
-            }
-            Ok(())
-        })
-    }
-}
+pub type CarriedRows<'a, E> = Carry<'a, ById<E>, Joined<E>>;

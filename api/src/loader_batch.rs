@@ -23,6 +23,14 @@ const YIELD_TURNS: usize = 8;
 /// The loaders of one request: they cache what they loaded for the rest of the request.
 pub type RequestLoader<T> = DataLoader<Batches<T>, HashMapCache>;
 
+/// A loader's answer for every key it was asked: the values found, `None` for the others, so that an absent
+/// row is remembered like any other answer (a loader that leaves a key out is asked for it again).
+pub fn every_key<V>(keys: &[i64], found: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Option<V>> {
+    let mut answers: HashMap<i64, Option<V>> = keys.iter().map(|key| (*key, None)).collect();
+    answers.extend(found.into_iter().map(|(key, value)| (key, Some(value))));
+    answers
+}
+
 /// A per-request data loader whose batches close when the request stops adding keys.
 pub fn batched<T>(loader: T) -> RequestLoader<T>
 where

@@ -12,11 +12,9 @@ use entities::{
     care_group_member, care_subject, care_visit, correction_profile, mental_health_profile, risk_assessment,
     youth_profile,
 };
-use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    QueryTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::profiles::{CareGroupMember, CorrectionProfile, MentalHealthProfile, YouthProfile};
@@ -30,9 +28,9 @@ use crate::auth::viewer::Access;
 use crate::auth::{Action, Resource, Viewer};
 use crate::by_id::{RowsById, everything};
 use crate::error::{ApiError, ApiResult};
-use crate::loader_batch::{RequestLoader, batched};
-use crate::pagination::companion::carries;
-use crate::pagination::{Carried, Companion, Computed, NestedKey, Page};
+use crate::loader_batch::{RequestLoader, batched, every_key};
+use crate::pagination::companion::{Carry, carries};
+use crate::pagination::{Computed, NestedKey, Page};
 use crate::request::loader_error;
 
 /// The care subjects of a region, for `Region.careSubjects`.
@@ -96,9 +94,7 @@ impl Loader<i64> for LastVisitBySubject {
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
-        let mut found: HashMap<i64, Self::Value> = keys.iter().map(|key| (*key, None)).collect();
-        found.extend(rows.into_iter().map(|(subject, last)| (subject, Some(last))));
-        Ok(found)
+        Ok(every_key(keys, rows))
     }
 }
 
@@ -114,25 +110,6 @@ fn last_visit_computed(access: &Access) -> Computed<DateTime<Utc>> {
         )
         .into_query();
     Computed::by("last_visit", select)
-}
-
-/// Subjects' newest visits carried by a page's statement (see [`CareLoaders::carried_last_visits`]).
-pub struct LastVisitsCarried<'a>(Option<(&'a CareLoaders, Computed<DateTime<Utc>>)>);
-
-impl Carried for LastVisitsCarried<'_> {
-    fn companion(&self) -> Option<Companion> {
-        self.0.as_ref().map(|(_, computed)| computed.companion())
-    }
-
-    fn feed<'a>(&'a self, rows: &'a [QueryResult]) -> BoxFuture<'a, Result<(), ApiError>> {
-        Box::pin(async move {
-            if let Some((loaders, computed)) = &self.0 {
-                let found = computed.read(rows).map_err(ApiError::from)?;
-                loaders.last_visit.feed_many(found).await;
-            }
-            Ok(())
-        })
-    }
 }
 
 /// The care loaders of one request.
@@ -266,13 +243,16 @@ impl CareLoaders {
     /// The newest visit of each subject of a page, read in the page's statement when this request's page
     /// carries `daysSinceLastVisit` and the caller may read visits; otherwise the field's resolver asks the
     /// loader, which says why.
-    pub async fn carried_last_visits(&self, ctx: &Context<'_>) -> LastVisitsCarried<'_> {
+    pub async fn carried_last_visits(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Carry<'_, LastVisitBySubject, Computed<DateTime<Utc>>> {
         if !carries(ctx, "daysSinceLastVisit") {
-            return LastVisitsCarried(None);
+            return Carry(None);
         }
         match self.authorize(Resource::Visit).await {
-            Ok(access) => LastVisitsCarried(Some((self, last_visit_computed(&access)))),
-            Err(_) => LastVisitsCarried(None),
+            Ok(access) => Carry(Some((&self.last_visit, last_visit_computed(&access)))),
+            Err(_) => Carry(None),
         }
     }
 

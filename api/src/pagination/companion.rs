@@ -14,8 +14,10 @@
 //! are read for the page's rows only, never for every matching row before a sort.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::Context;
+use async_graphql::dataloader::Loader;
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Query, QueryStatementBuilder, SelectStatement,
@@ -26,6 +28,7 @@ use sea_orm::{
 
 use crate::auth::viewer::Access;
 use crate::error::ApiError;
+use crate::loader_batch::RequestLoader;
 use crate::scope::Scoped;
 
 /// Which read path a server runs: pages that carry their nested rows, or every nested field through its loader.
@@ -63,6 +66,42 @@ pub trait Carried: Sync {
 
     /// Hands what the statement read to the field's loader.
     fn feed<'a>(&'a self, rows: &'a [QueryResult]) -> BoxFuture<'a, Result<(), ApiError>>;
+}
+
+/// How one field is carried: what the page statement reads for it, and what it read for each page row.
+pub trait Companionship: Sync {
+    /// What the field's loader remembers for a key (inside its `Option`).
+    type Item;
+
+    /// What the page statement must carry.
+    fn companion(&self) -> Companion;
+
+    /// Each page row's key with what the statement read for it.
+    fn read(&self, rows: &[QueryResult]) -> Result<Keyed<Self::Item>, DbErr>;
+}
+
+/// A field of a page's nodes carried into `L`'s cache by the page's statement, or not carried (`None`: the
+/// field's resolver then asks its loader).
+pub struct Carry<'a, L, R>(pub Option<(&'a RequestLoader<L>, R)>);
+
+impl<L, R> Carried for Carry<'_, L, R>
+where
+    L: Loader<i64, Value = Option<R::Item>, Error = Arc<ApiError>> + Send + Sync + 'static,
+    R: Companionship,
+    R::Item: Clone + Send + Sync + 'static,
+{
+    fn companion(&self) -> Option<Companion> {
+        self.0.as_ref().map(|(_, carried)| carried.companion())
+    }
+
+    fn feed<'a>(&'a self, rows: &'a [QueryResult]) -> BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            if let Some((loader, carried)) = &self.0 {
+                loader.feed_many(carried.read(rows).map_err(ApiError::from)?).await;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// What a page statement carries beside its rows.
@@ -113,15 +152,22 @@ where
             entity: PhantomData,
         }
     }
+}
 
-    /// What the page statement must carry.
-    pub fn companion(&self) -> Companion {
+impl<F> Companionship for Joined<F>
+where
+    F: Scoped + Sync,
+    F::Model: FromQueryResult,
+{
+    type Item = F::Model;
+
+    fn companion(&self) -> Companion {
         self.companion.clone()
     }
 
     /// Each page row's key with its companion row, `None` where the caller may not see one (what the loader
     /// then answers too); rows whose key is null are left out.
-    pub fn read(&self, rows: &[QueryResult]) -> Result<Keyed<F::Model>, DbErr> {
+    fn read(&self, rows: &[QueryResult]) -> Result<Keyed<F::Model>, DbErr> {
         let mut found = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(key) = row.try_get::<Option<i64>>("", &self.foreign_key)? else { continue };
@@ -153,14 +199,17 @@ impl<V: TryGetable> Computed<V> {
             value: PhantomData,
         }
     }
+}
 
-    /// What the page statement must carry.
-    pub fn companion(&self) -> Companion {
+impl<V: TryGetable + Sync> Companionship for Computed<V> {
+    type Item = V;
+
+    fn companion(&self) -> Companion {
         self.companion.clone()
     }
 
     /// Each page row's id with its value (`None` for SQL NULL).
-    pub fn read(&self, rows: &[QueryResult]) -> Result<Keyed<V>, DbErr> {
+    fn read(&self, rows: &[QueryResult]) -> Result<Keyed<V>, DbErr> {
         rows.iter()
             .map(|row| Ok((row.try_get::<i64>("", "id")?, row.try_get::<Option<V>>("", &self.name)?)))
             .collect()
