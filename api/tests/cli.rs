@@ -341,3 +341,28 @@ async fn the_statistics_page_offers_the_demo_token_only_in_the_demo_on_a_loopbac
     assert!(!exposed.contains("data-token"), "{exposed}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn serve_refuses_an_unknown_read_path_naming_the_ones_it_knows() {
+    let dir = scratch_dir("readpath");
+    let url = sqlite_url(&dir);
+    for (env, flag) in [(Some("compiledd"), None), (None, Some("LOADERS"))] {
+        let mut command = govgraph(&url);
+        command.arg("serve").args(["--bind", "127.0.0.1:0"]);
+        if let Some(value) = env {
+            command.env("GOVGRAPH_READ_PATH", value);
+        }
+        if let Some(value) = flag {
+            command.args(["--read-path", value]);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("--read-path") && stderr.contains("[possible values: compiled, loaders]"),
+            "{stderr}"
+        );
+    }
+    assert!(!dir.join("govgraph.db").exists(), "nothing was created before the arguments were checked");
+    std::fs::remove_dir_all(&dir).ok();
+}
