@@ -10,6 +10,9 @@ bench/run's parts.
   python3 bench/read_path_side_by_side.py [--binary target/release/govgraph] \
       [--database-url postgres://postgres@127.0.0.1:5432/govgraph_bench] [--rounds 3] [--seconds 4]
 
+With `--versus OTHER_BINARY` it compares two builds instead: both serve the compiled path, labelled by their
+file names, so that a change is measured against the build before it in one run.
+
 The database must hold the benchmark's seed (`bench/run` leaves one behind).
 """
 import argparse
@@ -25,6 +28,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default="target/release/govgraph")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/govgraph_bench")
+    parser.add_argument("--versus", help="a second binary to compare --binary with, both on the compiled path")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4)
     args = parser.parse_args()
@@ -37,12 +41,21 @@ def main():
     run.settle_database(db)
     servers = []
     try:
-        for path in ("compiled", "loaders"):
+        if args.versus:
+            binaries = [os.path.abspath(args.binary), os.path.abspath(args.versus)]
+            contenders = [(os.path.basename(binary), binary, "compiled") for binary in binaries]
+            if contenders[0][0] == contenders[1][0]:
+                contenders = [(f"{label}#{n}", binary, path) for n, (label, binary, path) in enumerate(contenders, 1)]
+        else:
+            contenders = [(path, run.BINARY, path) for path in ("compiled", "loaders")]
+        for label, binary, path in contenders:
+            # Server.start and Server.token run the module's BINARY.
+            run.BINARY = binary
             server = run.Server(db)
             server.env["GOVGRAPH_READ_PATH"] = path
             server.start()
             requests = run.our_requests(server, fixture, run.our_tokens(server, fixture))
-            servers.append((path, server, requests))
+            servers.append((label, server, requests))
         points = {}
         for round_ in range(args.rounds):
             for clients in (1, 8, 32):
@@ -62,7 +75,7 @@ def main():
             values = [point[key] if part is None else point[key][part] for point in measured
                       if point.get(key) is not None]
             return statistics.median(values) if values else float("nan")
-        print(f"{name:8} c={clients:>2} {path:9} req/s {median('rps'):7.1f} p50 {median('p50_ms'):7.2f} ms "
+        print(f"{name:8} c={clients:>2} {path:14} req/s {median('rps'):7.1f} p50 {median('p50_ms'):7.2f} ms "
               f"p99 {median('p99_ms'):7.2f} ms stmt/req {median('statements_per_request'):4.1f} "
               f"cpu ms/req server {median('cpu_ms', 'server'):5.2f} database {median('cpu_ms', 'database'):5.2f} "
               f"failed {sum(point['failed'] for point in measured)}")

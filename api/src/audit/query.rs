@@ -95,7 +95,7 @@ impl AuditEvent {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<AuditRecordConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let request = RequestData::of(ctx)?;
         let loader = request.audit_record_pages.get_or_init(|| {
             batched(RecordPagesByEvent { db: request.db.clone(), viewer: request.viewer.clone() })

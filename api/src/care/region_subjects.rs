@@ -48,7 +48,7 @@ pub async fn care_subjects_of_region(
     (first, after, last, before): RelayArgs,
 ) -> ApiResult<Option<CareSubjectConnection>> {
     let request = RequestData::of(ctx)?;
-    let page = PageRequest::new(first, after, last, before)?;
+    let page = PageRequest::new(first, after, last, before)?.counting(ctx);
     let access = request.authorize(Resource::CareSubject, Action::Read).await?;
     // Validate here, so that errors name the argument of this field and not the whole batch.
     subject_ordering(order_by, &access)?;
@@ -108,7 +108,7 @@ impl Loader<NestedKey<RegionSubjectArgs>> for SubjectsByRegion {
 }
 
 /// One page of care subjects per region of `regions`, in one statement. `condition` (the compiled filter) and
-/// the caller's scope restrict the rows; a region without matching rows has no entry.
+/// the caller's scope restrict the rows.
 async fn fetch_pages(
     db: &DatabaseConnection,
     access: &Access,

@@ -168,7 +168,7 @@ impl CareSubject {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<MentorshipConnection>> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = MentorshipArgs { page, status };
         RequestData::of(ctx)?.mentoring.mentorships_of_mentee(self.row.id, args).await.map(Some)
     }
@@ -187,7 +187,7 @@ impl CareSubject {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<RiskAssessmentConnection>> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = AssessmentArgs { page };
         RequestData::of(ctx)?.care.assessments_of(self.row.id, args).await.map(Some)
     }
@@ -208,7 +208,7 @@ impl CareSubject {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<CareVisitConnection>> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = VisitArgs { page, from, to, kind };
         RequestData::of(ctx)?.care.visits_of(self.row.id, args).await.map(Some)
     }

@@ -349,7 +349,7 @@ impl Dispute {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<DisputeEventConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.disputes.events_of(self.row.id, DisputeEventArgs { page }).await
     }
 }
@@ -514,7 +514,7 @@ impl FishingVessel {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<DisputeConnection>> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.disputes.disputes_of_vessel(self.row.id, page).await.map(Some)
     }
 }

@@ -247,7 +247,7 @@ impl LegalAidApplication {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<LedgerEntryConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.legal_aid.entries_of(self.row.id, page).await
     }
 }

@@ -106,7 +106,7 @@ impl Mentor {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentorshipConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = MentorshipArgs { page, status };
         RequestData::of(ctx)?.mentoring.mentorships_of(self.row.id, args).await
     }
@@ -172,7 +172,7 @@ impl Mentorship {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringSessionConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.mentoring.sessions_of(self.row.id, page).await
     }
 
@@ -186,7 +186,7 @@ impl Mentorship {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringOutcomeConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.mentoring.outcomes_of(self.row.id, OutcomeArgs { page, kind }).await
     }
 }

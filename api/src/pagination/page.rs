@@ -1,9 +1,11 @@
 //! A fetched page: its rows with their cursors, whether there is more on either side, and its total. The one
 //! place where the rows a statement returned become a page.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 use async_graphql::connection::PageInfo;
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, ColumnRef, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{CursorKey, PageRequest};
@@ -24,6 +26,9 @@ pub struct Page<M> {
 pub enum Total {
     /// The filtered query without the page cut; counted only when the caller asks for `totalCount`.
     Deferred(Box<SelectStatement>),
+    /// A nested page whose statement did not count (its selection did not read `totalCount`): the rows
+    /// `matching` selects for every parent, narrowed to this page's parent by `parent = id` if asked after all.
+    OfParent { matching: Arc<SelectStatement>, parent: ColumnRef, id: i64 },
     /// Counted by the statement that fetched the page.
     Known(u64),
 }
@@ -80,12 +85,15 @@ pub struct ConnectionTotals {
 impl ConnectionTotals {
     /// Runs the count (or returns the count already known).
     pub async fn count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        let count_query = match &self.total {
+        let matching = match &self.total {
             Total::Known(total) => return Ok(*total),
-            Total::Deferred(query) => query,
+            Total::Deferred(query) => query.as_ref().clone(),
+            Total::OfParent { matching, parent, id } => {
+                matching.as_ref().clone().and_where(Expr::col(parent.clone()).eq(*id)).to_owned()
+            }
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        let statement = count_of(count_query.as_ref().clone());
+        let statement = count_of(matching);
         let row = db
             .query_one(&statement)
             .await

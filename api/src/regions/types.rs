@@ -163,7 +163,7 @@ impl Region {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::volunteers::types::VolunteerConnection>> {
         use crate::volunteers::loader::{VolunteerParent, volunteers_under};
-        let page = crate::pagination::PageRequest::new(first, after, last, before)?;
+        let page = crate::pagination::PageRequest::new(first, after, last, before)?.counting(ctx);
         volunteers_under(ctx, VolunteerParent::Region, self.0.id, filter, order_by, page).await.map(Some)
     }
 
@@ -180,7 +180,7 @@ impl Region {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::disputes::types::DisputeConnection>> {
-        let page = crate::pagination::PageRequest::new(first, after, last, before)?;
+        let page = crate::pagination::PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.disputes.disputes_of_region(self.0.id, open, page).await.map(Some)
     }
 

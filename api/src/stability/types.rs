@@ -178,7 +178,7 @@ impl MajorProject {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<DisputeConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ProjectDisputeArgs { page, incidents_only: false };
         RequestData::of(ctx)?.stability.disputes_of(self.row.id, args).await
     }
@@ -193,7 +193,7 @@ impl MajorProject {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<DisputeConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ProjectDisputeArgs { page, incidents_only: true };
         RequestData::of(ctx)?.stability.disputes_of(self.row.id, args).await
     }
@@ -247,7 +247,7 @@ impl StabilityAssessment {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<AssessmentStepRecordConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.stability.steps_of(self.row.id, page, self.access.clone()).await
     }
 
@@ -262,7 +262,7 @@ impl StabilityAssessment {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MitigationMeasureConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.stability.measures_of(self.row.id, MeasureArgs { page, overdue_only }).await
     }
 }
@@ -394,7 +394,7 @@ impl ResponsibleUnit {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MajorProjectConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.stability.projects_of_unit(self.row.id, page).await
     }
 
@@ -407,7 +407,7 @@ impl ResponsibleUnit {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<UnitVetoConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         RequestData::of(ctx)?.stability.vetoes_of(self.row.id, page).await
     }
 }

@@ -120,7 +120,7 @@ impl VolunteerTeam {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<VolunteerConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         volunteers_under(ctx, VolunteerParent::Team, self.row.id, filter, order_by, page).await
     }
 

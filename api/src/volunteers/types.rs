@@ -152,7 +152,7 @@ impl Volunteer {
         #[graphql(desc = "Page size from the end (at most 500).")] last: Option<i32>,
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<ServiceRecordConnection> {
-        let page = PageRequest::new(first, after, last, before)?;
+        let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ServiceRecordArgs { page, from, to, activity };
         RequestData::of(ctx)?.volunteers.service_records_of(self.row.id, args).await
     }
