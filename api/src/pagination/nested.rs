@@ -184,12 +184,8 @@ where
     let mut pages = HashMap::new();
     for &parent in parents {
         // A parent without rows at all did not come back.
-        let (total, mut rows) = grouped.remove(&parent).unwrap_or_default();
-        // Ranks number the rows in the statement's order, which is the page's order read from its far end
-        // when paging backward.
-        rows.sort_by_key(|(rank, _)| *rank);
-        let rows = rows.into_iter().map(|(_, row)| (cursor_of(&row), row)).collect();
-        pages.insert(parent, Page::assemble(rows, page, Total::Known(total)));
+        let (total, rows) = grouped.remove(&parent).unwrap_or_default();
+        pages.insert(parent, page_of_ranked(rows, &cursor_of, page, Total::Known(total)));
     }
     Ok(pages)
 }
@@ -245,17 +241,28 @@ where
     }
     let mut pages = HashMap::new();
     for &id in parents {
-        let mut rows = grouped.remove(&id).unwrap_or_default();
-        rows.sort_by_key(|(rank, _)| *rank);
-        let rows = rows.into_iter().map(|(_, row)| (cursor_of(&row), row)).collect();
+        let rows = grouped.remove(&id).unwrap_or_default();
         let total = Total::OfParent { matching: matching.clone(), parent: parent.clone(), id };
-        pages.insert(id, Page::assemble(rows, page, total));
+        pages.insert(id, page_of_ranked(rows, &cursor_of, page, total));
     }
     Ok(pages)
 }
 
 /// A parent's total as the statement returned it, and its page's rows with their ranks.
 type ParentRows<M> = (u64, Vec<(i64, M)>);
+
+/// A parent's page from its rows with their ranks. Ranks number the rows in the statement's order, which is the
+/// page's order read from its far end when paging backward.
+fn page_of_ranked<M>(
+    mut rows: Vec<(i64, M)>,
+    cursor_of: &impl Fn(&M) -> CursorKey,
+    page: &PageRequest,
+    total: Total,
+) -> Page<M> {
+    rows.sort_by_key(|(rank, _)| *rank);
+    let rows = rows.into_iter().map(|(_, row)| (cursor_of(&row), row)).collect();
+    Page::assemble(rows, page, total)
+}
 
 fn reversed(order: Order) -> Order {
     match order {
