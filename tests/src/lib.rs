@@ -532,6 +532,15 @@ pub fn admin() -> String {
     token_for("admin-1", &["admin"], CITY)
 }
 
+/// How many service records the volunteer with `code` has, counted in the server's database.
+pub async fn service_records_of(server: &TestServer, code: &str) -> i64 {
+    count(
+        server,
+        &format!("SELECT COUNT(*) FROM service_record s JOIN volunteer v ON v.id = s.volunteer_id WHERE v.code = '{code}'"),
+    )
+    .await
+}
+
 /// The single integer `sql` selects from the server's database (a `COUNT(*)`, a `SUM`).
 pub async fn count(server: &TestServer, sql: &str) -> i64 {
     use sea_orm::ConnectionTrait;

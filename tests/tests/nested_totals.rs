@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use govgraph_tests::{TestServer, admin, assert_no_errors, count, shared_demo};
+use govgraph_tests::{TestServer, admin, assert_no_errors, service_records_of, shared_demo};
 use serde_json::{Value, json};
 
 const PAGE_INFO: &str = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";
@@ -143,13 +143,7 @@ async fn a_total_asked_for_beside_an_uncounted_page_is_still_exact() {
     assert_no_errors(&response);
     for node in response["data"]["volunteers"]["nodes"].as_array().unwrap() {
         let code = node["code"].as_str().unwrap();
-        let expected = count(
-            server,
-            &format!(
-                "SELECT COUNT(*) FROM service_record s JOIN volunteer v ON v.id = s.volunteer_id WHERE v.code = '{code}'"
-            ),
-        )
-        .await;
+        let expected = service_records_of(server, code).await;
         assert_eq!(node["serviceRecords"]["totalCount"], expected, "{code}");
         assert_eq!(
             node["serviceRecords"]["edges"].as_array().unwrap().len() as i64,
@@ -176,14 +170,7 @@ async fn a_page_past_the_end_of_its_parents_rows_still_counts_them() {
         let mut counted = 0;
         for node in response["data"]["volunteers"]["nodes"].as_array().unwrap() {
             let code = node["code"].as_str().unwrap();
-            let expected = count(
-                server,
-                &format!(
-                    "SELECT COUNT(*) FROM service_record s JOIN volunteer v ON v.id = s.volunteer_id \
-                     WHERE v.code = '{code}'"
-                ),
-            )
-            .await;
+            let expected = service_records_of(server, code).await;
             assert_eq!(node["serviceRecords"]["totalCount"], expected, "{args}: {code}");
             assert_eq!(node["serviceRecords"]["edges"], json!([]), "{args}: {code}");
             counted += expected;

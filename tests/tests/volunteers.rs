@@ -1,7 +1,9 @@
 //! The volunteer domain over HTTP: nested, paginated service records batched per page of volunteers.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use govgraph_tests::{TestServer, admin, assert_no_errors, count, shared_demo, token_for};
+use govgraph_tests::{
+    TestServer, admin, assert_no_errors, count, service_records_of, shared_demo, token_for,
+};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
@@ -21,13 +23,7 @@ async fn nested_service_records_are_exact_and_batched() {
         let volunteer = &edge["node"];
         let code = volunteer["code"].as_str().unwrap();
         let records = &volunteer["serviceRecords"];
-        let expected = count(
-            server,
-            &format!(
-                "SELECT COUNT(*) FROM service_record s JOIN volunteer v ON v.id = s.volunteer_id WHERE v.code = '{code}'"
-            ),
-        )
-        .await;
+        let expected = service_records_of(server, code).await;
         assert_eq!(records["totalCount"], expected, "{code}");
         let page = records["edges"].as_array().unwrap();
         assert_eq!(page.len() as i64, expected.min(3));
