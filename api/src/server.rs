@@ -190,7 +190,7 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state))
         .wrap(from_fn(crate::http::cors::cors))
-        .wrap(actix_web::middleware::Compress::default())
+        .wrap(from_fn(crate::http::compression::compress))
         .wrap(from_fn(log_requests))
         .wrap(from_fn(crate::telemetry::request::trace_requests))
         .configure(routes)

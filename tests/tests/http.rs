@@ -1,6 +1,6 @@
 //! GraphQL over HTTP: content negotiation by `Accept`, the specification's status codes (400 for unparseable
 //! and invalid requests under `application/graphql-response+json`, 405 for mutations over GET, 413, 415),
-//! `application/graphql` bodies and capped batches.
+//! `application/graphql` bodies, capped batches and response compression by `Accept-Encoding`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use govgraph_tests::{assert_no_errors, error_codes, shared_demo, token_for};
@@ -198,4 +198,75 @@ async fn cors_only_for_configured_origins() {
         .await
         .expect("post");
     assert!(response.headers().get("access-control-allow-origin").is_none());
+}
+
+/// A response's status, `content-encoding`, `vary` and body as sent (not decoded).
+async fn raw_post(
+    accept_encoding: Option<&str>,
+    query_text: &str,
+) -> (u16, Option<String>, Vec<String>, Vec<u8>) {
+    let server = shared_demo().await;
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth(token_for("admin-1", &["admin"], "330900"))
+        .header("content-type", "application/json")
+        .body(query(query_text));
+    if let Some(accept_encoding) = accept_encoding {
+        request = request.header("accept-encoding", accept_encoding);
+    }
+    let response = request.send().await.expect("send");
+    let status = response.status().as_u16();
+    let encoding = response.headers().get("content-encoding").map(|value| value.to_str().unwrap().to_owned());
+    let vary =
+        response.headers().get_all("vary").iter().map(|value| value.to_str().unwrap().to_owned()).collect();
+    (status, encoding, vary, response.bytes().await.expect("body").to_vec())
+}
+
+fn decode(encoding: Option<&str>, body: &[u8]) -> Value {
+    use std::io::Read;
+    let mut text = Vec::new();
+    match encoding {
+        Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut text).expect("a gzip body"),
+        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut text).expect("a zlib body"),
+        None => {
+            text = body.to_vec();
+            text.len()
+        }
+        Some(other) => panic!("unexpected content-encoding {other}"),
+    };
+    serde_json::from_slice(&text).expect("a JSON body")
+}
+
+const LARGE: &str = "{ volunteers(first: 100) { totalCount nodes { code name status registeredOn } } }";
+
+#[tokio::test]
+async fn large_responses_are_compressed_as_accepted_and_small_ones_are_not() {
+    let (status, encoding, vary, small) = raw_post(Some("gzip, deflate, br"), "{ viewer { subject } }").await;
+    assert_eq!(status, 200);
+    assert_eq!(encoding, None, "a body of {} bytes is sent as it is", small.len());
+    assert!(small.len() < govgraph::http::compression::MIN_COMPRESSED_BYTES);
+    assert!(vary.iter().any(|value| value.to_ascii_lowercase().contains("accept-encoding")), "{vary:?}");
+    assert_eq!(decode(None, &small)["data"]["viewer"]["subject"], "admin-1");
+
+    let (_, _, _, plain) = raw_post(None, LARGE).await;
+    let expected = decode(None, &plain);
+    assert_no_errors(&expected);
+    assert_eq!(expected["data"]["volunteers"]["nodes"].as_array().map(Vec::len), Some(100));
+    for (accepted, coding) in [
+        ("gzip, deflate, br", "gzip"),
+        ("deflate", "deflate"),
+        ("br;q=1, deflate;q=0.5, gzip;q=0.2", "deflate"),
+    ] {
+        let (status, encoding, vary, body) = raw_post(Some(accepted), LARGE).await;
+        assert_eq!(status, 200, "{accepted}");
+        assert_eq!(encoding.as_deref(), Some(coding), "{accepted}");
+        assert!(body.len() * 3 < plain.len(), "{accepted}: {} of {} bytes", body.len(), plain.len());
+        assert!(vary.iter().any(|value| value.to_ascii_lowercase().contains("accept-encoding")), "{vary:?}");
+        assert_eq!(decode(encoding.as_deref(), &body), expected, "{accepted}");
+    }
+    let (_, encoding, _, body) = raw_post(Some("identity"), LARGE).await;
+    assert_eq!(encoding, None);
+    assert_eq!(decode(None, &body), expected);
+    let (status, _, _, _) = raw_post(Some("br, identity;q=0"), LARGE).await;
+    assert_eq!(status, 406, "no coding the client accepts");
 }

@@ -2,6 +2,7 @@
 //! subscriptions over WebSocket), GraphiQL's embedded files, the statistics page at `/stats`, `/healthz`, `/readyz`, `/metrics`, and one
 //! structured log line per request.
 
+pub mod compression;
 pub mod cors;
 pub mod documents;
 pub mod embedded;
