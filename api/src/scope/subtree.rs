@@ -14,6 +14,8 @@ use sea_orm::{ColumnTrait, Condition};
 /// PostgreSQL then treats the column as one known value, so an index that starts with it also gives the rows
 /// in order (a grid's newest service records are the last entries of `(grid_id, started_at)`, not a sort of
 /// all of the grid's records).
+///
+/// A root's subtree (the city's) is `(no region lies outside it) OR column IN (…)`: see [`whole_tree_under`].
 pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
     if region::is_grid_path(path) {
         let grid_id: SelectStatement = Query::select()
@@ -28,7 +30,27 @@ pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
         .from(region::Entity)
         .cond_where(region_in_subtree(path))
         .to_owned();
-    Condition::all().add(column.in_subquery(region_ids))
+    let in_regions = column.in_subquery(region_ids);
+    if region::path_depth(path) > 0 {
+        return Condition::all().add(in_regions);
+    }
+    // A root's subtree is usually the whole tree, and then the list of its regions (every region: 2,564 at
+    // scale 1, hashed anew by every statement) excludes nothing. Whether it is the whole tree is asked of the
+    // table itself, two index probes the statement makes once, so the answer stays exact whatever regions are
+    // added; only when some region lies outside does the list get built.
+    Condition::any().add(whole_tree_under(path)).add(in_regions)
+}
+
+/// No region lies outside the subtree rooted at the region with path `path`.
+fn whole_tree_under(path: &str) -> Condition {
+    let (low, high) = region::subtree_bounds(path);
+    let path_column = || Expr::col((region::Entity, region::Column::Path));
+    let any_region_where = |outside: Expr| {
+        Query::select().expr(Expr::cust("1")).from(region::Entity).and_where(outside).to_owned()
+    };
+    Condition::all()
+        .add(Expr::exists(any_region_where(path_column().lt(path_bound(low)))).not())
+        .add(Expr::exists(any_region_where(path_column().gte(path_bound(high)))).not())
 }
 
 /// `region.path` within the subtree rooted at the region with materialized path `path`, the bounds written
@@ -116,11 +138,27 @@ mod tests {
             "{sql}"
         );
 
+        let city = volunteer::Entity::find().filter(in_subtree(volunteer::Column::RegionId, "/330900/"));
+        let sql = city.build(DbBackend::Postgres).to_string();
+        assert!(
+            sql.contains(
+                r#"((NOT EXISTS(SELECT 1 FROM "region" WHERE "region"."path" < ('/330900/'))) AND (NOT EXISTS(SELECT 1 FROM "region" WHERE "region"."path" >= ('/3309000')))) OR "volunteer"."region_id" IN (SELECT "id" FROM "region" WHERE "region"."path" >= ('/330900/') AND "region"."path" < ('/3309000'))"#
+            ),
+            "{sql}"
+        );
+
         let hostile = "/330900/' OR '1'='1/";
         let statement = volunteer::Entity::find()
             .filter(in_subtree(volunteer::Column::RegionId, hostile))
             .build(DbBackend::Postgres);
         assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
         assert_eq!(statement.values.map(|values| values.0.len()), Some(2), "{}", statement.sql);
+
+        let hostile_root = "/x' OR '1'='1/";
+        let statement = volunteer::Entity::find()
+            .filter(in_subtree(volunteer::Column::RegionId, hostile_root))
+            .build(DbBackend::Postgres);
+        assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
+        assert_eq!(statement.values.map(|values| values.0.len()), Some(4), "{}", statement.sql);
     }
 }
