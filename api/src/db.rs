@@ -44,6 +44,14 @@ pub async fn connect_with(
     counter: Option<Arc<StatementCounter>>,
     statement_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, DbErr> {
+    let mut db = Database::connect(connect_options(url, max_connections, statement_timeout)).await?;
+    if let Some(counter) = counter {
+        count_statements(&mut db, counter);
+    }
+    Ok(db)
+}
+
+fn connect_options(url: &str, max_connections: u32, statement_timeout: Option<Duration>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     if let Some(timeout) = statement_timeout
         && url.starts_with("postgres")
@@ -71,24 +79,83 @@ pub async fn connect_with(
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
         });
-    let mut db = Database::connect(options).await?;
-    if let Some(counter) = counter {
-        db.set_metric_callback(move |info| {
-            counter.total.fetch_add(1, Ordering::Relaxed);
-            if info.failed {
-                counter.failed.fetch_add(1, Ordering::Relaxed);
-            }
-            let micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX);
-            counter.micros.fetch_add(micros, Ordering::Relaxed);
-            // Off by default; `--log govgraph::sql=debug,info` shows each statement with its time, for finding
-            // the one that makes a query slow.
-            tracing::debug!(target: "govgraph::sql", micros, failed = info.failed, sql = %info.statement.sql);
-            if crate::telemetry::enabled() {
-                crate::telemetry::record_statement(info);
-            }
-        });
+    options
+}
+
+fn count_statements(db: &mut DatabaseConnection, counter: Arc<StatementCounter>) {
+    db.set_metric_callback(move |info| {
+        counter.total.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            counter.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX);
+        counter.micros.fetch_add(micros, Ordering::Relaxed);
+        // Off by default; `--log govgraph::sql=debug,info` shows each statement with its time, for finding
+        // the one that makes a query slow.
+        tracing::debug!(target: "govgraph::sql", micros, failed = info.failed, sql = %info.statement.sql);
+        if crate::telemetry::enabled() {
+            crate::telemetry::record_statement(info);
+        }
+    });
+}
+
+/// PostgreSQL pools of the HTTP workers' own, one per worker thread, opened by [`WorkerPools::open_here`].
+///
+/// A connection waits for its answers on the thread that opened it: with one pool for the whole server, a
+/// statement's answer woke the thread that had opened the connection (the main thread, at start), which then
+/// woke the worker waiting for it, two thread switches per statement. A worker whose pool it opened itself
+/// reads its answers on its own thread. SQLite's connections each run on a thread of their own anyway, and an
+/// in-memory SQLite database exists once per pool, so SQLite keeps the one pool.
+pub struct WorkerPools {
+    url: String,
+    max_connections: u32,
+    statement_timeout: Option<Duration>,
+    counter: Option<Arc<StatementCounter>>,
+    opened: std::sync::Mutex<Vec<DatabaseConnection>>,
+}
+
+impl WorkerPools {
+    /// Pools of at most `max_connections` each for a PostgreSQL `url`; `None` for SQLite.
+    pub fn new(
+        url: &str,
+        max_connections: u32,
+        counter: Option<Arc<StatementCounter>>,
+        statement_timeout: Option<Duration>,
+    ) -> Option<Self> {
+        url.starts_with("postgres").then(|| Self {
+            url: url.to_owned(),
+            max_connections,
+            statement_timeout,
+            counter,
+            opened: std::sync::Mutex::default(),
+        })
     }
-    Ok(db)
+
+    /// A pool for the calling thread, its connections opened when first needed by the Tokio runtime the thread
+    /// runs; `None` outside a runtime.
+    pub fn open_here(&self) -> Option<DatabaseConnection> {
+        use futures_util::FutureExt;
+        tokio::runtime::Handle::try_current().ok()?;
+        let mut options = connect_options(&self.url, self.max_connections, self.statement_timeout);
+        options.connect_lazy(true);
+        // A lazy pool is made without a round trip: the future is ready at its first poll.
+        let mut db = Database::connect(options).now_or_never()?.ok()?;
+        if let Some(counter) = &self.counter {
+            count_statements(&mut db, counter.clone());
+        }
+        self.lock().push(db.clone());
+        Some(db)
+    }
+
+    /// The pools opened so far, for `/metrics`.
+    pub fn opened(&self) -> Vec<DatabaseConnection> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<DatabaseConnection>> {
+        // A poisoned list only means a panic elsewhere while pushing; the vector itself is whole.
+        self.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Checks that the database answers.

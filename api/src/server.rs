@@ -161,6 +161,8 @@ fn state_of(
         read_audit: crate::audit::ReadAuditQueue::new(db.clone()),
         regions: Arc::default(),
         documents: Arc::default(),
+        shared_db: db.clone(),
+        worker_pools: None,
         db,
         verifier,
         metrics: Arc::new(Metrics::default()),
@@ -261,10 +263,23 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     );
     // Nagle's algorithm would hold a response's last segment until the client acknowledges the one before, and
     // clients delay that acknowledgement by up to 40 ms: every response longer than one segment waited for it.
-    let mut server = HttpServer::new(move || app(state.clone())).tcp_nodelay(true).shutdown_timeout(15);
-    if let Some(workers) = args.workers {
-        server = server.workers(workers.max(1));
-    }
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        |workers| workers.max(1),
+    );
+    // Each worker's pool gets an equal share of the connections, at least two.
+    let per_worker = database.db_max_connections.div_ceil(u32::try_from(workers).unwrap_or(u32::MAX)).max(2);
+    state.worker_pools = crate::db::WorkerPools::new(
+        &database.database_url,
+        per_worker,
+        Some(state.statements.clone()),
+        args.limits.statement_timeout(),
+    )
+    .map(Arc::new);
+    let server = HttpServer::new(move || app(state.for_worker()))
+        .tcp_nodelay(true)
+        .shutdown_timeout(15)
+        .workers(workers);
     let server =
         server.bind(args.bind).map_err(|source| StartError::Bind { addr: args.bind.to_string(), source })?;
     for addr in server.addrs() {

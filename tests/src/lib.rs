@@ -433,8 +433,12 @@ async fn serve_in_this_thread(
         &config.live,
     )
     .map_err(|e| e.to_string())?;
+    let mut state = state;
+    // As `serve` does on PostgreSQL: each worker reads through a pool of its own.
+    state.worker_pools =
+        govgraph::db::WorkerPools::new(&url, 4, Some(state.statements.clone()), None).map(Arc::new);
     let side = ServerSide { db: state.db.clone(), events: state.events.clone() };
-    let server = actix_web::HttpServer::new(move || govgraph::server::app(state.clone()))
+    let server = actix_web::HttpServer::new(move || govgraph::server::app(state.for_worker()))
         .tcp_nodelay(true)
         .workers(2)
         .disable_signals()

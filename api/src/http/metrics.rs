@@ -136,7 +136,7 @@ impl Metrics {
 
     fn render(
         &self,
-        db: &DatabaseConnection,
+        pools: &[DatabaseConnection],
         statements: &crate::db::StatementCounter,
         events: &crate::events::EventBus,
     ) -> String {
@@ -262,7 +262,10 @@ impl Metrics {
                 count.load(Ordering::Relaxed)
             );
         }
-        let (size, idle, max) = pool_state(db);
+        let (size, idle, max) = pools
+            .iter()
+            .map(pool_state)
+            .fold((0, 0, 0), |(size, idle, max), pool| (size + pool.0, idle + pool.1, max + pool.2));
         let _ = writeln!(out, "# HELP govgraph_db_pool_connections Open database connections by state.");
         let _ = writeln!(out, "# TYPE govgraph_db_pool_connections gauge");
         let _ = writeln!(out, "govgraph_db_pool_connections{{state=\"idle\"}} {idle}");
@@ -314,7 +317,7 @@ fn pool_state(db: &DatabaseConnection) -> (u32, u32, u32) {
 /// `GET /metrics`.
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(
-        &state.db,
+        &state.pools(),
         &state.statements,
         &state.events,
     ))

@@ -40,7 +40,14 @@ use metrics::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: ApiSchema,
+    /// The pool of this worker's requests: the server's one pool, or on PostgreSQL the worker's own (see
+    /// [`AppState::for_worker`]).
     pub db: DatabaseConnection,
+    /// The server's one pool, opened at start: audit appends, background work, and every request where workers
+    /// have no pools of their own.
+    pub shared_db: DatabaseConnection,
+    /// Where the workers' own pools come from; `None` where they share `shared_db`.
+    pub worker_pools: Option<Arc<crate::db::WorkerPools>>,
     pub verifier: Arc<TokenVerifier>,
     pub metrics: Arc<Metrics>,
     pub statements: Arc<StatementCounter>,
@@ -63,6 +70,27 @@ pub struct AppState {
     /// The demo administrator's token, offered by a button on the statistics page: only under `serve --demo`
     /// bound to a loopback address.
     pub demo_token: Option<Arc<str>>,
+}
+
+impl AppState {
+    /// This state for an HTTP worker, called on the worker's thread: with [`AppState::worker_pools`] its requests
+    /// get a pool of the worker's own (see [`crate::db::WorkerPools`]); otherwise the state as it is.
+    pub fn for_worker(&self) -> AppState {
+        let mut state = self.clone();
+        if let Some(db) = self.worker_pools.as_ref().and_then(|pools| pools.open_here()) {
+            state.db = db;
+        }
+        state
+    }
+
+    /// Every pool the server has opened: the shared one and the workers'.
+    pub fn pools(&self) -> Vec<DatabaseConnection> {
+        let mut pools = vec![self.shared_db.clone()];
+        if let Some(workers) = &self.worker_pools {
+            pools.extend(workers.opened());
+        }
+        pools
+    }
 }
 
 /// Correlates the log line, the GraphQL request and audit events of one HTTP request.
