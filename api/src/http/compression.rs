@@ -117,37 +117,37 @@ thread_local! {
 /// `bytes` gzipped or deflated (zlib format, as HTTP's `deflate` means) by this thread's compressor; `None` for
 /// a coding this function does not produce.
 fn compress_in_place(coding: ContentEncoding, bytes: &[u8]) -> Option<Bytes> {
+    let gzip = match coding {
+        ContentEncoding::Gzip => true,
+        ContentEncoding::Deflate => false,
+        _ => return None,
+    };
     COMPRESSORS.with(|compressors| {
         let mut compressors = compressors.borrow_mut();
-        match coding {
-            ContentEncoding::Gzip => {
-                let raw = compressors.0.get_or_insert_with(|| Compress::new(Compression::fast(), false));
-                let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
-                out.extend_from_slice(&GZIP_HEADER);
-                deflate_into(raw, bytes, &mut out)?;
-                let mut crc = flate2::Crc::new();
-                crc.update(bytes);
-                out.extend_from_slice(&crc.sum().to_le_bytes());
-                // ISIZE is the length modulo 2^32 (RFC 1952); bodies here are far below it.
-                out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-                Some(Bytes::from(out))
-            }
-            ContentEncoding::Deflate => {
-                let zlib = compressors.1.get_or_insert_with(|| Compress::new(Compression::fast(), true));
-                let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
-                deflate_into(zlib, bytes, &mut out)?;
-                Some(Bytes::from(out))
-            }
-            _ => None,
+        let slot = if gzip { &mut compressors.0 } else { &mut compressors.1 };
+        // gzip frames a raw deflate stream itself; `deflate` is the zlib stream.
+        let compressor = slot.get_or_insert_with(|| Compress::new(Compression::fast(), !gzip));
+        let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+        if gzip {
+            out.extend_from_slice(&GZIP_HEADER);
         }
+        deflate_into(compressor, bytes, &mut out)?;
+        if gzip {
+            let mut crc = flate2::Crc::new();
+            crc.update(bytes);
+            out.extend_from_slice(&crc.sum().to_le_bytes());
+            // ISIZE is the length modulo 2^32 (RFC 1952); bodies here are far below it.
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        }
+        Some(Bytes::from(out))
     })
 }
 
 /// A gzip member header (RFC 1952): deflate, no flags, no time, fast compression, unknown OS.
 const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x04, 0xff];
 
-/// Compresses all of `input` onto the end of `out` and resets `compressor` for the next body. `None` if the
-/// compressor fails, which leaves the body to actix's encoder.
+/// Compresses all of `input` onto the end of `out`, resetting `compressor` first (once per body: a reset zeroes
+/// its tables). `None` if the compressor fails, which leaves the body to actix's encoder.
 fn deflate_into(compressor: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> Option<()> {
     compressor.reset();
     loop {
@@ -156,15 +156,9 @@ fn deflate_into(compressor: &mut Compress, input: &[u8], out: &mut Vec<u8>) -> O
             out.reserve(out.capacity().max(1024));
         }
         match compressor.compress_vec(&input[consumed..], out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) => {
-                compressor.reset();
-                return Some(());
-            }
+            Ok(Status::StreamEnd) => return Some(()),
             Ok(Status::Ok | Status::BufError) => {}
-            Err(_) => {
-                compressor.reset();
-                return None;
-            }
+            Err(_) => return None,
         }
     }
 }
