@@ -158,6 +158,23 @@ impl WorkerPools {
     }
 }
 
+/// Whether SQLite plans a cached statement once, whatever is bound to it: built with the query planner stability
+/// guarantee (`SQLITE_ENABLE_QPSG`, see `.cargo/config.toml`). Without it SQLite 3.47 and later plan a statement
+/// with a bound `LIMIT` again at every execution. `None` on PostgreSQL.
+pub async fn sqlite_plans_are_stable(db: &DatabaseConnection) -> Result<Option<bool>, DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    let options =
+        db.query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA compile_options")).await?;
+    let mut stable = false;
+    for row in options {
+        stable |= row.try_get_by_index::<String>(0)? == "ENABLE_QPSG";
+    }
+    Ok(Some(stable))
+}
+
 /// Checks that the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await

@@ -158,7 +158,7 @@ fn state_of(
     let model = Arc::new(TypeModel::from_sdl(&schema.sdl()));
     AppState {
         schema,
-        read_audit: crate::audit::ReadAuditQueue::new(db.clone()),
+        read_audit: crate::audit::ReadAuditQueue::new(),
         regions: Arc::default(),
         documents: Arc::default(),
         shared_db: db.clone(),
@@ -211,6 +211,12 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     )
     .await?;
     crate::db::migrate_up(&db).await?;
+    if crate::db::sqlite_plans_are_stable(&db).await? == Some(false) {
+        tracing::warn!(
+            "this SQLite was built without SQLITE_ENABLE_QPSG: statements with a bound LIMIT are planned again at \
+             every execution (build from the repository's root, whose .cargo/config.toml sets it)"
+        );
+    }
     // Rollup cells a stopped server left pending: the statistics count them either way, but they should not wait
     // for the next write to be folded.
     crate::statistics::rollup::fold(&db).await?;

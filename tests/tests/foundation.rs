@@ -38,6 +38,20 @@ async fn health_readiness_and_metrics() {
     assert_eq!(error_codes(&response), ["UNAUTHENTICATED"]);
 }
 
+/// SQLite 3.47 and later plan a statement with a bound `LIMIT` again at every execution unless built with the
+/// query planner stability guarantee; the repository's `.cargo/config.toml` builds the bundled SQLite with it.
+#[tokio::test]
+async fn sqlite_plans_each_cached_statement_once() {
+    let server = TestServer::start(Fixture::Empty).await;
+    let db = server.db.connect().await;
+    let stable = govgraph::db::sqlite_plans_are_stable(&db).await.unwrap();
+    if server.db.url.starts_with("postgres") {
+        assert_eq!(stable, None);
+    } else {
+        assert_eq!(stable, Some(true), "the bundled SQLite lacks SQLITE_ENABLE_QPSG");
+    }
+}
+
 #[tokio::test]
 async fn graphiql_is_served_to_browsers() {
     let server = shared_demo().await;
