@@ -131,12 +131,14 @@ async fn concurrent_requests_share_audit_transactions_and_each_learns_its_outcom
     let server = TestServer::start(Fixture::Demo(0.002)).await;
     let statements = Arc::new(StatementCounter::default());
     let db = govgraph::db::connect(&server.db.url, 4, Some(statements.clone())).await.unwrap();
-    let queue = ReadAuditQueue::new(db.clone());
+    let queue = ReadAuditQueue::new();
     let requests = 50;
     let writes = (0..requests).map(|request| {
-        let queue = queue.clone();
+        let (queue, db) = (queue.clone(), db.clone());
         async move {
-            queue.record(vec![read_event(request, "volunteer"), read_event(request, "care_subject")]).await
+            queue
+                .record(&db, vec![read_event(request, "volunteer"), read_event(request, "care_subject")])
+                .await
         }
     });
     for outcome in futures_util::future::join_all(writes).await {
@@ -200,10 +202,10 @@ async fn a_failed_audit_transaction_fails_every_request_in_it_and_writes_nothing
     let server = TestServer::start(Fixture::Demo(0.002)).await;
     let db = server.db.connect().await;
     db.execute_unprepared("DROP TABLE audit_event_record").await.unwrap();
-    let queue = ReadAuditQueue::new(db.clone());
+    let queue = ReadAuditQueue::new();
     let writes = (0..20).map(|request| {
-        let queue = queue.clone();
-        async move { queue.record(vec![read_event(request, "volunteer")]).await }
+        let (queue, db) = (queue.clone(), db.clone());
+        async move { queue.record(&db, vec![read_event(request, "volunteer")]).await }
     });
     for outcome in futures_util::future::join_all(writes).await {
         assert!(matches!(outcome, Err(GroupCommitError::Database { .. })), "{outcome:?}");
@@ -295,14 +297,14 @@ async fn a_read_append_costs_the_same_statements_whatever_was_appended_before() 
     let db = govgraph::db::connect(&server.db.url, 4, Some(statements.clone())).await.unwrap();
     let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
     let before = intact_events(&db).await;
-    let queue = ReadAuditQueue::new(db.clone());
+    let queue = ReadAuditQueue::new();
     let mut costs = Vec::new();
 
     let counted = statements.total();
-    queue.record(vec![read_event(0, "volunteer")]).await.unwrap();
+    queue.record(&db, vec![read_event(0, "volunteer")]).await.unwrap();
     costs.push(statements.total() - counted);
     let counted = statements.total();
-    queue.record(vec![read_event(1, "volunteer"), read_event(1, "care_subject")]).await.unwrap();
+    queue.record(&db, vec![read_event(1, "volunteer"), read_event(1, "care_subject")]).await.unwrap();
     costs.push(statements.total() - counted);
 
     // A mutation appends its event in its own transaction, under the chain's lock.
@@ -310,7 +312,7 @@ async fn a_read_append_costs_the_same_statements_whatever_was_appended_before() 
     govgraph::audit::chain::append_all(&txn, vec![read_event(2, "care_subject")]).await.unwrap();
     txn.commit().await.unwrap();
     let counted = statements.total();
-    queue.record(vec![read_event(3, "volunteer")]).await.unwrap();
+    queue.record(&db, vec![read_event(3, "volunteer")]).await.unwrap();
     costs.push(statements.total() - counted);
     if postgres {
         // The chain's end, then the link with the events and their records.
@@ -322,8 +324,8 @@ async fn a_read_append_costs_the_same_statements_whatever_was_appended_before() 
 
     // Readers and mutations at once, on every connection of the pool: one chain, every event in it.
     let reads = (10..40).map(|request| {
-        let queue = queue.clone();
-        tokio::spawn(async move { queue.record(vec![read_event(request, "volunteer")]).await })
+        let (queue, db) = (queue.clone(), db.clone());
+        tokio::spawn(async move { queue.record(&db, vec![read_event(request, "volunteer")]).await })
     });
     let changes = (40..60).map(|request| {
         let db = db.clone();

@@ -16,7 +16,9 @@
 //! `BEGIN IMMEDIATE` transaction.
 //!
 //! The write runs in its own task so that a request dropped mid-write (its client went away) cannot cancel
-//! the transaction that other requests are waiting on.
+//! the transaction that other requests are waiting on. It goes through the pool of the request that took the
+//! writer's turn: on PostgreSQL that is its HTTP worker's own (see [`crate::db::WorkerPools`]), whose answers
+//! wake that worker directly.
 
 use std::sync::{Arc, Mutex};
 
@@ -54,9 +56,8 @@ struct Pending {
 }
 
 /// The queue and the writer's turn, shared by every worker of a server.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ReadAuditQueue {
-    db: DatabaseConnection,
     queue: Arc<Mutex<Vec<Pending>>>,
     writer: Arc<tokio::sync::Mutex<()>>,
 }
@@ -68,13 +69,17 @@ impl std::fmt::Debug for ReadAuditQueue {
 }
 
 impl ReadAuditQueue {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, queue: Arc::default(), writer: Arc::default() }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Appends `events` to the chain; returns once they are committed, possibly together with other
-    /// requests' events.
-    pub async fn record(&self, events: Vec<NewEvent>) -> Result<(), GroupCommitError> {
+    /// requests' events. If this request takes the writer's turn, the batch is written through `db`.
+    pub async fn record(
+        &self,
+        db: &DatabaseConnection,
+        events: Vec<NewEvent>,
+    ) -> Result<(), GroupCommitError> {
         if events.is_empty() {
             return Ok(());
         }
@@ -91,7 +96,7 @@ impl ReadAuditQueue {
                         drop(turn);
                         continue;
                     }
-                    let db = self.db.clone();
+                    let db = db.clone();
                     let write = tokio::spawn(async move {
                         let result = write_batch(&db, &batch).await.map_err(|err| GroupCommitError::Database {
                             message: err.to_string(),

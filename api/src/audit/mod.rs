@@ -19,6 +19,7 @@ pub use group_commit::{GroupCommitError, ReadAuditQueue};
 /// listing the ids of the records — or gave a partner statistics: one event per statistic, saying what was asked. Returns once they are committed (possibly with other requests' events).
 pub async fn record_reads(
     queue: &ReadAuditQueue,
+    db: &sea_orm::DatabaseConnection,
     viewer: &Viewer,
     reads: ReadRecords,
 ) -> Result<(), GroupCommitError> {
@@ -49,7 +50,7 @@ pub async fn record_reads(
             records: ids.into_iter().map(|id| (entity.to_owned(), id)).collect(),
         });
     }
-    queue.record(events).await
+    queue.record(db, events).await
 }
 
 /// Appends the audit event of a change inside the transaction that makes it, so the change and its record

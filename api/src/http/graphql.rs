@@ -555,7 +555,9 @@ pub(super) async fn execute(
 /// cannot be written, the error to answer with instead of the data (`UNAVAILABLE` or `INTERNAL`).
 pub async fn audit_reads(state: &AppState, viewer: &Viewer) -> Result<(), ServerError> {
     let Some(reads) = viewer.read_log.take() else { return Ok(()) };
-    let Err(err) = crate::audit::record_reads(&state.read_audit, viewer, reads).await else { return Ok(()) };
+    let Err(err) = crate::audit::record_reads(&state.read_audit, &state.db, viewer, reads).await else {
+        return Ok(());
+    };
     tracing::error!(error = %err, request_id = %viewer.request_id, "could not write the audit event");
     let (message, code) = if err.unavailable() {
         ("the database is unavailable: the access could not be audited; retry later", code::UNAVAILABLE)

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::connection::PageInfo;
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, ColumnRef, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{CursorKey, PageRequest};
 use crate::error::{ApiError, ApiResult};
@@ -92,7 +92,9 @@ impl ConnectionTotals {
                 matching.as_ref().clone().and_where(Expr::col(parent.clone()).eq(*id)).to_owned()
             }
         };
-        let db = ctx.data::<DatabaseConnection>()?;
+        // The request's pool, not the schema's: on PostgreSQL each HTTP worker reads through connections it
+        // opened itself (see `crate::db::WorkerPools`).
+        let db = &crate::request::RequestData::of(ctx)?.db;
         let statement = count_of(matching);
         let row = db
             .query_one(&statement)
