@@ -205,7 +205,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     let statements = Arc::new(StatementCounter::default());
     let db = crate::db::connect_with(
         &database.database_url,
-        database.db_max_connections,
+        database.max_connections(),
         Some(statements.clone()),
         args.limits.statement_timeout(),
     )
@@ -274,7 +274,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         |workers| workers.max(1),
     );
     // Each worker's pool gets an equal share of the connections, at least two.
-    let per_worker = database.db_max_connections.div_ceil(u32::try_from(workers).unwrap_or(u32::MAX)).max(2);
+    let per_worker = database.max_connections().div_ceil(u32::try_from(workers).unwrap_or(u32::MAX)).max(2);
     state.worker_pools = crate::db::WorkerPools::new(
         &database.database_url,
         per_worker,
