@@ -27,7 +27,7 @@ impl DatabaseArgs {
     /// process, on its cores: past 8 connections they cost memory and thread switches and no throughput
     /// (measured: 16 connections peaked at 177 MiB, 8 at 120 MiB, and 8 served as many requests or more).
     pub fn max_connections(&self) -> u32 {
-        self.db_max_connections.unwrap_or(if self.database_url.starts_with("postgres") {
+        self.db_max_connections.unwrap_or(if crate::db::is_postgres_url(&self.database_url) {
             DEFAULT_POSTGRES_CONNECTIONS
         } else {
             DEFAULT_SQLITE_CONNECTIONS

@@ -51,10 +51,15 @@ pub async fn connect_with(
     Ok(db)
 }
 
+/// Whether `url` names a PostgreSQL database (anything else is SQLite).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres")
+}
+
 fn connect_options(url: &str, max_connections: u32, statement_timeout: Option<Duration>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     if let Some(timeout) = statement_timeout
-        && url.starts_with("postgres")
+        && is_postgres_url(url)
     {
         options.statement_timeout(timeout);
     }
@@ -122,7 +127,7 @@ impl WorkerPools {
         counter: Option<Arc<StatementCounter>>,
         statement_timeout: Option<Duration>,
     ) -> Option<Self> {
-        url.starts_with("postgres").then(|| Self {
+        is_postgres_url(url).then(|| Self {
             url: url.to_owned(),
             max_connections,
             statement_timeout,

@@ -203,9 +203,10 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
     // A bad allow-list or Redis URL stops the start before any database work.
     let traffic = Traffic::from_args(&args.traffic)?;
     let statements = Arc::new(StatementCounter::default());
+    let max_connections = database.max_connections();
     let db = crate::db::connect_with(
         &database.database_url,
-        database.max_connections(),
+        max_connections,
         Some(statements.clone()),
         args.limits.statement_timeout(),
     )
@@ -274,7 +275,7 @@ pub async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), Star
         |workers| workers.max(1),
     );
     // Each worker's pool gets an equal share of the connections, at least two.
-    let per_worker = database.max_connections().div_ceil(u32::try_from(workers).unwrap_or(u32::MAX)).max(2);
+    let per_worker = max_connections.div_ceil(u32::try_from(workers).unwrap_or(u32::MAX)).max(2);
     state.worker_pools = crate::db::WorkerPools::new(
         &database.database_url,
         per_worker,

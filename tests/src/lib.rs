@@ -423,7 +423,7 @@ async fn serve_in_this_thread(
         None => Traffic::unlimited(),
         Some(traffic) => Traffic::from_args(traffic).map_err(|e| e.to_string())?,
     };
-    let state = govgraph::server::app_state_with_live(
+    let mut state = govgraph::server::app_state_with_live(
         db,
         verifier,
         counter,
@@ -433,7 +433,6 @@ async fn serve_in_this_thread(
         &config.live,
     )
     .map_err(|e| e.to_string())?;
-    let mut state = state;
     // As `serve` does on PostgreSQL: each worker reads through a pool of its own.
     state.worker_pools =
         govgraph::db::WorkerPools::new(&url, 4, Some(state.statements.clone()), None).map(Arc::new);

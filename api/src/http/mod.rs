@@ -43,8 +43,8 @@ pub struct AppState {
     /// The pool of this worker's requests: the server's one pool, or on PostgreSQL the worker's own (see
     /// [`AppState::for_worker`]).
     pub db: DatabaseConnection,
-    /// The server's one pool, opened at start: audit appends, background work, and every request where workers
-    /// have no pools of their own.
+    /// The server's one pool, opened at start: background work, and every request where workers have no pools of
+    /// their own.
     pub shared_db: DatabaseConnection,
     /// Where the workers' own pools come from; `None` where they share `shared_db`.
     pub worker_pools: Option<Arc<crate::db::WorkerPools>>,
