@@ -11,7 +11,8 @@ bench/run's parts.
       [--database-url postgres://postgres@127.0.0.1:5432/govgraph_bench] [--rounds 3] [--seconds 4]
 
 With `--versus OTHER_BINARY` it compares two builds instead: both serve the compiled path, labelled by their
-file names, so that a change is measured against the build before it in one run.
+file names, so that a change is measured against the build before it in one run. `--sqlite FILE` serves a seeded
+SQLite file (bench/.work/bench-sqlite.db after `bench/run --db sqlite`) instead of PostgreSQL.
 
 The database must hold the benchmark's seed (`bench/run` leaves one behind).
 """
@@ -28,6 +29,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default="target/release/govgraph")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/govgraph_bench")
+    parser.add_argument("--sqlite", help="a seeded SQLite file to serve instead of the PostgreSQL database")
     parser.add_argument("--versus", help="a second binary to compare --binary with, both on the compiled path")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4)
@@ -36,9 +38,13 @@ def main():
     run.BINARY = os.path.abspath(args.binary)
     os.makedirs(run.WORK, exist_ok=True)
     run.ensure_oha()
-    db = run.Postgres(args.database_url)
-    fixture = run.pick_fixture(db)
-    run.settle_database(db)
+    if args.sqlite:
+        db = run.Sqlite(os.path.abspath(args.sqlite))
+        fixture = run.pick_fixture(db)
+    else:
+        db = run.Postgres(args.database_url)
+        fixture = run.pick_fixture(db)
+        run.settle_database(db)
     servers = []
     try:
         if args.versus:

@@ -1,7 +1,7 @@
-//! A nested page is the same page whether or not its selection reads `totalCount`: PostgreSQL cuts a page that
-//! does not count with its own `LIMIT` per parent, and one that counts with window functions over every row of
-//! its parent; SQLite always does the latter. Both must agree on rows, order, cursors and page info, in one
-//! statement per nested field either way.
+//! A nested page is the same page whether or not its selection reads `totalCount`: a page that does not count is
+//! cut with its own `LIMIT` per parent (a `LATERAL` subquery on PostgreSQL, a correlated subquery of ids on
+//! SQLite), one that counts by window functions over every row of its parent. Both must agree on rows, order,
+//! cursors and page info, in one statement per nested field either way.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
 use base64::Engine;
@@ -13,7 +13,7 @@ const PAGE_INFO: &str = "pageInfo { hasNextPage hasPreviousPage startCursor endC
 
 /// The nestings the test reads, each written once with a `TOTAL` slot: volunteers' records forward, backward
 /// and after a cursor, regions' volunteers (a parent that is a whole subtree) in a computed order, subjects'
-/// visits and mentorships, mentorships' sessions.
+/// visits and mentorships, teams' members (reached through memberships), mentorships' sessions.
 fn nestings() -> Vec<(&'static str, String)> {
     let records = |args: &str| {
         let declared = if args.contains("$after") { "($after: String)" } else { "" };
@@ -41,6 +41,13 @@ fn nestings() -> Vec<(&'static str, String)> {
                 "{{ careSubjects(first: 15) {{ nodes {{ code
                    visits(first: 2) {{ TOTAL {PAGE_INFO} edges {{ cursor node {{ id }} }} }}
                    mentorships(last: 1) {{ TOTAL {PAGE_INFO} edges {{ cursor node {{ id }} }} }} }} }} }}"
+            ),
+        ),
+        (
+            "members of teams (a volunteer in several teams is on several pages)",
+            format!(
+                "{{ volunteerTeams(first: 10) {{ nodes {{ code
+                   members(first: 3, orderBy: {{ field: NAME }}) {{ TOTAL {PAGE_INFO} edges {{ cursor node {{ code }} }} }} }} }} }}"
             ),
         ),
         (

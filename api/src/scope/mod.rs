@@ -17,7 +17,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::auth::viewer::Access;
 pub use subtree::{
-    in_subtree, join_region_ancestors, path_in_subtree_sql, region_in_subtree, subtree_upper_sql,
+    in_subtree, join_region_ancestors, path_in_subtree_sql, region_in_subtree, regions_under,
+    subtree_upper_sql,
 };
 
 pub use rules::{SCOPED_TABLES, UNSCOPED_TABLES, funds_kept_by};
@@ -63,7 +64,7 @@ pub fn condition_at<E: Scoped>(reach: &Reach<'_>) -> Condition {
         (Rule::Own(own), _) => own(reach),
         (_, None) => Condition::all(),
         (Rule::Region(column), Some(path)) => in_subtree(column, path),
-        (Rule::RegionTree, Some(path)) => region_in_subtree(path),
+        (Rule::RegionTree, Some(path)) => regions_under(path),
         (Rule::Parent(column, parent_ids), Some(_)) => {
             Condition::all().add(column.in_subquery(parent_ids(reach)))
         }

@@ -41,6 +41,19 @@ pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
     Condition::any().add(whole_tree_under(path)).add(in_regions)
 }
 
+/// The region rows of the subtree rooted at the region with path `path`: the scope of reads of the region table.
+///
+/// A root's subtree is `(no region lies outside it) OR <the path range>`, as in [`in_subtree`]: the range of a
+/// root covers every region, and SQLite, which cannot tell, read a city-wide caller's `parent_id IN (…)` (a
+/// region's children) through the whole path index instead of the parent's few index entries (1.13 ms against
+/// 0.22 ms for a district's 150 grandchildren on the benchmark's data).
+pub fn regions_under(path: &str) -> Condition {
+    if region::path_depth(path) > 0 {
+        return region_in_subtree(path);
+    }
+    Condition::any().add(whole_tree_under(path)).add(region_in_subtree(path))
+}
+
 /// No region lies outside the subtree rooted at the region with path `path`.
 fn whole_tree_under(path: &str) -> Condition {
     let (low, high) = region::subtree_bounds(path);
