@@ -12,7 +12,9 @@ bench/run's parts.
 
 With `--versus OTHER_BINARY` it compares two builds instead: both serve the compiled path, labelled by their
 file names, so that a change is measured against the build before it in one run. `--sqlite FILE` serves a seeded
-SQLite file (bench/.work/bench-sqlite.db after `bench/run --db sqlite`) instead of PostgreSQL.
+SQLite file (bench/.work/bench-sqlite.db after `bench/run --db sqlite`) instead of PostgreSQL; with
+`--versus-sqlite FILE` the second binary serves a file of its own, seeded by it (`DATABASE_URL=sqlite://FILE?mode=rwc
+OTHER_BINARY seed --scale 1`, then `ANALYZE`), for a build whose migrations differ from this one's.
 
 The database must hold the benchmark's seed (`bench/run` leaves one behind).
 """
@@ -30,6 +32,7 @@ def main():
     parser.add_argument("--binary", default="target/release/govgraph")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/govgraph_bench")
     parser.add_argument("--sqlite", help="a seeded SQLite file to serve instead of the PostgreSQL database")
+    parser.add_argument("--versus-sqlite", help="with --sqlite and --versus: the SQLite file the second binary serves")
     parser.add_argument("--versus", help="a second binary to compare --binary with, both on the compiled path")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4)
@@ -54,13 +57,17 @@ def main():
                 contenders = [(f"{label}#{n}", binary, path) for n, (label, binary, path) in enumerate(contenders, 1)]
         else:
             contenders = [(path, run.BINARY, path) for path in ("compiled", "loaders")]
-        for label, binary, path in contenders:
+        for number, (label, binary, path) in enumerate(contenders):
             # Server.start and Server.token run the module's BINARY.
             run.BINARY = binary
-            server = run.Server(db)
+            served, served_fixture = db, fixture
+            if number == 1 and args.versus_sqlite:
+                served = run.Sqlite(os.path.abspath(args.versus_sqlite))
+                served_fixture = run.pick_fixture(served)
+            server = run.Server(served)
             server.env["GOVGRAPH_READ_PATH"] = path
             server.start()
-            requests = run.our_requests(server, fixture, run.our_tokens(server, fixture))
+            requests = run.our_requests(server, served_fixture, run.our_tokens(server, served_fixture))
             servers.append((label, server, requests))
         points = {}
         for round_ in range(args.rounds):
