@@ -189,15 +189,35 @@ def _is_grid(path):
 
 def _in_subtree(column, path):
     """Our scope predicate: the regions of the subtree rooted at `path`, bounds written as literals; a grid's
-    subtree is the grid alone (`column = (SELECT id … WHERE path = …)`)."""
+    subtree is the grid alone (`column = (SELECT id … WHERE path = …)`); a root's is `(no region lies outside
+    it) OR column IN (…)`."""
     if _is_grid(path):
         return f'{column} = (SELECT "id" FROM "region" WHERE "region"."path" = (\'{path}\'))'
-    return f'{column} IN (SELECT "id" FROM "region" WHERE {_region_path_in(path)})'
+    listed = f'{column} IN (SELECT "id" FROM "region" WHERE {_path_range(path)})'
+    return f'(({_whole_tree_under(path)}) OR {listed})' if _is_root(path) else listed
 
 
 def _region_path_in(path):
+    """The scope of reads of the region table itself: the path range, or for a root `(no region lies outside it)
+    OR (the path range)`."""
+    if _is_root(path):
+        return f'(({_whole_tree_under(path)}) OR ({_path_range(path)}))'
+    return _path_range(path)
+
+
+def _path_range(path):
     high = path.rstrip("/") + "0"
     return f'"region"."path" >= (\'{path}\') AND "region"."path" < (\'{high}\')'
+
+
+def _whole_tree_under(path):
+    high = path.rstrip("/") + "0"
+    return (f'(NOT EXISTS(SELECT 1 FROM "region" WHERE "region"."path" < (\'{path}\'))) AND '
+            f'(NOT EXISTS(SELECT 1 FROM "region" WHERE "region"."path" >= (\'{high}\')))')
+
+
+def _is_root(path):
+    return len([segment for segment in path.split("/") if segment]) == 1
 
 
 def _count_under(table, region_id, scope_path, extra="", tag=None):
