@@ -210,42 +210,48 @@ impl NodeQuery {
         let request = RequestData::of(ctx)?;
         let (node_type, number) = parse_global_id(&id, "id")?;
         Ok(match node_type {
-            NodeType::Region => request.regions.region_by_id(number).await?.map(Node::Region),
+            NodeType::Region => request.regions().region_by_id(number).await?.map(Node::Region),
             NodeType::GridTeamMember => {
-                request.regions.team_member_by_id(number).await?.map(Node::GridTeamMember)
+                request.regions().team_member_by_id(number).await?.map(Node::GridTeamMember)
             }
-            NodeType::Volunteer => request.volunteers.volunteer_by_id(number).await?.map(Node::Volunteer),
+            NodeType::Volunteer => request.volunteers().volunteer_by_id(number).await?.map(Node::Volunteer),
             NodeType::ServiceRecord => {
-                request.volunteers.service_record_by_id(number).await?.map(Node::ServiceRecord)
+                request.volunteers().service_record_by_id(number).await?.map(Node::ServiceRecord)
             }
-            NodeType::CareSubject => request.care.subject_by_id(number).await?.map(Node::CareSubject),
-            NodeType::CareVisit => request.care.visit_by_id(number).await?.map(Node::CareVisit),
+            NodeType::CareSubject => request.care().subject_by_id(number).await?.map(Node::CareSubject),
+            NodeType::CareVisit => request.care().visit_by_id(number).await?.map(Node::CareVisit),
             NodeType::RiskAssessment => {
-                request.care.assessment_by_id(number).await?.map(Node::RiskAssessment)
+                request.care().assessment_by_id(number).await?.map(Node::RiskAssessment)
             }
-            NodeType::Mentor => request.mentoring.mentor_by_id(number).await?.map(Node::Mentor),
-            NodeType::Mentorship => request.mentoring.mentorship_by_id(number).await?.map(Node::Mentorship),
+            NodeType::Mentor => request.mentoring().mentor_by_id(number).await?.map(Node::Mentor),
+            NodeType::Mentorship => request.mentoring().mentorship_by_id(number).await?.map(Node::Mentorship),
             NodeType::MentoringSession => {
-                request.mentoring.session_by_id(number).await?.map(Node::MentoringSession)
+                request.mentoring().session_by_id(number).await?.map(Node::MentoringSession)
             }
             NodeType::MentoringOutcome => {
-                request.mentoring.outcome_by_id(number).await?.map(Node::MentoringOutcome)
+                request.mentoring().outcome_by_id(number).await?.map(Node::MentoringOutcome)
             }
             NodeType::LegalAidApplication => {
-                request.legal_aid.application_by_id(number).await?.map(Node::LegalAidApplication)
+                request.legal_aid().application_by_id(number).await?.map(Node::LegalAidApplication)
             }
-            NodeType::LedgerEntry => request.legal_aid.entry_by_id(number).await?.map(Node::LedgerEntry),
-            NodeType::VolunteerTeam => request.volunteers.team_by_id(number).await?.map(Node::VolunteerTeam),
-            NodeType::Dispute => request.disputes.dispute_by_id(number).await?.map(Node::Dispute),
-            NodeType::FishingVessel => request.disputes.vessel_by_id(number).await?.map(Node::FishingVessel),
-            NodeType::Mediator => request.disputes.mediator_by_id(number).await?.map(Node::Mediator),
-            NodeType::MediationBoat => request.disputes.boat_by_id(number).await?.map(Node::MediationBoat),
-            NodeType::MajorProject => request.stability.project_by_id(number).await?.map(Node::MajorProject),
+            NodeType::LedgerEntry => request.legal_aid().entry_by_id(number).await?.map(Node::LedgerEntry),
+            NodeType::VolunteerTeam => {
+                request.volunteers().team_by_id(number).await?.map(Node::VolunteerTeam)
+            }
+            NodeType::Dispute => request.disputes().dispute_by_id(number).await?.map(Node::Dispute),
+            NodeType::FishingVessel => {
+                request.disputes().vessel_by_id(number).await?.map(Node::FishingVessel)
+            }
+            NodeType::Mediator => request.disputes().mediator_by_id(number).await?.map(Node::Mediator),
+            NodeType::MediationBoat => request.disputes().boat_by_id(number).await?.map(Node::MediationBoat),
+            NodeType::MajorProject => {
+                request.stability().project_by_id(number).await?.map(Node::MajorProject)
+            }
             NodeType::ResponsibleUnit => {
-                request.stability.unit_by_id(number).await?.map(Node::ResponsibleUnit)
+                request.stability().unit_by_id(number).await?.map(Node::ResponsibleUnit)
             }
             NodeType::MitigationMeasure => {
-                request.stability.measure_by_id(number).await?.map(Node::MitigationMeasure)
+                request.stability().measure_by_id(number).await?.map(Node::MitigationMeasure)
             }
         })
     }

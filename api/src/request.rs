@@ -1,7 +1,8 @@
 //! Everything one GraphQL request carries: the caller, the database, and the request's data loaders.
 //! Loaders are per request because they apply the caller's scope in their SQL and cache what they load.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -19,51 +20,87 @@ use crate::stability::loader::StabilityLoaders;
 use crate::volunteers::loader::VolunteerLoaders;
 
 /// Request-scoped data, attached to each GraphQL request by the HTTP handler.
+///
+/// Each domain's loaders are made on the request's first use of them: a request reads one or two domains, and
+/// making every domain's loaders (about fifty) for each request was measurable on a lookup.
 pub struct RequestData {
     pub viewer: Arc<Viewer>,
     pub db: DatabaseConnection,
     /// Where mutations announce their events and subscriptions receive them.
     pub events: EventBus,
-    pub regions: RegionLoaders,
-    pub volunteers: VolunteerLoaders,
-    pub care: CareLoaders,
-    pub mentoring: MentoringLoaders,
-    pub legal_aid: LegalAidLoaders,
-    pub disputes: DisputeLoaders,
-    pub stability: StabilityLoaders,
+    /// Whether the loaders cache what they load for the rest of the request (not for requests that change
+    /// data); loaders made after [`RequestData::disable_caching`] start without a cache.
+    caching: AtomicBool,
+    regions: OnceLock<RegionLoaders>,
+    volunteers: OnceLock<VolunteerLoaders>,
+    care: OnceLock<CareLoaders>,
+    mentoring: OnceLock<MentoringLoaders>,
+    legal_aid: OnceLock<LegalAidLoaders>,
+    disputes: OnceLock<DisputeLoaders>,
+    stability: OnceLock<StabilityLoaders>,
     /// Created on first use: most requests never read the audit trail.
-    pub audit_records: std::sync::OnceLock<crate::audit::query::RecordsLoader>,
-    pub audit_record_pages: std::sync::OnceLock<crate::audit::query::RecordPagesLoader>,
+    pub audit_records: OnceLock<crate::audit::query::RecordsLoader>,
+    pub audit_record_pages: OnceLock<crate::audit::query::RecordPagesLoader>,
+}
+
+/// The accessor of one domain's loaders: made on first use, with the request's caching setting.
+macro_rules! domain_loaders {
+    ($($field:ident: $loaders:ty),* $(,)?) => {
+        impl RequestData {
+            $(
+                #[doc = concat!("The request's `", stringify!($field), "` loaders, made on first use.")]
+                pub fn $field(&self) -> &$loaders {
+                    self.$field.get_or_init(|| {
+                        let loaders = <$loaders>::new(self.db.clone(), self.viewer.clone());
+                        if !self.caching.load(Ordering::Acquire) {
+                            loaders.set_caching(false);
+                        }
+                        loaders
+                    })
+                }
+            )*
+
+            /// Turns off the loaders' request-long caches, for requests that change data: those made already
+            /// and those made later.
+            pub fn disable_caching(&self) {
+                self.caching.store(false, Ordering::Release);
+                $(
+                    if let Some(loaders) = self.$field.get() {
+                        loaders.set_caching(false);
+                    }
+                )*
+            }
+        }
+    };
+}
+
+domain_loaders! {
+    regions: RegionLoaders,
+    volunteers: VolunteerLoaders,
+    care: CareLoaders,
+    mentoring: MentoringLoaders,
+    legal_aid: LegalAidLoaders,
+    disputes: DisputeLoaders,
+    stability: StabilityLoaders,
 }
 
 impl RequestData {
     pub fn new(db: DatabaseConnection, viewer: Viewer, events: EventBus) -> Self {
-        let viewer = Arc::new(viewer);
         Self {
-            regions: RegionLoaders::new(db.clone(), viewer.clone()),
-            volunteers: VolunteerLoaders::new(db.clone(), viewer.clone()),
-            care: CareLoaders::new(db.clone(), viewer.clone()),
-            mentoring: MentoringLoaders::new(db.clone(), viewer.clone()),
-            legal_aid: LegalAidLoaders::new(db.clone(), viewer.clone()),
-            disputes: DisputeLoaders::new(db.clone(), viewer.clone()),
-            stability: StabilityLoaders::new(db.clone(), viewer.clone()),
-            audit_records: std::sync::OnceLock::new(),
-            audit_record_pages: std::sync::OnceLock::new(),
-            viewer,
+            caching: AtomicBool::new(true),
+            regions: OnceLock::new(),
+            volunteers: OnceLock::new(),
+            care: OnceLock::new(),
+            mentoring: OnceLock::new(),
+            legal_aid: OnceLock::new(),
+            disputes: OnceLock::new(),
+            stability: OnceLock::new(),
+            audit_records: OnceLock::new(),
+            audit_record_pages: OnceLock::new(),
+            viewer: Arc::new(viewer),
             db,
             events,
         }
-    }
-
-    /// Turns off the loaders' request-long caches, for requests that change data.
-    pub fn disable_caching(&self) {
-        self.regions.set_caching(false);
-        self.volunteers.set_caching(false);
-        self.care.set_caching(false);
-        self.mentoring.set_caching(false);
-        self.legal_aid.set_caching(false);
-        self.disputes.set_caching(false);
-        self.stability.set_caching(false);
     }
 
     /// The request data of the current GraphQL request.

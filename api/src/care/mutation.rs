@@ -152,7 +152,7 @@ async fn subject_in_scope<C: ConnectionTrait>(
 
 /// Re-reads a care subject after the change, as the caller may see it.
 async fn reload(request: &RequestData, id: i64) -> ApiResult<CareSubject> {
-    request.care.subject_by_id(id).await?.ok_or_else(|| ApiError::NotFound("care subject").into())
+    request.care().subject_by_id(id).await?.ok_or_else(|| ApiError::NotFound("care subject").into())
 }
 
 fn category_name(category: DbCategory) -> String {
@@ -518,7 +518,7 @@ impl CareMutation {
             ))
         })
         .await?;
-        request.care.visit_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("care visit").into())
+        request.care().visit_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("care visit").into())
     }
 
     /// Adds a member to the care group (关爱帮扶小组) of a care subject of your scope; the same person in the

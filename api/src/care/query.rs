@@ -158,8 +158,8 @@ impl CareQuery {
             None => crate::scope::read::<care_subject::Entity>(&access),
         };
         let ordering = subject_ordering(order_by, &access)?;
-        let last_visits = request.care.carried_last_visits(ctx).await;
-        let grids = request.regions.by_id.carried(ctx, "grid", care_subject::Column::RegionId).await;
+        let last_visits = request.care().carried_last_visits(ctx).await;
+        let grids = request.regions().by_id.carried(ctx, "grid", care_subject::Column::RegionId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
             select,
@@ -183,7 +183,7 @@ impl CareQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::CareSubject, "id")?;
-                request.care.subject_by_id(id).await
+                request.care().subject_by_id(id).await
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::CareSubject, Action::Read).await?;
@@ -237,7 +237,7 @@ impl CareQuery {
             descending,
             value_of: |row: &care_visit::Model| CursorKey::Instant(row.visited_at),
         });
-        let subjects = request.care.by_id.carried(ctx, "subject", care_visit::Column::SubjectId).await;
+        let subjects = request.care().by_id.carried(ctx, "subject", care_visit::Column::SubjectId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
             select,
@@ -263,7 +263,7 @@ impl CareQuery {
         #[graphql(desc = "Global ID.")] id: ID,
     ) -> ApiResult<Option<CareVisit>> {
         let id = parse_typed_id(&id, NodeType::CareVisit, "id")?;
-        RequestData::of(ctx)?.care.visit_by_id(id).await
+        RequestData::of(ctx)?.care().visit_by_id(id).await
     }
 
     /// Risk assessments of people in your scope, in recorded order (by id) unless `orderBy` says otherwise;
@@ -309,7 +309,7 @@ impl CareQuery {
             descending,
             value_of: |row: &risk_assessment::Model| CursorKey::Date(row.assessed_on),
         });
-        let subjects = request.care.by_id.carried(ctx, "subject", risk_assessment::Column::SubjectId).await;
+        let subjects = request.care().by_id.carried(ctx, "subject", risk_assessment::Column::SubjectId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
             select,
@@ -335,6 +335,6 @@ impl CareQuery {
         #[graphql(desc = "Global ID.")] id: ID,
     ) -> ApiResult<Option<RiskAssessment>> {
         let id = parse_typed_id(&id, NodeType::RiskAssessment, "id")?;
-        RequestData::of(ctx)?.care.assessment_by_id(id).await
+        RequestData::of(ctx)?.care().assessment_by_id(id).await
     }
 }

@@ -57,7 +57,7 @@ pub async fn care_subjects_of_region(
         check_subject_filter(request, filter).await?;
     }
     let args = RegionSubjectArgs { page, filter, order_by };
-    request.care.subjects_of_region(region_id, args).await.map(Some)
+    request.care().subjects_of_region(region_id, args).await.map(Some)
 }
 
 /// Refuses cursors of the other kind of ordering: keyset pages need the same `orderBy` throughout.

@@ -131,7 +131,7 @@ impl CareSubject {
 
     /// The grid the person lives in; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Current risk level on the national 0–5 scale, from the newest assessment; null when never assessed
@@ -143,18 +143,18 @@ impl CareSubject {
 
     /// Whole UTC calendar days since the newest visit; null if never visited or visits are not yours to see.
     async fn days_since_last_visit(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        let last = RequestData::of(ctx)?.care.last_visit_of(self.row.id).await?;
+        let last = RequestData::of(ctx)?.care().last_visit_of(self.row.id).await?;
         Ok(last.map(|at| days_since(at, Utc::now())))
     }
 
     /// The severe-mental-disorder profile; null for other categories (or `FORBIDDEN` for your role).
     async fn mental_health_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<MentalHealthProfile>> {
-        RequestData::of(ctx)?.care.mental_health_profile_of(self.row.id).await
+        RequestData::of(ctx)?.care().mental_health_profile_of(self.row.id).await
     }
 
     /// The community-corrections profile; null for other categories (or `FORBIDDEN` for your role).
     async fn correction_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<CorrectionProfile>> {
-        RequestData::of(ctx)?.care.correction_profile_of(self.row.id).await
+        RequestData::of(ctx)?.care().correction_profile_of(self.row.id).await
     }
 
     /// The young person's mentorships (youth programme), oldest first; `FORBIDDEN` for roles that may not read
@@ -170,12 +170,12 @@ impl CareSubject {
     ) -> ApiResult<Option<MentorshipConnection>> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = MentorshipArgs { page, status };
-        RequestData::of(ctx)?.mentoring.mentorships_of_mentee(self.row.id, args).await.map(Some)
+        RequestData::of(ctx)?.mentoring().mentorships_of_mentee(self.row.id, args).await.map(Some)
     }
 
     /// The at-risk youth profile; null for other categories.
     async fn youth_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<YouthProfile>> {
-        RequestData::of(ctx)?.care.youth_profile_of(self.row.id).await
+        RequestData::of(ctx)?.care().youth_profile_of(self.row.id).await
     }
 
     /// Risk assessments, oldest first; null with `FORBIDDEN` if your role may not read mental-health records.
@@ -189,7 +189,7 @@ impl CareSubject {
     ) -> ApiResult<Option<RiskAssessmentConnection>> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = AssessmentArgs { page };
-        RequestData::of(ctx)?.care.assessments_of(self.row.id, args).await.map(Some)
+        RequestData::of(ctx)?.care().assessments_of(self.row.id, args).await.map(Some)
     }
 
     /// Visits in recorded order, filtered by time and kind; null with `FORBIDDEN` if not yours to see.
@@ -210,13 +210,13 @@ impl CareSubject {
     ) -> ApiResult<Option<CareVisitConnection>> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = VisitArgs { page, from, to, kind };
-        RequestData::of(ctx)?.care.visits_of(self.row.id, args).await.map(Some)
+        RequestData::of(ctx)?.care().visits_of(self.row.id, args).await.map(Some)
     }
 
     /// The care/help group (关爱帮扶小组) around the person: who supervises medication, who visits; at most 12
     /// members.
     async fn care_group(&self, ctx: &Context<'_>) -> ApiResult<Vec<CareGroupMember>> {
-        RequestData::of(ctx)?.care.care_group_of(self.row.id).await
+        RequestData::of(ctx)?.care().care_group_of(self.row.id).await
     }
 
     /// When the record was created (UTC).

@@ -75,7 +75,7 @@ impl CareVisit {
 
     /// The person visited; null if outside your scope.
     async fn subject(&self, ctx: &Context<'_>) -> ApiResult<Option<CareSubject>> {
-        RequestData::of(ctx)?.care.subject_by_id(self.row.subject_id).await
+        RequestData::of(ctx)?.care().subject_by_id(self.row.subject_id).await
     }
 }
 
@@ -115,7 +115,7 @@ impl RiskAssessment {
 
     /// The person assessed; null if outside your scope.
     async fn subject(&self, ctx: &Context<'_>) -> ApiResult<Option<CareSubject>> {
-        RequestData::of(ctx)?.care.subject_by_id(self.row.subject_id).await
+        RequestData::of(ctx)?.care().subject_by_id(self.row.subject_id).await
     }
 }
 

@@ -315,7 +315,7 @@ fn state_name(state: DbState) -> &'static str {
 }
 
 async fn reload(request: &RequestData, id: i64) -> ApiResult<Dispute> {
-    request.disputes.dispute_by_id(id).await?.ok_or_else(|| ApiError::NotFound("dispute").into())
+    request.disputes().dispute_by_id(id).await?.ok_or_else(|| ApiError::NotFound("dispute").into())
 }
 
 fn deadlines(ctx: &Context<'_>) -> DisputeDeadlines {
@@ -780,7 +780,7 @@ impl DisputesMutation {
         })
         .await?;
         request
-            .disputes
+            .disputes()
             .vessel_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("fishing vessel").into())
@@ -859,7 +859,7 @@ impl DisputesMutation {
         })
         .await?;
         request
-            .disputes
+            .disputes()
             .vessel_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("fishing vessel").into())
@@ -927,7 +927,7 @@ impl DisputesMutation {
             Ok(Outcome::Changed(id, Change::of("registerMediator", Resource::Mediator, [id], None)))
         })
         .await?;
-        request.disputes.mediator_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("mediator").into())
+        request.disputes().mediator_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("mediator").into())
     }
 }
 

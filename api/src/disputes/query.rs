@@ -136,7 +136,7 @@ impl DisputesQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::Dispute, "id")?;
-                request.disputes.dispute_by_id(id).await
+                request.disputes().dispute_by_id(id).await
             }
             (None, Some(code)) => {
                 let code = crate::validate::code("code", &code)?;

@@ -63,7 +63,7 @@ impl DisputeEventMessage {
 
     /// The dispute as it is now, read with your rights (null if it has since left your scope).
     async fn dispute(&self, ctx: &Context<'_>) -> ApiResult<Option<Dispute>> {
-        RequestData::of(ctx)?.disputes.dispute_by_id(self.event.record_id).await
+        RequestData::of(ctx)?.disputes().dispute_by_id(self.event.record_id).await
     }
 
     /// When it happened.

@@ -243,13 +243,13 @@ impl Dispute {
 
     /// The grid where it was reported; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.grid_id).await
     }
 
     /// The region handling it now: the grid's community at first, a level higher after each escalation to the
     /// next level; null if outside your scope.
     async fn handled_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// When it was reported.
@@ -275,7 +275,7 @@ impl Dispute {
     /// The mediator it is assigned to; null when none, or outside your scope.
     async fn assignee(&self, ctx: &Context<'_>) -> ApiResult<Option<Mediator>> {
         match self.row.assignee_mediator_id {
-            Some(id) => RequestData::of(ctx)?.disputes.mediator_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.disputes().mediator_by_id(id).await,
             None => Ok(None),
         }
     }
@@ -283,7 +283,7 @@ impl Dispute {
     /// The mediation boat it is assigned to; null when none, or outside your scope.
     async fn assigned_boat(&self, ctx: &Context<'_>) -> ApiResult<Option<MediationBoat>> {
         match self.row.assignee_boat_id {
-            Some(id) => RequestData::of(ctx)?.disputes.boat_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.disputes().boat_by_id(id).await,
             None => Ok(None),
         }
     }
@@ -325,19 +325,19 @@ impl Dispute {
     /// projects).
     async fn major_project(&self, ctx: &Context<'_>) -> ApiResult<Option<MajorProject>> {
         match self.row.major_project_id {
-            Some(id) => RequestData::of(ctx)?.stability.project_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.stability().project_by_id(id).await,
             None => Ok(None),
         }
     }
 
     /// The parties: at most 20.
     async fn parties(&self, ctx: &Context<'_>) -> ApiResult<Vec<DisputeParty>> {
-        RequestData::of(ctx)?.disputes.parties_of(self.row.id).await
+        RequestData::of(ctx)?.disputes().parties_of(self.row.id).await
     }
 
     /// The fishing vessels involved: at most 10.
     async fn vessels(&self, ctx: &Context<'_>) -> ApiResult<Vec<FishingVessel>> {
-        RequestData::of(ctx)?.disputes.vessels_of(self.row.id).await
+        RequestData::of(ctx)?.disputes().vessels_of(self.row.id).await
     }
 
     /// What happened to it, oldest first: every transition, mediation session and follow-up.
@@ -350,7 +350,7 @@ impl Dispute {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<DisputeEventConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.disputes.events_of(self.row.id, DisputeEventArgs { page }).await
+        RequestData::of(ctx)?.disputes().events_of(self.row.id, DisputeEventArgs { page }).await
     }
 }
 
@@ -439,7 +439,7 @@ impl DisputeEvent {
 
     /// The region handling the dispute at the time; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 }
 
@@ -469,7 +469,7 @@ impl FishingVessel {
 
     /// Its home port's township; null if outside your scope.
     async fn home_port(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.home_port_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.home_port_id).await
     }
 
     /// The owner's name (personal: masked as 张*).
@@ -500,7 +500,7 @@ impl FishingVessel {
     /// The grid team member linked to it (定人联船), if any and in your scope.
     async fn grid_worker(&self, ctx: &Context<'_>) -> ApiResult<Option<GridTeamMember>> {
         match self.row.grid_worker_id {
-            Some(id) => RequestData::of(ctx)?.disputes.grid_worker_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.disputes().grid_worker_by_id(id).await,
             None => Ok(None),
         }
     }
@@ -515,7 +515,7 @@ impl FishingVessel {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<DisputeConnection>> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.disputes.disputes_of_vessel(self.row.id, page).await.map(Some)
+        RequestData::of(ctx)?.disputes().disputes_of_vessel(self.row.id, page).await.map(Some)
     }
 }
 
@@ -555,13 +555,13 @@ impl Mediator {
 
     /// The region they mediate in; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// The mediation boat whose crew they belong to; null if none.
     async fn boat(&self, ctx: &Context<'_>) -> ApiResult<Option<MediationBoat>> {
         match self.row.mediation_boat_id {
-            Some(id) => RequestData::of(ctx)?.disputes.boat_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.disputes().boat_by_id(id).await,
             None => Ok(None),
         }
     }
@@ -608,7 +608,7 @@ impl MediationBoat {
 
     /// Its home township; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Whether it takes new cases.

@@ -98,7 +98,7 @@ impl Fund {
 
     /// The region the fund serves; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Money in the fund now: the sum of its ledger entries.

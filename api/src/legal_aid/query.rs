@@ -184,7 +184,7 @@ impl LegalAidQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::LegalAidApplication, "id")?;
-                request.legal_aid.application_by_id(id).await
+                request.legal_aid().application_by_id(id).await
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Application, Action::Read).await?;

@@ -123,12 +123,12 @@ impl LegalAidApplication {
 
     /// The fund applied to; null if you may not see funds.
     async fn fund(&self, ctx: &Context<'_>) -> ApiResult<Option<Fund>> {
-        RequestData::of(ctx)?.legal_aid.fund_by_id(self.row.fund_id).await
+        RequestData::of(ctx)?.legal_aid().fund_by_id(self.row.fund_id).await
     }
 
     /// The applicant's region (a grid or township); null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// The applicant's full name (personal: masked as 张* for roles without personal access).
@@ -248,7 +248,7 @@ impl LegalAidApplication {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<LedgerEntryConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.legal_aid.entries_of(self.row.id, page).await
+        RequestData::of(ctx)?.legal_aid().entries_of(self.row.id, page).await
     }
 }
 
@@ -300,13 +300,13 @@ impl LedgerEntry {
 
     /// The fund whose ledger this is; null if you may not see funds.
     async fn fund(&self, ctx: &Context<'_>) -> ApiResult<Option<Fund>> {
-        RequestData::of(ctx)?.legal_aid.fund_by_id(self.row.fund_id).await
+        RequestData::of(ctx)?.legal_aid().fund_by_id(self.row.fund_id).await
     }
 
     /// The application the money moved for; null for income, or when outside your scope.
     async fn application(&self, ctx: &Context<'_>) -> ApiResult<Option<LegalAidApplication>> {
         match self.row.application_id {
-            Some(id) => RequestData::of(ctx)?.legal_aid.application_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.legal_aid().application_by_id(id).await,
             None => Ok(None),
         }
     }

@@ -74,7 +74,7 @@ async fn mentorship_of_scope<C: ConnectionTrait>(
 
 /// Re-reads a mentorship after the change, as the caller may see it.
 async fn reload_mentorship(request: &RequestData, id: i64) -> ApiResult<Mentorship> {
-    request.mentoring.mentorship_by_id(id).await?.ok_or_else(|| ApiError::NotFound("mentorship").into())
+    request.mentoring().mentorship_by_id(id).await?.ok_or_else(|| ApiError::NotFound("mentorship").into())
 }
 
 /// A day of a mentorship's life: not in the future, not before it started, not after it ended.
@@ -141,7 +141,7 @@ impl MentoringMutation {
             ))
         })
         .await?;
-        request.mentoring.mentor_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("mentor").into())
+        request.mentoring().mentor_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("mentor").into())
     }
 
     /// Pairs an active mentor of your scope with an ACTIVE AT_RISK_YOUTH care subject of your scope. A young
@@ -254,7 +254,7 @@ impl MentoringMutation {
         })
         .await?;
         request
-            .mentoring
+            .mentoring()
             .session_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("mentoring session").into())
@@ -316,7 +316,7 @@ impl MentoringMutation {
         })
         .await?;
         request
-            .mentoring
+            .mentoring()
             .outcome_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("mentoring outcome").into())

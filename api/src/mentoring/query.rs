@@ -113,7 +113,7 @@ impl MentoringQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::Mentor, "id")?;
-                request.mentoring.mentor_by_id(id).await
+                request.mentoring().mentor_by_id(id).await
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Mentor, Action::Read).await?;
@@ -156,7 +156,7 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentorship::Model| CursorKey::Date(row.started_on),
         });
-        let loaders = &request.mentoring;
+        let loaders = request.mentoring();
         let mentors = loaders.mentor_by_id.carried(ctx, "mentor", mentorship::Column::MentorId).await;
         let mentees = loaders.mentee_by_id.carried(ctx, "mentee", mentorship::Column::MenteeId).await;
         let page = fetch_page_in_order_carrying(
@@ -179,7 +179,7 @@ impl MentoringQuery {
     ) -> ApiResult<Option<Mentorship>> {
         let request = RequestData::of(ctx)?;
         let id = parse_typed_id(&id, NodeType::Mentorship, "id")?;
-        request.mentoring.mentorship_by_id(id).await
+        request.mentoring().mentorship_by_id(id).await
     }
 
     /// Meetings of mentorships whose young person lives in your scope, in recorded order (by id) unless
@@ -217,7 +217,7 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentoring_session::Model| CursorKey::Date(row.held_on),
         });
-        let by_id = &request.mentoring.mentorship_by_id;
+        let by_id = &request.mentoring().mentorship_by_id;
         let mentorships = by_id.carried(ctx, "mentorship", mentoring_session::Column::MentorshipId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
@@ -241,7 +241,7 @@ impl MentoringQuery {
         #[graphql(desc = "Global ID.")] id: ID,
     ) -> ApiResult<Option<MentoringSession>> {
         let id = parse_typed_id(&id, NodeType::MentoringSession, "id")?;
-        RequestData::of(ctx)?.mentoring.session_by_id(id).await
+        RequestData::of(ctx)?.mentoring().session_by_id(id).await
     }
 
     /// Achievements of mentorships whose young person lives in your scope, in recorded order (by id) unless
@@ -279,7 +279,7 @@ impl MentoringQuery {
             descending,
             value_of: |row: &mentoring_outcome::Model| CursorKey::Date(row.achieved_on),
         });
-        let by_id = &request.mentoring.mentorship_by_id;
+        let by_id = &request.mentoring().mentorship_by_id;
         let mentorships = by_id.carried(ctx, "mentorship", mentoring_outcome::Column::MentorshipId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
@@ -303,6 +303,6 @@ impl MentoringQuery {
         #[graphql(desc = "Global ID.")] id: ID,
     ) -> ApiResult<Option<MentoringOutcome>> {
         let id = parse_typed_id(&id, NodeType::MentoringOutcome, "id")?;
-        RequestData::of(ctx)?.mentoring.outcome_by_id(id).await
+        RequestData::of(ctx)?.mentoring().outcome_by_id(id).await
     }
 }

@@ -93,7 +93,7 @@ impl Mentor {
 
     /// The township or community the mentor is attached to; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// The mentor's pairings whose young person lives in your scope, oldest first.
@@ -108,12 +108,12 @@ impl Mentor {
     ) -> ApiResult<MentorshipConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = MentorshipArgs { page, status };
-        RequestData::of(ctx)?.mentoring.mentorships_of(self.row.id, args).await
+        RequestData::of(ctx)?.mentoring().mentorships_of(self.row.id, args).await
     }
 
     /// Number of young people the mentor is currently paired with (ACTIVE pairings), counting those in your scope.
     async fn active_mentee_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        RequestData::of(ctx)?.mentoring.active_mentee_count(self.row.id).await
+        RequestData::of(ctx)?.mentoring().active_mentee_count(self.row.id).await
     }
 }
 
@@ -155,12 +155,12 @@ impl Mentorship {
 
     /// The mentor; null if the mentor is attached to a region outside your scope.
     async fn mentor(&self, ctx: &Context<'_>) -> ApiResult<Option<Mentor>> {
-        RequestData::of(ctx)?.mentoring.mentor_by_id(self.row.mentor_id).await
+        RequestData::of(ctx)?.mentoring().mentor_by_id(self.row.mentor_id).await
     }
 
     /// The young person being mentored.
     async fn mentee(&self, ctx: &Context<'_>) -> ApiResult<Option<Mentee>> {
-        RequestData::of(ctx)?.mentoring.mentee_of(self.row.id, self.row.mentee_id).await
+        RequestData::of(ctx)?.mentoring().mentee_of(self.row.id, self.row.mentee_id).await
     }
 
     /// The meetings of the pairing, in the order they were recorded.
@@ -173,7 +173,7 @@ impl Mentorship {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringSessionConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.mentoring.sessions_of(self.row.id, page).await
+        RequestData::of(ctx)?.mentoring().sessions_of(self.row.id, page).await
     }
 
     /// What the pairing achieved, in the order it was recorded.
@@ -187,7 +187,7 @@ impl Mentorship {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MentoringOutcomeConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.mentoring.outcomes_of(self.row.id, OutcomeArgs { page, kind }).await
+        RequestData::of(ctx)?.mentoring().outcomes_of(self.row.id, OutcomeArgs { page, kind }).await
     }
 }
 
@@ -227,7 +227,7 @@ impl Mentee {
 
     /// The grid the young person lives in; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 }
 
@@ -267,7 +267,7 @@ impl MentoringSession {
 
     /// The mentorship the meeting belongs to.
     async fn mentorship(&self, ctx: &Context<'_>) -> ApiResult<Option<Mentorship>> {
-        RequestData::of(ctx)?.mentoring.mentorship_by_id(self.row.mentorship_id).await
+        RequestData::of(ctx)?.mentoring().mentorship_by_id(self.row.mentorship_id).await
     }
 }
 
@@ -309,7 +309,7 @@ impl MentoringOutcome {
 
     /// The mentorship that achieved it.
     async fn mentorship(&self, ctx: &Context<'_>) -> ApiResult<Option<Mentorship>> {
-        RequestData::of(ctx)?.mentoring.mentorship_by_id(self.row.mentorship_id).await
+        RequestData::of(ctx)?.mentoring().mentorship_by_id(self.row.mentorship_id).await
     }
 }
 

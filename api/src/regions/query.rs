@@ -95,7 +95,7 @@ impl RegionsQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Administrative code, e.g. 330902 for 定海区.")] code: String,
     ) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_code(&code).await
+        RequestData::of(ctx)?.regions().region_by_code(&code).await
     }
 
     /// The management-service team of a grid, by grid code: at most 30 members. Public: no sign-in needed
@@ -117,7 +117,7 @@ impl RegionsQuery {
         let Some(grid) = grid else {
             return Ok(Vec::new());
         };
-        request.regions.team_of(grid.id).await
+        request.regions().team_of(grid.id).await
     }
 
     /// Members of the grids' service teams in your scope, in the order they were added unless `orderBy` says
@@ -149,7 +149,7 @@ impl RegionsQuery {
                 select.filter(compile(&request.db, request.viewer.regions(), filter, "filter", true).await?);
         }
         let id_of = |row: &grid_team_member::Model| row.id;
-        let grids = request.regions.by_id.carried(ctx, "grid", grid_team_member::Column::GridId).await;
+        let grids = request.regions().by_id.carried(ctx, "grid", grid_team_member::Column::GridId).await;
         let carried: [&dyn Carried; 1] = [&grids];
         let page = match order_by {
             None => {
@@ -179,7 +179,7 @@ impl RegionsQuery {
         #[graphql(desc = "Global ID.")] id: ID,
     ) -> ApiResult<Option<GridTeamMember>> {
         let id = parse_typed_id(&id, NodeType::GridTeamMember, "id")?;
-        RequestData::of(ctx)?.regions.team_member_by_id(id).await
+        RequestData::of(ctx)?.regions().team_member_by_id(id).await
     }
 }
 

@@ -78,7 +78,7 @@ impl Region {
     /// The region one level up; null for the city, or when the parent is outside your scope.
     async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         match self.0.parent_id {
-            Some(parent_id) => RequestData::of(ctx)?.regions.region_by_id(parent_id).await,
+            Some(parent_id) => RequestData::of(ctx)?.regions().region_by_id(parent_id).await,
             None => Ok(None),
         }
     }
@@ -86,7 +86,7 @@ impl Region {
     /// The regions one level down, ordered by code: at most 100 (the region tree is reference data; its largest
     /// family, a district's townships, has 14).
     async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
-        RequestData::of(ctx)?.regions.children_of(self.0.id).await
+        RequestData::of(ctx)?.regions().children_of(self.0.id).await
     }
 
     /// The regions above this one that are within your scope, from the top down (the region itself excluded): at
@@ -99,23 +99,27 @@ impl Region {
             .filter(|code| !code.is_empty() && *code != self.0.code)
             .map(str::to_owned)
             .collect();
-        RequestData::of(ctx)?.regions.regions_by_codes(codes).await
+        RequestData::of(ctx)?.regions().regions_by_codes(codes).await
     }
 
     /// The grid's management-service team: at most 30 members (empty above grid level).
     async fn team(&self, ctx: &Context<'_>) -> ApiResult<Vec<GridTeamMember>> {
-        RequestData::of(ctx)?.regions.team_of(self.0.id).await
+        RequestData::of(ctx)?.regions().team_of(self.0.id).await
     }
 
     /// Volunteers whose home grid lies in this region or below (those in your scope).
     async fn volunteer_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        RequestData::of(ctx)?.regions.count_under(self.0.id, RegionCount::Volunteers).await
+        RequestData::of(ctx)?.regions().count_under(self.0.id, RegionCount::Volunteers).await
     }
 
     /// Care subjects under active management in this region or below (those in your scope); `FORBIDDEN` for
     /// roles that may not read care subjects.
     async fn active_care_subject_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
-        RequestData::of(ctx)?.regions.count_under(self.0.id, RegionCount::ActiveCareSubjects).await.map(Some)
+        RequestData::of(ctx)?
+            .regions()
+            .count_under(self.0.id, RegionCount::ActiveCareSubjects)
+            .await
+            .map(Some)
     }
 
     /// Care subjects whose grid lies in this region or below (those in your scope), in registration order (by
@@ -181,7 +185,7 @@ impl Region {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<Option<crate::disputes::types::DisputeConnection>> {
         let page = crate::pagination::PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.disputes.disputes_of_region(self.0.id, open, page).await.map(Some)
+        RequestData::of(ctx)?.disputes().disputes_of_region(self.0.id, open, page).await.map(Some)
     }
 
     /// When the region was registered in the system (UTC).
@@ -227,7 +231,7 @@ impl GridTeamMember {
 
     /// The grid this member serves.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.grid_id).await
     }
 }
 

@@ -240,7 +240,7 @@ fn rating_name(rating: DbRating) -> &'static str {
 }
 
 async fn reload(request: &RequestData, id: i64) -> ApiResult<MajorProject> {
-    request.stability.project_by_id(id).await?.ok_or_else(|| ApiError::NotFound("major project").into())
+    request.stability().project_by_id(id).await?.ok_or_else(|| ApiError::NotFound("major project").into())
 }
 
 /// Mutations of the stability domain.
@@ -289,7 +289,7 @@ impl StabilityMutation {
         })
         .await?;
         request
-            .stability
+            .stability()
             .unit_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("responsible unit").into())
@@ -511,7 +511,7 @@ impl StabilityMutation {
         })
         .await?;
         request
-            .stability
+            .stability()
             .measure_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("mitigation measure").into())
@@ -641,7 +641,7 @@ impl StabilityMutation {
         })
         .await?;
         request
-            .stability
+            .stability()
             .unit_by_id(changed)
             .await?
             .ok_or_else(|| ApiError::NotFound("responsible unit").into())
@@ -696,6 +696,6 @@ impl StabilityMutation {
             Ok(Outcome::Changed(row.id, change))
         })
         .await?;
-        request.disputes.dispute_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("dispute").into())
+        request.disputes().dispute_by_id(changed).await?.ok_or_else(|| ApiError::NotFound("dispute").into())
     }
 }

@@ -62,7 +62,7 @@ impl StabilityQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::MajorProject, "id")?;
-                request.stability.project_by_id(id).await
+                request.stability().project_by_id(id).await
             }
             (None, Some(code)) => {
                 let code = crate::validate::code("code", &code)?;
@@ -136,7 +136,7 @@ impl StabilityQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::ResponsibleUnit, "id")?;
-                request.stability.unit_by_id(id).await
+                request.stability().unit_by_id(id).await
             }
             (None, Some(code)) => {
                 let code = crate::validate::code("code", &code)?;

@@ -125,12 +125,12 @@ impl MajorProject {
 
     /// The region where it is built; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// The unit responsible for it; null if outside your scope.
     async fn responsible_unit(&self, ctx: &Context<'_>) -> ApiResult<Option<ResponsibleUnit>> {
-        RequestData::of(ctx)?.stability.unit_by_id(self.row.unit_id).await
+        RequestData::of(ctx)?.stability().unit_by_id(self.row.unit_id).await
     }
 
     /// The investment, in yuan.
@@ -161,12 +161,12 @@ impl MajorProject {
 
     /// Flagged: a mitigation measure is past its deadline and not done.
     async fn measures_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        RequestData::of(ctx)?.stability.measures_overdue(self.row.id).await
+        RequestData::of(ctx)?.stability().measures_overdue(self.row.id).await
     }
 
     /// Its stability assessment; null before the unit applied.
     async fn assessment(&self, ctx: &Context<'_>) -> ApiResult<Option<StabilityAssessment>> {
-        RequestData::of(ctx)?.stability.assessment_of(self.row.id).await
+        RequestData::of(ctx)?.stability().assessment_of(self.row.id).await
     }
 
     /// The disputes it caused (linked to it), oldest first; needs the right to read disputes.
@@ -180,7 +180,7 @@ impl MajorProject {
     ) -> ApiResult<DisputeConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ProjectDisputeArgs { page, incidents_only: false };
-        RequestData::of(ctx)?.stability.disputes_of(self.row.id, args).await
+        RequestData::of(ctx)?.stability().disputes_of(self.row.id, args).await
     }
 
     /// The instability incidents it caused: the linked disputes flagged as incidents, oldest first; needs the
@@ -195,7 +195,7 @@ impl MajorProject {
     ) -> ApiResult<DisputeConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ProjectDisputeArgs { page, incidents_only: true };
-        RequestData::of(ctx)?.stability.disputes_of(self.row.id, args).await
+        RequestData::of(ctx)?.stability().disputes_of(self.row.id, args).await
     }
 }
 
@@ -248,7 +248,7 @@ impl StabilityAssessment {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<AssessmentStepRecordConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.stability.steps_of(self.row.id, page, self.access.clone()).await
+        RequestData::of(ctx)?.stability().steps_of(self.row.id, page, self.access.clone()).await
     }
 
     /// The mitigation measures, in the order they were set.
@@ -263,7 +263,7 @@ impl StabilityAssessment {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MitigationMeasureConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.stability.measures_of(self.row.id, MeasureArgs { page, overdue_only }).await
+        RequestData::of(ctx)?.stability().measures_of(self.row.id, MeasureArgs { page, overdue_only }).await
     }
 }
 
@@ -372,7 +372,7 @@ impl ResponsibleUnit {
 
     /// The region it belongs to; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Its annual evaluation of `year`: vetoed when a veto was recorded for that year.
@@ -381,7 +381,7 @@ impl ResponsibleUnit {
         ctx: &Context<'_>,
         #[graphql(desc = "The evaluation year.")] year: i32,
     ) -> ApiResult<UnitEvaluationOutcome> {
-        let vetoed = RequestData::of(ctx)?.stability.veto_years_of(self.row.id).await?.contains(&year);
+        let vetoed = RequestData::of(ctx)?.stability().veto_years_of(self.row.id).await?.contains(&year);
         Ok(if vetoed { UnitEvaluationOutcome::Vetoed } else { UnitEvaluationOutcome::Passed })
     }
 
@@ -395,7 +395,7 @@ impl ResponsibleUnit {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<MajorProjectConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.stability.projects_of_unit(self.row.id, page).await
+        RequestData::of(ctx)?.stability().projects_of_unit(self.row.id, page).await
     }
 
     /// The vetoes of its annual evaluations, oldest first.
@@ -408,7 +408,7 @@ impl ResponsibleUnit {
         #[graphql(desc = "Cursor before which the page ends.")] before: Option<String>,
     ) -> ApiResult<UnitVetoConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
-        RequestData::of(ctx)?.stability.vetoes_of(self.row.id, page).await
+        RequestData::of(ctx)?.stability().vetoes_of(self.row.id, page).await
     }
 }
 
@@ -433,7 +433,7 @@ impl UnitVeto {
     /// The project it concerns, if one was named and it is in your scope.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<MajorProject>> {
         match self.row.project_id {
-            Some(id) => RequestData::of(ctx)?.stability.project_by_id(id).await,
+            Some(id) => RequestData::of(ctx)?.stability().project_by_id(id).await,
             None => Ok(None),
         }
     }
@@ -450,7 +450,7 @@ impl UnitVeto {
 
     /// The unit vetoed; null if outside your scope.
     async fn unit(&self, ctx: &Context<'_>) -> ApiResult<Option<ResponsibleUnit>> {
-        RequestData::of(ctx)?.stability.unit_by_id(self.row.unit_id).await
+        RequestData::of(ctx)?.stability().unit_by_id(self.row.unit_id).await
     }
 }
 

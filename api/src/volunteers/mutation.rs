@@ -82,7 +82,7 @@ pub const MAX_TEAMS_PER_VOLUNTEER: u64 = 10;
 
 /// Re-reads a volunteer after the change, as the caller may see it.
 async fn reload(request: &RequestData, id: i64) -> ApiResult<Volunteer> {
-    request.volunteers.volunteer_by_id(id).await?.ok_or_else(|| ApiError::NotFound("volunteer").into())
+    request.volunteers().volunteer_by_id(id).await?.ok_or_else(|| ApiError::NotFound("volunteer").into())
 }
 
 #[Object]

@@ -123,7 +123,7 @@ pub async fn volunteers_under(
     let access = request.authorize(Resource::Volunteer, Action::Read).await?;
     volunteer_ordering(order_by, access.fields >= FieldClass::Personal)?;
     let args = VolunteerListArgs::new(parent, page, order_by, filter);
-    let page = request.volunteers.volunteers_under(parent_id, args).await?;
+    let page = request.volunteers().volunteers_under(parent_id, args).await?;
     Ok(VolunteerConnection::from_page(page, |row| Volunteer { row, access: access.clone() }))
 }
 

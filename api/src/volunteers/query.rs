@@ -71,7 +71,7 @@ impl VolunteersQuery {
         }
         let select = scope::read_filtered::<volunteer::Entity>(&access, condition, confining_path.as_deref());
         let ordering = volunteer_ordering(order_by, names_visible)?;
-        let grids = request.regions.by_id.carried(ctx, "grid", volunteer::Column::RegionId).await;
+        let grids = request.regions().by_id.carried(ctx, "grid", volunteer::Column::RegionId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
             select,
@@ -126,8 +126,8 @@ impl VolunteersQuery {
             },
         });
         let volunteers =
-            request.volunteers.by_id.carried(ctx, "volunteer", service_record::Column::VolunteerId).await;
-        let grids = request.regions.by_id.carried(ctx, "grid", service_record::Column::GridId).await;
+            request.volunteers().by_id.carried(ctx, "volunteer", service_record::Column::VolunteerId).await;
+        let grids = request.regions().by_id.carried(ctx, "grid", service_record::Column::GridId).await;
         let page = fetch_page_in_order_carrying(
             &request.db,
             select,
@@ -151,7 +151,7 @@ impl VolunteersQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::Volunteer, "id")?;
-                request.volunteers.volunteer_by_id(id).await
+                request.volunteers().volunteer_by_id(id).await
             }
             (None, Some(code)) => {
                 let access = request.authorize(Resource::Volunteer, Action::Read).await?;
@@ -233,9 +233,9 @@ impl VolunteersQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_typed_id(&id, NodeType::VolunteerTeam, "id")?;
-                request.volunteers.team_by_id(id).await
+                request.volunteers().team_by_id(id).await
             }
-            (None, Some(code)) => request.volunteers.team_by_code(&code).await,
+            (None, Some(code)) => request.volunteers().team_by_code(&code).await,
             _ => Err(ApiError::bad_input("id", "give exactly one of `id` and `code`").into()),
         }
     }

@@ -72,12 +72,12 @@ impl ServiceRecord {
 
     /// The grid the service took place in; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.grid_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.grid_id).await
     }
 
     /// The volunteer who served; null if outside your scope.
     async fn volunteer(&self, ctx: &Context<'_>) -> ApiResult<Option<Volunteer>> {
-        RequestData::of(ctx)?.volunteers.volunteer_by_id(self.row.volunteer_id).await
+        RequestData::of(ctx)?.volunteers().volunteer_by_id(self.row.volunteer_id).await
     }
 }
 

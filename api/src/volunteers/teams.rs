@@ -94,12 +94,12 @@ impl VolunteerTeam {
 
     /// The region the team belongs to; null if outside your scope.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Number of the team's members in your scope (the `totalCount` of `members` without a filter).
     async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        RequestData::of(ctx)?.volunteers.member_count_of(self.row.id).await
+        RequestData::of(ctx)?.volunteers().member_count_of(self.row.id).await
     }
 
     /// The team's members in your scope, in registration order unless `orderBy` says otherwise; personal

@@ -89,7 +89,7 @@ impl Volunteer {
 
     /// The volunteer's home grid; null if outside your scope.
     async fn grid(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions.region_by_id(self.row.region_id).await
+        RequestData::of(ctx)?.regions().region_by_id(self.row.region_id).await
     }
 
     /// Total minutes of service in the period (records in your scope); the whole record when no period is given.
@@ -103,7 +103,7 @@ impl Volunteer {
             crate::scalars::Timestamp,
         >,
     ) -> ApiResult<i64> {
-        RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await
+        RequestData::of(ctx)?.volunteers().service_minutes_of(self.row.id, Period { from, to }).await
     }
 
     /// Total hours of service in the period, to two decimals (the same sum as `serviceMinutes`).
@@ -118,18 +118,18 @@ impl Volunteer {
         >,
     ) -> ApiResult<f64> {
         let minutes =
-            RequestData::of(ctx)?.volunteers.service_minutes_of(self.row.id, Period { from, to }).await?;
+            RequestData::of(ctx)?.volunteers().service_minutes_of(self.row.id, Period { from, to }).await?;
         Ok((minutes as f64 / 60.0 * 100.0).round() / 100.0)
     }
 
     /// The teams the volunteer belongs to, in the order they joined: at most 10.
     async fn teams(&self, ctx: &Context<'_>) -> ApiResult<Vec<TeamMembership>> {
-        RequestData::of(ctx)?.volunteers.teams_of(self.row.id).await
+        RequestData::of(ctx)?.volunteers().teams_of(self.row.id).await
     }
 
     /// The badges the volunteer carries: at most 3, one of each kind.
     async fn badges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Badge>> {
-        RequestData::of(ctx)?.volunteers.badges_of(self.row.id).await
+        RequestData::of(ctx)?.volunteers().badges_of(self.row.id).await
     }
 
     /// The volunteer's service records in your scope, in the order they were logged, filterable by time and activity.
@@ -154,7 +154,7 @@ impl Volunteer {
     ) -> ApiResult<ServiceRecordConnection> {
         let page = PageRequest::new(first, after, last, before)?.counting(ctx);
         let args = ServiceRecordArgs { page, from, to, activity };
-        RequestData::of(ctx)?.volunteers.service_records_of(self.row.id, args).await
+        RequestData::of(ctx)?.volunteers().service_records_of(self.row.id, args).await
     }
 
     /// When the record was created (UTC).
