@@ -34,6 +34,9 @@ def main():
     parser.add_argument("--sqlite", help="a seeded SQLite file to serve instead of the PostgreSQL database")
     parser.add_argument("--versus-sqlite", help="with --sqlite and --versus: the SQLite file the second binary serves")
     parser.add_argument("--versus", help="a second binary to compare --binary with, both on the compiled path")
+    parser.add_argument("--queries", default=",".join(QUERIES),
+                        help="comma-separated names of bench/run's queries (default: %(default)s; also "
+                             "volunteer_by_code, region_by_code, statistics)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4)
     args = parser.parse_args()
@@ -72,7 +75,7 @@ def main():
         points = {}
         for round_ in range(args.rounds):
             for clients in (1, 8, 32):
-                for name in QUERIES:
+                for name in args.queries.split(","):
                     # Which path goes first alternates, so that neither always meets the other's leftovers.
                     for path, server, requests in (servers if round_ % 2 == 0 else servers[::-1]):
                         body, headers = requests[name]
