@@ -493,8 +493,13 @@ pub fn sign_hs256(claims: &serde_json::Value) -> String {
 
 /// A token signed with the test secret.
 pub fn token_for(sub: &str, roles: &[&str], region: &str) -> String {
+    mint_hs256(SECRET, &claims_for(sub, roles, region)).expect("mint token")
+}
+
+/// The claims of a token valid for ten minutes.
+fn claims_for(sub: &str, roles: &[&str], region: &str) -> Claims {
     let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
+    Claims {
         sub: sub.into(),
         roles: roles.iter().map(|role| (*role).to_owned()).collect(),
         region: Some(region.into()),
@@ -505,8 +510,18 @@ pub fn token_for(sub: &str, roles: &[&str], region: &str) -> String {
         aud: None,
         name: None,
         purpose: None,
+    }
+}
+
+/// A city administrator as the server sees one after verifying their token, for work run inside the server
+/// (`TestServer::in_server`) on a request's data without an HTTP request.
+pub fn admin_viewer(sub: &str) -> govgraph::auth::Viewer {
+    let claims = claims_for(sub, &["admin"], CITY);
+    let identity = govgraph::auth::viewer::Identity::Token {
+        claims: Box::new(claims),
+        roles: vec![govgraph::auth::Role::Admin],
     };
-    mint_hs256(SECRET, &claims).expect("mint token")
+    govgraph::auth::Viewer::new(identity, None, format!("{sub}-request"), Arc::default())
 }
 
 /// The `extensions.code` of each error in a response.

@@ -2,32 +2,9 @@
 //! caches off: loaders made before and after that must both read the rows as they are now.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use std::sync::Arc;
-
-use govgraph::auth::jwt::Claims;
-use govgraph::auth::viewer::Identity;
-use govgraph::auth::{Role, Viewer};
 use govgraph::request::RequestData;
-use govgraph_tests::{CITY, Fixture, TestServer};
+use govgraph_tests::{Fixture, TestServer, admin_viewer};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-
-fn admin_viewer() -> Viewer {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub: "admin-loaders".into(),
-        roles: vec!["admin".into()],
-        region: Some(CITY.into()),
-        exp: now + 600,
-        iat: Some(now),
-        nbf: None,
-        iss: None,
-        aud: None,
-        name: None,
-        purpose: None,
-    };
-    let identity = Identity::Token { claims: Box::new(claims), roles: vec![Role::Admin] };
-    Viewer::new(identity, None, "loaders-test".into(), Arc::default())
-}
 
 async fn rename(db: &DatabaseConnection, id: i64, name: &str) {
     let backend = db.get_database_backend();
@@ -61,13 +38,16 @@ async fn loaders_read_fresh_rows_once_caching_is_off_whenever_they_were_made() {
             let original: String = row.try_get("", "name").unwrap();
 
             // A reading request caches what its loaders load: the test can tell a cache from none.
-            let reading = RequestData::new(side.db.clone(), admin_viewer(), side.events.clone());
+            let reading =
+                RequestData::new(side.db.clone(), admin_viewer("admin-loaders"), side.events.clone());
             // A writing request whose loaders are made before it turns caching off …
-            let made_before = RequestData::new(side.db.clone(), admin_viewer(), side.events.clone());
+            let made_before =
+                RequestData::new(side.db.clone(), admin_viewer("admin-loaders"), side.events.clone());
             assert_eq!(name_read_by(&made_before, id).await, original);
             made_before.disable_caching();
             // … and one whose loaders are made after.
-            let made_after = RequestData::new(side.db.clone(), admin_viewer(), side.events.clone());
+            let made_after =
+                RequestData::new(side.db.clone(), admin_viewer("admin-loaders"), side.events.clone());
             made_after.disable_caching();
 
             assert_eq!(name_read_by(&reading, id).await, original);

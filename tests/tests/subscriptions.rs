@@ -5,12 +5,10 @@
 //! processes on one database (PostgreSQL `NOTIFY`) or one Redis deliver each other's events.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step must fail the test")]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use govgraph::auth::Resource;
 use govgraph::auth::jwt::{Claims, mint_hs256};
-use govgraph::auth::viewer::Identity;
-use govgraph::auth::{Resource, Role, Viewer};
 use govgraph::events::{BusChoice, DomainEvent, EventBusArgs};
 use govgraph::frame::{Change, Outcome};
 use govgraph::http::rate_limit::RateLimitArgs;
@@ -20,7 +18,7 @@ use govgraph::http::ws::{LiveArgs, WebSocketArgs};
 use govgraph::node::{NodeType, global_id};
 use govgraph::request::RequestData;
 use govgraph_tests::ws::{Received, WsClient};
-use govgraph_tests::{CITY, Fixture, SECRET, ServerConfig, TestServer, token_for};
+use govgraph_tests::{CITY, Fixture, SECRET, ServerConfig, TestServer, admin_viewer, token_for};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
@@ -381,25 +379,6 @@ async fn idle_connections_are_closed_and_answering_pings_keeps_them() {
     assert_eq!(mute.expect_close().await.code, 4408);
 }
 
-/// The admin whose mutations the cross-process tests run through the frame.
-fn admin_viewer() -> Viewer {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub: "admin-frame".into(),
-        roles: vec!["admin".into()],
-        region: Some(CITY.into()),
-        exp: now + 600,
-        iat: Some(now),
-        nbf: None,
-        iss: None,
-        aud: None,
-        name: None,
-        purpose: None,
-    };
-    let identity = Identity::Token { claims: Box::new(claims), roles: vec![Role::Admin] };
-    Viewer::new(identity, None, "frame-test".into(), Arc::default())
-}
-
 #[tokio::test]
 async fn two_servers_on_one_postgres_database_deliver_each_others_events() {
     if !std::env::var("DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
@@ -423,7 +402,7 @@ async fn two_servers_on_one_postgres_database_deliver_each_others_events() {
             let staged = side.events.stage(&txn, vec![event(1, &path)]).await.unwrap();
             txn.rollback().await.unwrap();
             drop(staged);
-            let request = RequestData::new(side.db.clone(), admin_viewer(), side.events.clone());
+            let request = RequestData::new(side.db.clone(), admin_viewer("admin-frame"), side.events.clone());
             govgraph::frame::write(&request, async |_txn| {
                 let change = Change::of("REPORT", Resource::Dispute, [2], None).announcing([event(2, &path)]);
                 Ok(Outcome::Changed((), change))
