@@ -10,8 +10,8 @@ use sea_orm::sea_query::{
     IntoColumnRef, JoinType, Query, SelectStatement, TableName, ValueTuple, WindowStatement,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryTrait,
-    Select,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryResult,
+    QueryTrait, Select,
 };
 
 use super::keyset::{Ordering, beyond};
@@ -221,11 +221,7 @@ where
     let owner = Expr::col((parents_alias.clone(), Alias::new("column1")));
     let numbered = Alias::new("numbered");
     let mut rank_order = WindowStatement::new();
-    for (column, direction) in order {
-        let direction = if page.backward { reversed(direction) } else { direction };
-        inner.order_by(column.clone(), direction.clone());
-        rank_order.order_by(column, direction);
-    }
+    order_each_page(&mut inner, &mut rank_order, order, page.backward);
     inner
         .and_where(Expr::col(parent.clone()).eq(owner.clone()))
         .cond_where(in_page)
@@ -239,19 +235,8 @@ where
         .to_owned();
 
     let statement = with_literal_limit(db.get_database_backend(), &outer, page.limit + 1);
-    let mut grouped: HashMap<i64, Vec<(i64, M)>> = HashMap::new();
-    for row in db.query_all_raw(statement).await? {
-        let owner: i64 = row.try_get("", "gg_owner")?;
-        let rank: i64 = row.try_get("", "gg_rank")?;
-        grouped.entry(owner).or_default().push((rank, M::from_query_result(&row, "")?));
-    }
-    let mut pages = HashMap::new();
-    for &id in parents {
-        let rows = grouped.remove(&id).unwrap_or_default();
-        let total = Total::OfParent { matching: matching.clone(), parent: parent.clone(), id };
-        pages.insert(id, page_of_ranked(rows, &cursor_of, page, total));
-    }
-    Ok(pages)
+    let rows = db.query_all_raw(statement).await?;
+    pages_of_owned_rows(&rows, &matching, &parent, &cursor_of, parents, page)
 }
 
 /// [`fetch_ranked_pages`] on SQLite for a selection without `totalCount`: `SELECT <table>.*, gg_parents.column1
@@ -283,11 +268,7 @@ where
     let owner_column = (parents_alias.clone(), Alias::new("column1")).into_column_ref();
     let owner = Expr::col(owner_column.clone());
     let mut rank_order = WindowStatement::partition_by(owner_column);
-    for (column, direction) in order {
-        let direction = if page.backward { reversed(direction) } else { direction };
-        inner.order_by(column.clone(), direction.clone());
-        rank_order.order_by(column, direction);
-    }
+    order_each_page(&mut inner, &mut rank_order, order, page.backward);
     inner
         .clear_selects()
         .column(id.clone())
@@ -302,17 +283,36 @@ where
         .join(JoinType::InnerJoin, table, Expr::col(id).in_subquery(inner))
         .to_owned();
 
+    let rows = db.query_all(&outer).await?;
+    pages_of_owned_rows(&rows, &matching, &parent, &cursor_of, parents, page)
+}
+
+/// The pages of `parents` from rows that each name their parent (`gg_owner`) and their rank in its page
+/// (`gg_rank`), as the per-parent statements return them. A parent whose page is empty did not come back; its
+/// total is left to a count of `matching` for that parent, should a resolver ask for it.
+fn pages_of_owned_rows<M, C>(
+    rows: &[QueryResult],
+    matching: &Arc<SelectStatement>,
+    parent: &ColumnRef,
+    cursor_of: &C,
+    parents: &[i64],
+    page: &PageRequest,
+) -> Result<HashMap<i64, Page<M>>, sea_orm::DbErr>
+where
+    M: FromQueryResult,
+    C: Fn(&M) -> CursorKey,
+{
     let mut grouped: HashMap<i64, Vec<(i64, M)>> = HashMap::new();
-    for row in db.query_all(&outer).await? {
+    for row in rows {
         let owner: i64 = row.try_get("", "gg_owner")?;
         let rank: i64 = row.try_get("", "gg_rank")?;
-        grouped.entry(owner).or_default().push((rank, M::from_query_result(&row, "")?));
+        grouped.entry(owner).or_default().push((rank, M::from_query_result(row, "")?));
     }
     let mut pages = HashMap::new();
     for &id in parents {
         let rows = grouped.remove(&id).unwrap_or_default();
         let total = Total::OfParent { matching: matching.clone(), parent: parent.clone(), id };
-        pages.insert(id, page_of_ranked(rows, &cursor_of, page, total));
+        pages.insert(id, page_of_ranked(rows, cursor_of, page, total));
     }
     Ok(pages)
 }
@@ -320,11 +320,25 @@ where
 /// The listed table and its id column: the last column of a page's order, which is unique (see [`Ranking`]),
 /// when it names its table.
 fn listed_table(order: &[(ColumnRef, Order)]) -> Option<(TableName, ColumnRef)> {
-    match order.last() {
-        Some((ColumnRef::Column(ColumnName(Some(table), _)), _)) => {
-            Some((table.clone(), order.last()?.0.clone()))
-        }
+    let (id, _) = order.last()?;
+    match id {
+        ColumnRef::Column(ColumnName(Some(table), _)) => Some((table.clone(), id.clone())),
         _ => None,
+    }
+}
+
+/// Orders both a per-parent page statement and the window that ranks its rows in the page's order, read from
+/// its far end when paging backward.
+fn order_each_page(
+    inner: &mut SelectStatement,
+    rank_order: &mut WindowStatement,
+    order: Vec<(ColumnRef, Order)>,
+    backward: bool,
+) {
+    for (column, direction) in order {
+        let direction = if backward { reversed(direction) } else { direction };
+        inner.order_by(column.clone(), direction.clone());
+        rank_order.order_by(column, direction);
     }
 }
 
