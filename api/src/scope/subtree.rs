@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, Condition};
 /// in order (a grid's newest service records are the last entries of `(grid_id, started_at)`, not a sort of
 /// all of the grid's records).
 ///
-/// A root's subtree (the city's) is `(no region lies outside it) OR column IN (…)`: see [`whole_tree_under`].
+/// A root's subtree (the city's) is `(no region lies outside it) OR column IN (…)`: see [`unless_whole_tree`].
 pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
     if region::is_grid_path(path) {
         let grid_id: SelectStatement = Query::select()
@@ -30,15 +30,7 @@ pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
         .from(region::Entity)
         .cond_where(region_in_subtree(path))
         .to_owned();
-    let in_regions = column.in_subquery(region_ids);
-    if region::path_depth(path) > 0 {
-        return Condition::all().add(in_regions);
-    }
-    // A root's subtree is usually the whole tree, and then the list of its regions (every region: 2,564 at
-    // scale 1, hashed anew by every statement) excludes nothing. Whether it is the whole tree is asked of the
-    // table itself, two index probes the statement makes once, so the answer stays exact whatever regions are
-    // added; only when some region lies outside does the list get built.
-    Condition::any().add(whole_tree_under(path)).add(in_regions)
+    unless_whole_tree(path, Condition::all().add(column.in_subquery(region_ids)))
 }
 
 /// The region rows of the subtree rooted at the region with path `path`: the scope of reads of the region table.
@@ -48,10 +40,20 @@ pub fn in_subtree<C: ColumnTrait>(column: C, path: &str) -> Condition {
 /// region's children) through the whole path index instead of the parent's few index entries (1.13 ms against
 /// 0.22 ms for a district's 150 grandchildren on the benchmark's data).
 pub fn regions_under(path: &str) -> Condition {
+    unless_whole_tree(path, region_in_subtree(path))
+}
+
+/// `within`, the predicate of the subtree rooted at `path`; for a root, `(no region lies outside it) OR within`.
+///
+/// A root's subtree is usually the whole tree, and then the list of its regions (every region: 2,564 at scale 1,
+/// hashed anew by every statement) excludes nothing, and its path range steers SQLite to the whole path index.
+/// Whether it is the whole tree is asked of the table itself, two index probes the statement makes once, so the
+/// answer stays exact whatever regions are added; only when some region lies outside is `within` evaluated.
+fn unless_whole_tree(path: &str, within: Condition) -> Condition {
     if region::path_depth(path) > 0 {
-        return region_in_subtree(path);
+        return within;
     }
-    Condition::any().add(whole_tree_under(path)).add(region_in_subtree(path))
+    Condition::any().add(whole_tree_under(path)).add(within)
 }
 
 /// No region lies outside the subtree rooted at the region with path `path`.
