@@ -111,8 +111,8 @@ struct SyncCounter {
 
 impl SyncCounter {
     async fn start(url: &str) -> SyncCounter {
-        let (scheme_and_user, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
-        let (user, after_user) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
+        let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+        let (user, after_user) = rest.rsplit_once('@').unwrap_or(("", rest));
         let (server, path) = after_user.split_once('/').expect("a database in the URL");
         let server = server.to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -128,7 +128,7 @@ impl SyncCounter {
         let user = if user.is_empty() { String::new() } else { format!("{user}@") };
         let separator = if path.contains('?') { '&' } else { '?' };
         // Plain TCP, so that the proxy can read the messages.
-        let url = format!("{scheme_and_user}://{user}{local}/{path}{separator}sslmode=disable");
+        let url = format!("{scheme}://{user}{local}/{path}{separator}sslmode=disable");
         SyncCounter { url, syncs }
     }
 
