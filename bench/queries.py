@@ -247,9 +247,9 @@ def floor_sql(fixture, sqlite=False):
     cross-checked against the resolvers; the text is the same on SQLite but for the `UNION ALL` of the grid's
     counts (see `_union_all`). The home screen's pages carry their nested rows (README, "How a list is read"):
     five reading statements. Its floor leaves out the audit-trail append that follows its reads (on PostgreSQL
-    the read of the chain's end, then one statement that takes the chain's lock and inserts the events with their
-    record lists), which the server shares between concurrent requests: writing events outside the server would
-    break the benchmark database's hash chain.
+    one statement that takes the chain's lock, reads its end and inserts the events with their record lists),
+    which the server shares between concurrent requests: writing events outside the server would break the
+    benchmark database's hash chain.
     """
     city = f"/{fixture['city']}/"
     grid_path, grid_id, grid = fixture["grid_path"], fixture["grid_id"], fixture["grid"]

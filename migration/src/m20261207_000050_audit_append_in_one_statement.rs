@@ -1,5 +1,5 @@
 //! What lets an append of read events to the audit chain run as one statement on PostgreSQL (see
-//! `audit::chain::append_after`).
+//! `audit::link::append_linked`).
 //!
 //! - **At most one successor per event**: a unique index on `audit_event.prev_hash`. The chain is a sequence only
 //!   if no two events name the same predecessor. The chain's lock has always kept it so; with the index the

@@ -315,8 +315,8 @@ async fn a_read_append_costs_the_same_statements_whatever_was_appended_before() 
     queue.record(&db, vec![read_event(3, "volunteer")]).await.unwrap();
     costs.push(statements.total() - counted);
     if postgres {
-        // The chain's end, then the link with the events and their records.
-        assert_eq!(costs, [2, 2, 2], "statements per read append");
+        // One statement: the chain's end, the link, the events and their records.
+        assert_eq!(costs, [1, 1, 1], "statements per read append");
     } else {
         assert!(costs.windows(2).all(|pair| pair[0] == pair[1]), "statements per read append: {costs:?}");
     }
@@ -348,8 +348,9 @@ async fn a_read_append_costs_the_same_statements_whatever_was_appended_before() 
 }
 
 #[tokio::test]
-async fn a_link_after_a_stale_end_writes_nothing_and_a_large_link_keeps_chain_order() {
-    use govgraph::audit::chain::{Linked, append_after, end_hash};
+async fn a_link_hashed_in_sql_verifies_refuses_a_stale_end_and_keeps_chain_order() {
+    use govgraph::audit::chain::end_hash;
+    use govgraph::audit::link::{Linked, append_linked};
     let server = TestServer::start(Fixture::Demo(0.002)).await;
     let db = server.db.connect().await;
     if db.get_database_backend() != DatabaseBackend::Postgres {
@@ -359,29 +360,68 @@ async fn a_link_after_a_stale_end_writes_nothing_and_a_large_link_keeps_chain_or
     let before = intact_events(&db).await;
     let end = end_hash(&db).await.unwrap();
 
-    // Several hundred events with their records, linked in one statement: their ids follow the chain.
-    let events: Vec<NewEvent> = (0..300).map(|request| read_event(request, "volunteer")).collect();
-    let Linked::Appended { last_hash } = append_after(&db, &end, events).await.unwrap() else {
-        panic!("the chain did not move")
+    // Several hundred events with their records, linked in one statement: the hashes the statement computes
+    // are the ones `verify` recomputes in Rust, whatever the fields hold (no purpose, no detail, no records,
+    // repeated records, multi-byte text, quotes), and the ids follow the chain.
+    let mut events: Vec<NewEvent> = (0..300).map(|request| read_event(request, "volunteer")).collect();
+    events[1].purpose = Some("复核 \"case\" 'review' \\ 🙂".into());
+    events[2].detail = None;
+    events[3].records.clear();
+    events[4].records = vec![("volunteer".into(), 9), ("care_subject".into(), 9), ("volunteer".into(), 9)];
+    events[5].actor = "网格员-张".into();
+    let Linked::Appended { prev_hash, last_hash } = append_linked(&db, events).await.unwrap() else {
+        panic!("the chain moved with no other writer")
     };
+    assert_eq!(prev_hash, end);
     assert_eq!(end_hash(&db).await.unwrap(), last_hash);
     assert_eq!(intact_events(&db).await, before + 300);
     let (events, records) = (rows_in(&db, "audit_event").await, rows_in(&db, "audit_event_record").await);
 
-    // Linking again after the old end would fork the chain: refused, and nothing of it is written.
-    let refused =
-        append_after(&db, &end, vec![read_event(500, "volunteer"), read_event(501, "volunteer")]).await;
-    assert_eq!(refused.unwrap(), Linked::ChainMoved);
-    assert_eq!(rows_in(&db, "audit_event").await, events);
-    assert_eq!(rows_in(&db, "audit_event_record").await, records);
+    // A mutation holding the chain's lock appends while a link waits for it: the link's snapshot predates
+    // the mutation's event, so it links after the end it saw, the unique index refuses the fork, and
+    // nothing of it is written. Tried again, it links after the mutation's event.
+    let txn = govgraph::db::begin_write(&db).await.unwrap();
+    govgraph::audit::chain::append_all(&txn, vec![read_event(400, "care_subject")]).await.unwrap();
+    let waiting_link = {
+        let db = db.clone();
+        tokio::spawn(async move { append_linked(&db, vec![read_event(401, "volunteer")]).await })
+    };
+    let waiting = || async {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    while waiting().await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    txn.commit().await.unwrap();
+    assert_eq!(waiting_link.await.unwrap().unwrap(), Linked::ChainMoved);
+    assert_eq!(rows_in(&db, "audit_event").await, events + 1);
+    assert_eq!(rows_in(&db, "audit_event_record").await, records + 1);
+    let mutation_end = end_hash(&db).await.unwrap();
+    let Linked::Appended { prev_hash, last_hash } =
+        append_linked(&db, vec![read_event(401, "volunteer")]).await.unwrap()
+    else {
+        panic!("the chain moved with no other writer")
+    };
+    assert_eq!(prev_hash, mutation_end);
+    assert_eq!(intact_events(&db).await, before + 302);
+    let (events, records) = (rows_in(&db, "audit_event").await, rows_in(&db, "audit_event_record").await);
 
     // A sequence set back below the chain's end would slot new events between old ones: refused too.
     db.execute_unprepared("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), 1)").await.unwrap();
-    let message =
-        append_after(&db, &last_hash, vec![read_event(600, "volunteer")]).await.unwrap_err().to_string();
+    let message = append_linked(&db, vec![read_event(600, "volunteer")]).await.unwrap_err().to_string();
     assert!(message.contains("behind the chain"), "{message}");
     assert_eq!(rows_in(&db, "audit_event").await, events);
-    assert_eq!(intact_events(&db).await, before + 300);
+    assert_eq!(rows_in(&db, "audit_event_record").await, records);
+    assert_eq!(end_hash(&db).await.unwrap(), last_hash);
+    assert_eq!(intact_events(&db).await, before + 302);
 
     // No foreign key keeps records to their events here: a record planted for an event yet to come is reported.
     db.execute_unprepared(

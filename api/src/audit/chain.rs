@@ -8,8 +8,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entities::{audit_event, audit_event_record};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Advisory-lock key that serializes appends on PostgreSQL.
-const CHAIN_LOCK: i64 = 0x676f_7667_7261_7068; // "govgraph"
+pub(super) const CHAIN_LOCK: i64 = 0x676f_7667_7261_7068; // "govgraph"
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -35,14 +35,29 @@ pub struct NewEvent {
 }
 
 /// The hash of an event: SHA-256 over a length-prefixed encoding of every field, so no two different events
-/// can share an encoding.
+/// can share an encoding. The previous event's hash comes first, then [`event_body`].
 pub fn event_hash(prev_hash: &str, occurred_at: DateTime<Utc>, event: &NewEvent) -> String {
+    link_hash(prev_hash, &event_body(occurred_at, event))
+}
+
+/// An event's hash from the previous event's and its own [`event_body`]. PostgreSQL's one-statement append
+/// ([`super::link`]) computes the same in SQL, because there the previous hash is read by the statement itself.
+pub(super) fn link_hash(prev_hash: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
+    hasher.update((prev_hash.len() as u64).to_be_bytes());
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// Every field of an event but its predecessor's hash, each as its length in bytes (8, big-endian) then its
+/// UTF-8 bytes, the records sorted: what the hash covers after the previous hash.
+pub(super) fn event_body(occurred_at: DateTime<Utc>, event: &NewEvent) -> Vec<u8> {
+    let mut body = Vec::with_capacity(256 + 24 * event.records.len());
     let mut field = |value: &str| {
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value.as_bytes());
+        body.extend_from_slice(&(value.len() as u64).to_be_bytes());
+        body.extend_from_slice(value.as_bytes());
     };
-    field(prev_hash);
     field(&occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     field(&event.actor);
     field(&event.roles);
@@ -58,7 +73,7 @@ pub fn event_hash(prev_hash: &str, occurred_at: DateTime<Utc>, event: &NewEvent)
         field(entity_type);
         field(&id.to_string());
     }
-    hex::encode(hasher.finalize())
+    body
 }
 
 /// Appends one event inside the caller's write transaction (which must be the one that makes the change it
@@ -183,7 +198,7 @@ async fn postgres_chain_end_and_new_ids<C: ConnectionTrait>(
 /// Inserts the events and their records with one statement whose text never changes (the rows travel as two
 /// JSON parameters), so every connection prepares and plans it once, whatever the number of events.
 async fn postgres_insert<C: ConnectionTrait>(txn: &C, rows: &[ChainedEvent]) -> Result<(), DbErr> {
-    let (events, records) = postgres_json_rows(rows, |row| serde_json::json!(row.id));
+    let (events, records) = postgres_json_rows(rows);
     txn.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "WITH new_event AS ( \
@@ -203,20 +218,14 @@ async fn postgres_insert<C: ConnectionTrait>(txn: &C, rows: &[ChainedEvent]) -> 
     Ok(())
 }
 
-/// The events and their records as the two JSON arrays the insert statements read with `jsonb_to_recordset`:
-/// each event with its `id` and its `position` in the chain, each record with `event`, the `event_key` of its
-/// event (its id, or its hash where the statement draws the ids).
-fn postgres_json_rows(
-    rows: &[ChainedEvent],
-    event_key: impl Fn(&ChainedEvent) -> serde_json::Value,
-) -> (String, String) {
+/// The events and their records as the two JSON arrays the insert statement reads with `jsonb_to_recordset`:
+/// each event with its `id`, each record with `event`, its event's id.
+fn postgres_json_rows(rows: &[ChainedEvent]) -> (String, String) {
     let events: Vec<serde_json::Value> = rows
         .iter()
-        .enumerate()
-        .map(|(position, row)| {
+        .map(|row| {
             serde_json::json!({
                 "id": row.id,
-                "position": position,
                 "occurred_at": row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 "actor": row.event.actor,
                 "roles": row.event.roles,
@@ -234,9 +243,8 @@ fn postgres_json_rows(
     let records: Vec<serde_json::Value> = rows
         .iter()
         .flat_map(|row| {
-            let key = event_key(row);
             row.event.records.iter().map(move |(entity_type, entity_id)| {
-                serde_json::json!({ "event": key, "entity_type": entity_type, "entity_id": entity_id })
+                serde_json::json!({ "event": row.id, "entity_type": entity_type, "entity_id": entity_id })
             })
         })
         .collect();
@@ -286,17 +294,7 @@ async fn sqlite_insert<C: ConnectionTrait>(txn: &C, rows: Vec<ChainedEvent>) -> 
     Ok(())
 }
 
-/// What [`append_after`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Linked {
-    /// The events are committed; `last_hash` is the chain's new end.
-    Appended { last_hash: String },
-    /// Another writer had appended after the given end: nothing was written.
-    ChainMoved,
-}
-
-/// The hash of the chain's last event as the database has it now ([`GENESIS`] when there is none), read without
-/// the lock: by the time it is used another writer may have appended, which [`append_after`] detects.
+/// The hash of the chain's last event as the database has it now ([`GENESIS`] when there is none).
 pub async fn end_hash<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let last = crate::scope::unscoped::<audit_event::Entity>(crate::scope::Unscoped::AuditChain)
         .select_only()
@@ -307,64 +305,6 @@ pub async fn end_hash<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
         .one(db)
         .await?;
     Ok(last.unwrap_or_else(|| GENESIS.to_owned()))
-}
-
-/// Appends `events` after the event whose hash is `prev_hash`, on PostgreSQL, as one statement committed on its
-/// own: with the read of the chain's end before it, two round trips, where a transaction takes five (begin, lock,
-/// chain end, insert, commit). The statement takes the chain's lock before it inserts, so it never slips in
-/// between a mutation's reading of the chain's end and that mutation's own append, and it draws the ids after the lock, in chain order. If `prev_hash` is no
-/// longer the end, the unique index on `prev_hash` (which, unlike the statement's snapshot, sees what committed
-/// while it waited for the lock) refuses the first event and the statement writes nothing: [`Linked::ChainMoved`].
-pub async fn append_after(
-    db: &DatabaseConnection,
-    prev_hash: &str,
-    events: Vec<NewEvent>,
-) -> Result<Linked, DbErr> {
-    if events.is_empty() {
-        return Ok(Linked::Appended { last_hash: prev_hash.to_owned() });
-    }
-    let rows = chained_rows(&vec![0; events.len()], prev_hash.to_owned(), events);
-    let last_hash = rows.last().map(|row| row.hash.clone()).unwrap_or_default();
-    let (events, records) = postgres_json_rows(&rows, |row| serde_json::json!(row.hash));
-    let appended = db
-        .execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "WITH chain_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($3) AS granted), \
-                  linked AS (SELECT e.* FROM chain_lock CROSS JOIN jsonb_to_recordset($1::text::jsonb) \
-                             AS e(position int, occurred_at timestamptz, actor text, roles text, action text, \
-                                  entity_type text, region_code text, request_id text, purpose text, detail text, \
-                                  prev_hash text, hash text) \
-                             ORDER BY e.position), \
-                  numbered AS (SELECT nextval((SELECT pg_get_serial_sequence('audit_event', 'id')::regclass)) AS id, linked.* \
-                               FROM linked), \
-                  new_event AS ( \
-                      INSERT INTO audit_event (id, occurred_at, actor, roles, action, entity_type, region_code, \
-                                               request_id, purpose, detail, prev_hash, hash) \
-                      SELECT CASE WHEN id > (SELECT coalesce(max(id), 0) FROM audit_event) THEN id \
-                                  ELSE ('the audit_event id sequence (' || id || ') is behind the chain''s last \
-                                         event')::bigint END, \
-                             occurred_at, actor, roles, action, entity_type, region_code, request_id, purpose, \
-                             detail, prev_hash, hash \
-                      FROM numbered \
-                      RETURNING id, hash) \
-             INSERT INTO audit_event_record (event_id, entity_type, entity_id) \
-             SELECT new_event.id, r.entity_type, r.entity_id \
-             FROM new_event JOIN jsonb_to_recordset($2::text::jsonb) AS r(event text, entity_type text, \
-                  entity_id bigint) ON r.event = new_event.hash",
-            [events.into(), records.into(), CHAIN_LOCK.into()],
-        ))
-        .await;
-    match appended {
-        Ok(_) => Ok(Linked::Appended { last_hash }),
-        Err(err) if is_fork(&err) => Ok(Linked::ChainMoved),
-        Err(err) => Err(err),
-    }
-}
-
-/// Whether `err` is the unique index on `prev_hash` refusing a second successor of an event.
-fn is_fork(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(message))
-        if message.contains("uq-audit_event-prev_hash"))
 }
 
 /// The outcome of walking the chain.

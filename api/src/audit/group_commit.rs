@@ -7,13 +7,12 @@
 //! are durably committed (a failed batch fails every request in it), and the chain stays one sequence because
 //! the batch appends event by event under the same lock as the mutations' appends.
 //!
-//! On PostgreSQL a batch takes two statements, each committed on its own: the chain's end, read without the lock,
-//! then one statement that links the events after it ([`chain::append_after`]), where a transaction took five
-//! round trips (begin, lock, chain end, insert, commit). When another writer (a mutation, another server)
-//! appended in between, the link writes nothing and the writer reads the end again; after a second miss it takes
-//! the lock first, as mutations do. The end is read afresh for every batch, not remembered, so a request's
-//! statements stay fixed by its shape whatever was appended before it. SQLite's appends run in-process, in one
-//! `BEGIN IMMEDIATE` transaction.
+//! On PostgreSQL a batch is one statement committed on its own, which reads the chain's end and links the
+//! events after it ([`link::append_linked`]), where a transaction took five round trips (begin, lock, chain end,
+//! insert, commit). When another writer (a mutation, another server) appended after the end that statement saw,
+//! it writes nothing and the writer tries again; after a second miss it takes the lock first, as mutations do.
+//! The end is read by the statement, not remembered, so a request's statements stay fixed by its shape whatever
+//! was appended before it. SQLite's appends run in-process, in one `BEGIN IMMEDIATE` transaction.
 //!
 //! The write runs in its own task so that a request dropped mid-write (its client went away) cannot cancel
 //! the transaction that other requests are waiting on. It goes through the pool of the request that took the
@@ -25,7 +24,8 @@ use std::sync::{Arc, Mutex};
 use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
 use tokio::sync::oneshot;
 
-use super::chain::{self, Linked, NewEvent};
+use super::chain::{self, NewEvent};
+use super::link::{self, Linked};
 
 /// Most events written in one transaction; the rest wait for the next one.
 const MAX_EVENTS_PER_BATCH: usize = 256;
@@ -134,15 +134,14 @@ impl ReadAuditQueue {
     }
 }
 
-/// Links a [`chain::append_after`] may try before the writer takes the chain's lock first.
+/// Links a [`link::append_linked`] may try before the writer takes the chain's lock first.
 const OPTIMISTIC_LINKS: usize = 2;
 
 async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<(), DbErr> {
     let events: Vec<NewEvent> = batch.iter().flat_map(|pending| pending.events.iter().cloned()).collect();
     if db.get_database_backend() == DatabaseBackend::Postgres {
         for _ in 0..OPTIMISTIC_LINKS {
-            let prev_hash = chain::end_hash(db).await?;
-            if let Linked::Appended { .. } = chain::append_after(db, &prev_hash, events.clone()).await? {
+            if let Linked::Appended { .. } = link::append_linked(db, events.clone()).await? {
                 return Ok(());
             }
         }

@@ -1,11 +1,13 @@
 //! The audit trail: who read whose protected fields, and every change, appended to a hash chain.
 //!
 //! - [`chain`] appends events and verifies the chain (`govgraph audit verify`);
+//! - [`link`] appends read events on PostgreSQL in one statement;
 //! - [`query`] is the `auditEvents` connection for auditors;
 //! - [`record_reads`] writes the read events of one request, through [`group_commit`].
 
 pub mod chain;
 pub mod group_commit;
+pub mod link;
 pub mod query;
 
 use sea_orm::DbErr;
