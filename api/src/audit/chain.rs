@@ -140,16 +140,21 @@ struct ChainedEvent {
     event: NewEvent,
 }
 
-/// Links `events` after the event whose hash is `prev_hash`, giving them `ids` in order; each event's records
-/// are sorted and deduplicated, as its hash covers them.
+/// An event as it is written: its records sorted and deduplicated (its hash covers them), and the time it
+/// occurred, to the microsecond the database keeps.
+pub(super) fn stamped(mut event: NewEvent) -> (DateTime<Utc>, NewEvent) {
+    event.records.sort();
+    event.records.dedup();
+    (Utc::now().trunc_subsecs(6), event)
+}
+
+/// Links `events` after the event whose hash is `prev_hash`, giving them `ids` in order.
 fn chained_rows(ids: &[i64], mut prev_hash: String, events: Vec<NewEvent>) -> Vec<ChainedEvent> {
     events
         .into_iter()
         .zip(ids)
-        .map(|(mut event, &id)| {
-            event.records.sort();
-            event.records.dedup();
-            let occurred_at = Utc::now().trunc_subsecs(6);
+        .map(|(event, &id)| {
+            let (occurred_at, event) = stamped(event);
             let hash = event_hash(&prev_hash, occurred_at, &event);
             let prev_hash = std::mem::replace(&mut prev_hash, hash.clone());
             ChainedEvent { id, occurred_at, prev_hash, hash, event }
@@ -224,20 +229,11 @@ fn postgres_json_rows(rows: &[ChainedEvent]) -> (String, String) {
     let events: Vec<serde_json::Value> = rows
         .iter()
         .map(|row| {
-            serde_json::json!({
-                "id": row.id,
-                "occurred_at": row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "actor": row.event.actor,
-                "roles": row.event.roles,
-                "action": row.event.action,
-                "entity_type": row.event.entity_type,
-                "region_code": row.event.region_code,
-                "request_id": row.event.request_id,
-                "purpose": row.event.purpose,
-                "detail": row.event.detail,
-                "prev_hash": row.prev_hash,
-                "hash": row.hash,
-            })
+            let mut object = event_json(row.occurred_at, &row.event);
+            object.insert("id".into(), row.id.into());
+            object.insert("prev_hash".into(), row.prev_hash.clone().into());
+            object.insert("hash".into(), row.hash.clone().into());
+            serde_json::Value::Object(object)
         })
         .collect();
     let records: Vec<serde_json::Value> = rows
@@ -249,6 +245,26 @@ fn postgres_json_rows(rows: &[ChainedEvent]) -> (String, String) {
         })
         .collect();
     (serde_json::Value::Array(events).to_string(), serde_json::Value::Array(records).to_string())
+}
+
+/// An event's own columns as a JSON object for `jsonb_to_recordset`, to which each of PostgreSQL's append
+/// statements adds the keys that place the event in the chain.
+pub(super) fn event_json(
+    occurred_at: DateTime<Utc>,
+    event: &NewEvent,
+) -> serde_json::Map<String, serde_json::Value> {
+    let text = |value: &str| serde_json::Value::from(value);
+    serde_json::Map::from_iter([
+        ("occurred_at".to_owned(), text(&occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
+        ("actor".to_owned(), text(&event.actor)),
+        ("roles".to_owned(), text(&event.roles)),
+        ("action".to_owned(), text(&event.action)),
+        ("entity_type".to_owned(), text(&event.entity_type)),
+        ("region_code".to_owned(), text(&event.region_code)),
+        ("request_id".to_owned(), text(&event.request_id)),
+        ("purpose".to_owned(), event.purpose.as_deref().map_or(serde_json::Value::Null, text)),
+        ("detail".to_owned(), event.detail.as_deref().map_or(serde_json::Value::Null, text)),
+    ])
 }
 
 /// Inserts the events, then their records, in multi-row statements of bounded size (SQLite caps a statement's

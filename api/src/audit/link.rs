@@ -10,7 +10,6 @@
 //! `prev_hash` (which, unlike the snapshot, sees what committed while the statement waited) then refuses the
 //! first event and the statement writes nothing: [`Linked::ChainMoved`], and the caller tries again.
 
-use chrono::{SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 
 use super::chain::{self, CHAIN_LOCK, GENESIS, NewEvent, event_body};
@@ -46,10 +45,7 @@ pub async fn append_linked(db: &DatabaseConnection, events: Vec<NewEvent>) -> Re
                           occurred_at timestamptz, actor text, roles text, action text, entity_type text, \
                           region_code text, request_id text, purpose text, detail text)), \
                   linked (position, prev_hash, hash) AS ( \
-                      SELECT event.position, chain_end.hash::text, \
-                             encode(sha256(int8send(octet_length(chain_end.hash)::int8) \
-                                           || convert_to(chain_end.hash, 'UTF8') || decode(event.body, 'hex')), 'hex') \
-                      FROM chain_end JOIN event ON event.position = 0 \
+                      SELECT -1, NULL::text, chain_end.hash::text FROM chain_end \
                       UNION ALL \
                       SELECT event.position, linked.hash, \
                              encode(sha256(int8send(octet_length(linked.hash)::int8) \
@@ -77,11 +73,9 @@ pub async fn append_linked(db: &DatabaseConnection, events: Vec<NewEvent>) -> Re
                       SELECT new_event.id, r.entity_type, r.entity_id \
                       FROM new_event JOIN numbered USING (id) \
                            JOIN jsonb_to_recordset($2::text::jsonb) AS r(position int, entity_type text, \
-                                entity_id bigint) ON r.position = numbered.position \
-                      RETURNING 1) \
+                                entity_id bigint) ON r.position = numbered.position) \
              SELECT (SELECT hash FROM chain_end) AS prev_hash, \
-                    (SELECT hash FROM numbered ORDER BY position DESC LIMIT 1) AS last_hash, \
-                    (SELECT count(*) FROM new_event) AS events, (SELECT count(*) FROM new_record) AS records",
+                    (SELECT hash FROM numbered ORDER BY position DESC LIMIT 1) AS last_hash",
             [events.into(), records.into(), CHAIN_LOCK.into(), GENESIS.into()],
         ))
         .await;
@@ -102,28 +96,17 @@ pub async fn append_linked(db: &DatabaseConnection, events: Vec<NewEvent>) -> Re
 fn json_rows(events: Vec<NewEvent>) -> (String, String) {
     let mut event_rows = Vec::with_capacity(events.len());
     let mut record_rows = Vec::new();
-    for (position, mut event) in events.into_iter().enumerate() {
-        event.records.sort();
-        event.records.dedup();
-        let occurred_at = Utc::now().trunc_subsecs(6);
+    for (position, event) in events.into_iter().enumerate() {
+        let (occurred_at, event) = chain::stamped(event);
         for (entity_type, entity_id) in &event.records {
             record_rows.push(serde_json::json!({
                 "position": position, "entity_type": entity_type, "entity_id": entity_id,
             }));
         }
-        event_rows.push(serde_json::json!({
-            "position": position,
-            "body": hex::encode(event_body(occurred_at, &event)),
-            "occurred_at": occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "actor": event.actor,
-            "roles": event.roles,
-            "action": event.action,
-            "entity_type": event.entity_type,
-            "region_code": event.region_code,
-            "request_id": event.request_id,
-            "purpose": event.purpose,
-            "detail": event.detail,
-        }));
+        let mut object = chain::event_json(occurred_at, &event);
+        object.insert("position".into(), position.into());
+        object.insert("body".into(), hex::encode(event_body(occurred_at, &event)).into());
+        event_rows.push(serde_json::Value::Object(object));
     }
     (serde_json::Value::Array(event_rows).to_string(), serde_json::Value::Array(record_rows).to_string())
 }
