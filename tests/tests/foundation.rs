@@ -407,3 +407,42 @@ async fn statements_grow_with_depth_not_page_size() {
     );
     assert!(counts[0] <= 6, "scope + page + count + 2 parent levels + team: {counts:?}");
 }
+
+#[tokio::test]
+async fn a_lone_region_lookup_is_one_statement_and_sibling_lookups_share_one() {
+    let server = TestServer::start(Fixture::Demo(0.002)).await;
+    let changguo = token_for("gw-1", &["grid_worker"], "330902001");
+    server.warm_up(&changguo).await;
+    let statements = |query: &'static str| {
+        let server = &server;
+        let token = changguo.clone();
+        async move {
+            let before = server.statement_count();
+            let response = server.gql(Some(&token), query, json!({})).await;
+            assert_no_errors(&response);
+            (response["data"].clone(), server.statement_count() - before)
+        }
+    };
+
+    let (inside, count) = statements(r#"{ region(code: "330902001") { code name } }"#).await;
+    assert_eq!(inside["region"]["code"], "330902001");
+    assert_eq!(count, 1, "a lone lookup reads its row at once");
+    let (outside, count) = statements(r#"{ region(code: "330922") { code } }"#).await;
+    assert_eq!(outside["region"], Value::Null, "the scope holds for a lone lookup too");
+    assert_eq!(count, 1);
+
+    let (both, count) = statements(
+        r#"{ home: region(code: "330902001") { code } shengsi: region(code: "330922") { code }
+             grid: region(code: "330902001001") { code } }"#,
+    )
+    .await;
+    assert_eq!(both["home"]["code"], "330902001");
+    assert_eq!(both["shengsi"], Value::Null);
+    assert_eq!(both["grid"]["code"], "330902001001");
+    assert_eq!(count, 1, "lookups side by side share one batch");
+
+    // A lone lookup's row answers the loader afterwards: a grid's ancestors read only the levels above it.
+    let (grid, count) = statements(r#"{ region(code: "330902001001") { code ancestors { code } } }"#).await;
+    assert_eq!(grid["region"]["ancestors"], json!([{ "code": "330902001" }]));
+    assert_eq!(count, 2, "the lookup, then its ancestors in one batch");
+}

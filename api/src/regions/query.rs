@@ -95,7 +95,12 @@ impl RegionsQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Administrative code, e.g. 330902 for 定海区.")] code: String,
     ) -> ApiResult<Option<Region>> {
-        RequestData::of(ctx)?.regions().region_by_code(&code).await
+        let regions = RequestData::of(ctx)?.regions();
+        if sole_root_field(ctx) {
+            regions.read_by_code(&code).await
+        } else {
+            regions.region_by_code(&code).await
+        }
     }
 
     /// The management-service team of a grid, by grid code: at most 30 members. Public: no sign-in needed
@@ -196,4 +201,58 @@ fn grid_code_of_member() -> Expr {
         )
         .to_owned();
     Expr::from(code)
+}
+
+/// Whether the field being resolved is the only field of its operation's root selection with its name, so
+/// that no sibling can join its loader's batch: then it reads its row at once, rather than let the batch step
+/// aside for the turns that siblings would need (a lookup's slowest part).
+fn sole_root_field(ctx: &Context<'_>) -> bool {
+    let operation = &ctx.query_env.operation.node;
+    alone_at_root(&operation.selection_set.node, ctx.item.node.name.node.as_str())
+}
+
+/// Whether `selection` holds exactly one field named `name`. A fragment at the root may hold more of them, so
+/// any fragment answers no.
+fn alone_at_root(selection: &async_graphql::parser::types::SelectionSet, name: &str) -> bool {
+    use async_graphql::parser::types::Selection;
+    let mut same_name = 0;
+    for item in &selection.items {
+        match &item.node {
+            Selection::Field(field) if field.node.name.node == name => same_name += 1,
+            Selection::Field(_) => {}
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => return false,
+        }
+    }
+    same_name == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::DocumentOperations;
+
+    use super::alone_at_root;
+
+    fn alone(query: &str) -> bool {
+        let document = parse_query(query).expect("the test's query parses");
+        let DocumentOperations::Single(operation) = document.operations else {
+            panic!("the test's query has one operation");
+        };
+        alone_at_root(&operation.node.selection_set.node, "region")
+    }
+
+    #[test]
+    fn a_lookup_reads_at_once_only_without_siblings_of_its_name() {
+        assert!(alone(r#"{ region(code: "330902") { name } }"#));
+        assert!(alone(r#"{ region(code: "330902") { name } volunteers(first: 1) { totalCount } }"#));
+        assert!(alone(r#"query($c: String!) { home: region(code: $c) { name children { code } } }"#));
+        assert!(!alone(r#"{ a: region(code: "330902") { name } b: region(code: "330922") { name } }"#));
+        assert!(!alone(
+            r#"{ region(code: "330902") { name } ...more } fragment more on Query { regions { totalCount } }"#
+        ));
+        assert!(!alone(
+            r#"{ region(code: "330902") { name } ... on Query { b: region(code: "330922") { name } } }"#
+        ));
+        assert!(!alone(r#"{ regions(first: 1) { totalCount } }"#), "not at the root at all");
+    }
 }
