@@ -441,7 +441,7 @@ async fn a_lone_region_lookup_is_one_statement_and_sibling_lookups_share_one() {
     assert_eq!(both["grid"]["code"], "330902001001");
     assert_eq!(count, 1, "lookups side by side share one batch");
 
-    // A lone lookup's row answers the loader afterwards: a grid's ancestors read only the levels above it.
+    // What a lone lookup selects below it still goes through the loaders: its ancestors in one batch.
     let (grid, count) = statements(r#"{ region(code: "330902001001") { code ancestors { code } } }"#).await;
     assert_eq!(grid["region"]["ancestors"], json!([{ "code": "330902001" }]));
     assert_eq!(count, 2, "the lookup, then its ancestors in one batch");

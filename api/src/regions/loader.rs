@@ -147,8 +147,9 @@ impl RegionLoaders {
         Ok(self.by_code.load_one(code.to_owned()).await.map_err(loader_error)?.map(Region))
     }
 
-    /// A region by code, read at once in its own statement rather than in a batch; the row then answers the
-    /// loader's later asks for the same code. For a root field that no sibling could join.
+    /// A region by code, read at once in its own statement rather than in a batch: for a root field that no
+    /// sibling could join. Nothing else in the request asks the loader for that code (the ancestors a region
+    /// lists exclude itself), so the row is not handed to its cache.
     pub async fn read_by_code(&self, code: &str) -> ApiResult<Option<Region>> {
         let access = self.source.viewer.authorize(&self.source.db, Resource::Region, Action::Read).await?;
         let row = crate::scope::read::<region::Entity>(&access)
@@ -156,9 +157,6 @@ impl RegionLoaders {
             .one(&self.source.db)
             .await
             .map_err(ApiError::from)?;
-        if let Some(row) = &row {
-            self.by_code.feed_one(row.code.clone(), row.clone()).await;
-        }
         Ok(row.map(Region))
     }
 
